@@ -1,0 +1,278 @@
+"""Descriptive statistics: Table 1 and the first-line history (notebook 02).
+
+Conventions, as the paper's R analysis would have them:
+
+- percentages are over *all* patients (Table 1 prints n (%) over 85, with NA rows) and,
+  beside them, over the patients evaluable for that characteristic (what the text uses:
+  ISS over 83, R-ISS over 61 ...); both are kept unrounded, in percent;
+- medians and interquartile ranges use R's default quantile (type 7, linear interpolation
+  between order statistics), which is also numpy's and pandas' default.
+
+Every function takes a DataFrame shaped like ``data/derived/analysis.csv`` and returns a
+tidy DataFrame (or a dict of named numbers), so that notebooks only show and record them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+TABLE1_COLUMNS = [
+    "key", "characteristic", "level", "n", "n_evaluable", "pct_all", "pct_evaluable",
+    "median", "q1", "q3",
+]
+
+# Table 1 of the paper, top to bottom: (key stem, characteristic as printed, column,
+# [(level value, key suffix, level as printed), ...], NA row printed?)
+CATEGORICAL_ROWS = [
+    ("age", "Age at relapse", "age_group",
+     [("<65", "lt65", "< 65 years"), ("65-70", "65_70", "65–70 years"), (">70", "gt70", "> 70 years")],
+     False),
+    ("sex", "Sex", "sex", [("M", "male", "Male"), ("F", "female", "Female")], False),
+    ("isotype", "Isotype", "isotype",
+     [("IgG", "IgG", "IgG"), ("IgA", "IgA", "IgA"), ("IgD", "IgD", "IgD"), ("IgM", "IgM", "IgM"),
+      ("BJ", "BJ", "BJ")], False),
+    ("pc", "Medullary PCs at relapse", "pc_ge60_relapse",
+     [(0, "lt60", "< 60%"), (1, "ge60", "≥ 60%")], True),
+    ("iss", "ISS", "iss", [("I", "I", "I"), ("II", "II", "II"), ("III", "III", "III")], True),
+    ("riss", "R-ISS", "riss", [("I", "I", "I"), ("II", "II", "II"), ("III", "III", "III")], True),
+    ("cyto_dx", "Cytogenetic risk at diagnosis", "cyto_risk_dx",
+     [("high", "high", "Hi-R"), ("standard", "standard", "St-R")], True),
+]
+FLAG_ROWS = [
+    ("emd", "EMD at relapse", "emd_relapse"),
+    ("asct_prior", "Prior ASCT", "prior_asct"),
+]
+ASCT_ROWS = [("single", "asct_single", "Single"), ("double", "asct_double", "Double")]
+EXPOSURE_ROWS = [
+    ("bortezomib_exposed", "Bortezomib exposed", "bortezomib_exposed"),
+    ("carfilzomib_exposed", "Carfilzomib exposed", "carfilzomib_exposed"),
+]
+CONTINUOUS_ROWS = {
+    "age": ("Age at relapse", "age_years"),
+    "creatinine": ("Creatinine at relapse (mg/dL)", "creatinine_mg_dl"),
+    "calcium": ("Calcium at relapse (mg/dL)", "calcium_mg_dl"),
+    "len_exposure": ("Time of lenalidomide exposure (months)", "len_exposure_months"),
+}
+LEN_DOSE_ROWS = ("len_dose_pd", "Lenalidomide dose at relapse (mg)", "len_dose_pd_group",
+                 [("25-15", "25_15", "25 – 15"), ("10-2.5", "10_2_5", "10 – 2.5")], True)
+
+
+def quantile7(values, q):
+    """R's default quantile (type 7) of the non-missing values; NaN when there are none."""
+    x = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(dtype=float)
+    if x.size == 0:
+        return float("nan")
+    return float(np.quantile(x, q, method="linear"))
+
+
+def summarise_continuous(values) -> dict:
+    """n, median, quartiles (type 7), min and max of the non-missing values."""
+    x = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    return {
+        "n": int(x.size), "median": quantile7(x, 0.5), "q1": quantile7(x, 0.25),
+        "q3": quantile7(x, 0.75),
+        "min": float(x.min()) if x.size else float("nan"),
+        "max": float(x.max()) if x.size else float("nan"),
+    }
+
+
+def _row(key, characteristic, level, n, n_evaluable, n_all, **extra) -> dict:
+    return {
+        "key": key, "characteristic": characteristic, "level": level, "n": int(n),
+        "n_evaluable": int(n_evaluable),
+        "pct_all": 100.0 * n / n_all if n_all else float("nan"),
+        "pct_evaluable": 100.0 * n / n_evaluable if n_evaluable and level != "NA" else float("nan"),
+        "median": float("nan"), "q1": float("nan"), "q3": float("nan"), **extra,
+    }
+
+
+def level_counts(series: pd.Series, levels, stem: str, characteristic: str, na_row: bool) -> list[dict]:
+    """One row per level (n, % of all, % of evaluable), then the NA row if asked."""
+    n_all = len(series)
+    evaluable = series.notna()
+    rows = [_row(f"{stem}_{suffix}", characteristic, printed, (series[evaluable] == value).sum(),
+                 evaluable.sum(), n_all)
+            for value, suffix, printed in levels]
+    if na_row:
+        rows.append(_row(f"{stem}_na", characteristic, "NA", (~evaluable).sum(), n_all, n_all))
+    return rows
+
+
+def flag_row(series: pd.Series, key: str, characteristic: str, level: str = "yes") -> dict:
+    """Count of a 0/1 flag equal to 1; evaluable = non-missing."""
+    s = pd.to_numeric(series, errors="coerce")
+    return _row(key, characteristic, level, (s == 1).sum(), s.notna().sum(), len(s))
+
+
+def continuous_row(series: pd.Series, key: str, characteristic: str) -> dict:
+    """Median [IQR] row: n is the number of non-missing values."""
+    summary = summarise_continuous(series)
+    row = _row(key, characteristic, "median [IQR]", summary["n"], summary["n"], len(series))
+    row.update(pct_all=float("nan"), pct_evaluable=float("nan"),
+               median=summary["median"], q1=summary["q1"], q3=summary["q3"])
+    return row
+
+
+def table1(analysis: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 as the paper prints it, tidy: one row per characteristic and level."""
+    rows = []
+    age_label, age_col = CONTINUOUS_ROWS["age"]
+    rows.append(continuous_row(analysis[age_col], "age_median", age_label))
+    for stem, label, col, levels, na_row in CATEGORICAL_ROWS[:3]:
+        rows += level_counts(analysis[col], levels, stem, label, na_row)
+    for stem in ("creatinine", "calcium"):
+        label, col = CONTINUOUS_ROWS[stem]
+        rows.append(continuous_row(analysis[col], f"{stem}_median", label))
+    for stem, label, col, levels, na_row in CATEGORICAL_ROWS[3:]:
+        rows += level_counts(analysis[col], levels, stem, label, na_row)
+    rows.append(flag_row(analysis["emd_relapse"], "emd", "EMD at relapse", "present"))
+    rows.append(flag_row(analysis["prior_asct"], "asct_prior", "Prior ASCT"))
+    for value, key, printed in ASCT_ROWS:
+        rows.append(_row(key, "Prior ASCT", printed, (analysis["asct_first_line"] == value).sum(),
+                         analysis["asct_first_line"].notna().sum(), len(analysis)))
+    for key, label, col in EXPOSURE_ROWS:
+        rows.append(flag_row(analysis[col], key, label))
+    label, col = CONTINUOUS_ROWS["len_exposure"]
+    rows.append(continuous_row(analysis[col], "len_exposure_median", label))
+    stem, label, col, levels, na_row = LEN_DOSE_ROWS
+    rows += level_counts(analysis[col], levels, stem, label, na_row)
+    return pd.DataFrame(rows, columns=TABLE1_COLUMNS)
+
+
+def table1_claims(t1: pd.DataFrame) -> dict:
+    """Claim id -> value for every Table 1 entry (``T1_<key>_n``/``_pct``; medians, quartiles)."""
+    out = {}
+    for row in t1.itertuples(index=False):
+        if row.level == "median [IQR]":
+            stem = row.key.removesuffix("_median")
+            out.update({f"T1_{stem}_median": row.median, f"T1_{stem}_q1": row.q1,
+                        f"T1_{stem}_q3": row.q3})
+        else:
+            out.update({f"T1_{row.key}_n": row.n, f"T1_{row.key}_pct": row.pct_all})
+    return out
+
+
+def format_number(x, decimals: int) -> str:
+    """Round half away from zero (as people, and the paper, round), never banker's rounding."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    scaled = abs(x) * 10 ** decimals
+    rounded = math.floor(scaled + 0.5 + 1e-9) / 10 ** decimals
+    return f"{math.copysign(rounded, x) if rounded else 0.0:.{decimals}f}"
+
+
+def format_n_pct(n, pct, decimals: int = 0) -> str:
+    """``n (pct)`` as Table 1 and Table 6 print it."""
+    return f"{int(n)} ({format_number(pct, decimals)})"
+
+
+def format_median_iqr(median, q1, q3, decimals: int = 2) -> str:
+    return f"{format_number(median, decimals)} [{format_number(q1, decimals)}–{format_number(q3, decimals)}]"
+
+
+UNPRINTED_WHEN_ZERO = {"isotype_IgM"}  # the paper has no IgM row (no IgM patient)
+
+
+def table1_display(t1: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 for readers: the paper's ``Number (%)`` over all, and % over the evaluable."""
+    t1 = t1[~(t1["key"].isin(UNPRINTED_WHEN_ZERO) & (t1["n"] == 0))]
+    decimals = {"age_median": 0, "creatinine_median": 2, "calcium_median": 1,
+                "len_exposure_median": 2}
+    cells, evaluable = [], []
+    for row in t1.itertuples(index=False):
+        if row.level == "median [IQR]":
+            cells.append(format_median_iqr(row.median, row.q1, row.q3, decimals[row.key]))
+            evaluable.append(f"n = {row.n_evaluable}")
+        else:
+            cells.append(format_n_pct(row.n, row.pct_all))
+            evaluable.append("" if row.level == "NA" else
+                             f"{format_number(row.pct_evaluable, 0)} (of {row.n_evaluable})")
+    return pd.DataFrame({"characteristic": t1["characteristic"], "level": t1["level"],
+                         "Number (%)": cells, "% of evaluable": evaluable})
+
+
+def render_table(display: pd.DataFrame, title: str, group: str = "characteristic", note: str = ""):
+    """A great_tables rendering (deterministic HTML), rows grouped by characteristic."""
+    from great_tables import GT
+
+    gt = GT(display, groupname_col=group, rowname_col="level").tab_header(title=title)
+    if note:
+        gt = gt.tab_source_note(note)
+    return gt.opt_row_striping().opt_table_font(font="Helvetica")
+
+
+def first_line_history(analysis: pd.DataFrame) -> pd.DataFrame:
+    """First-line therapy as the text tells it: tidy ``quantity, level, n, denominator, value``."""
+    n_all = len(analysis)
+    rows = []
+
+    def add(quantity, level, n=None, denominator=None, value=None):
+        rows.append({"quantity": quantity, "level": level,
+                     "n": n, "denominator": denominator,
+                     "value": value if value is not None else
+                     (100.0 * n / denominator if denominator else float("nan"))})
+
+    for level in ("bortezomib", "lenalidomide", "carfilzomib"):
+        add("first-line class", level, int((analysis["first_line_class"] == level).sum()), n_all)
+    for level in ("none", "single", "double"):
+        add("first-line ASCT", level, int((analysis["asct_first_line"] == level).sum()), n_all)
+    add("carfilzomib refractory", "yes", int((pd.to_numeric(analysis["carfilzomib_refractory"]) == 1).sum()), n_all)
+    exposure = summarise_continuous(analysis["len_exposure_months"])
+    add("lenalidomide in first line", "yes", exposure["n"], n_all)
+    for stat in ("median", "q1", "q3", "min", "max"):
+        add("lenalidomide exposure (months)", stat, value=exposure[stat])
+    for level, n in len_dose_groups(analysis["len_dose_pd_mg"]).items():
+        add("lenalidomide dose at relapse", level, n, n_all)
+    for level, mask in (("all", slice(None)), ("ASCT", analysis["prior_asct"] == 1),
+                        ("no ASCT", analysis["prior_asct"] == 0)):
+        summary = summarise_continuous(analysis.loc[mask, "first_line_pfs_months"])
+        add("first-line PFS median (months)", level, summary["n"], value=summary["median"])
+    add("diagnosis to DaraVd median (months)", "all",
+        int(analysis["months_dx_to_daravd"].notna().sum()),
+        value=quantile7(analysis["months_dx_to_daravd"], 0.5))
+    return pd.DataFrame(rows, columns=["quantity", "level", "n", "denominator", "value"])
+
+
+LEN_DOSE_TEXT_GROUPS = [("25 mg", lambda d: d == 25), ("15-20 mg", lambda d: (d >= 15) & (d < 25)),
+                        ("10 mg", lambda d: d == 10), ("<10 mg", lambda d: d < 10)]
+
+
+def len_dose_groups(dose_mg: pd.Series) -> dict:
+    """The text's finer lenalidomide dose groups at relapse (25; 15 or 20; 10; < 10 mg/day; NA)."""
+    d = pd.to_numeric(dose_mg, errors="coerce")
+    out = {label: int(rule(d).sum()) for label, rule in LEN_DOSE_TEXT_GROUPS}
+    out["NA"] = int(d.isna().sum())
+    return out
+
+
+def audit_printed_percentages(registry: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """Printed percentages against count / denominator, from the registry's own numbers.
+
+    Pairs every ``<stem>_n`` claim with its ``<stem>_pct`` claim (same prefix); the check is
+    whether the printed percentage is the count over the stated denominator, rounded as
+    printed (within the claim's tolerance). No number here is typed: all come from the registry.
+    """
+    reg = registry[registry["claim_id"].str.startswith(prefix)].set_index("claim_id")
+    rows = []
+    for cid in reg.index:
+        if not cid.endswith("_pct"):
+            continue
+        n_id = cid.removesuffix("_pct") + "_n"
+        if n_id not in reg.index:
+            continue
+        n, pct, den = reg.at[n_id, "published"], reg.at[cid, "published"], reg.at[cid, "denominator"]
+        exact = 100.0 * n / den
+        rows.append({"claim_id": cid, "quantity": reg.at[cid, "quantity"], "printed_n": n,
+                     "printed_pct": pct, "denominator": den, "n_over_denominator_pct": exact,
+                     "consistent": abs(exact - pct) <= reg.at[cid, "tolerance"] + 1e-12})
+    return pd.DataFrame(rows, columns=["claim_id", "quantity", "printed_n", "printed_pct", "denominator",
+                                       "n_over_denominator_pct", "consistent"])
+
+
+def implied_denominators(count: float, pct: float, tolerance: float, lo: int = 1, hi: int = 200) -> list[int]:
+    """Denominators N for which 100*count/N rounds to the printed percentage."""
+    return [n for n in range(max(lo, int(count)), hi + 1)
+            if abs(100.0 * count / n - pct) <= tolerance + 1e-12]

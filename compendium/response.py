@@ -1,0 +1,315 @@
+"""Response to DaraVd and treatment exposure (notebook 03).
+
+- Response rates carry exact (Clopper-Pearson) 95% confidence intervals, the interval R's
+  ``binom.test`` reports, computed with :func:`scipy.stats.binomtest`.
+- The paper states that reaching >= VGPR "was not influenced by" lenalidomide exposure
+  time, starting dose, dose at progression, prior bortezomib or prior carfilzomib, with
+  five p-values but no test named. Our choice (:data:`ASSOCIATION_FACTORS`): the
+  Wilcoxon rank-sum test (R ``wilcox.test(exact = FALSE, correct = TRUE)``: normal
+  approximation with tie correction and continuity correction) for the exposure time and
+  for the two doses, taken as ordered values; Fisher's exact test (two-sided, R
+  ``fisher.test``) for the two prior exposures.
+- Medians and quartiles are R's type 7 (see :mod:`compendium.descriptives`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .descriptives import quantile7, summarise_continuous
+
+RESPONSE_ORDER = ["sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE"]
+RATES = {  # rate name -> categories that count as reaching it
+    "orr": ("sCR", "CR", "VGPR", "PR"),
+    "vgpr_or_better": ("sCR", "CR", "VGPR"),
+    "cr_or_better": ("sCR", "CR"),
+}
+END_REASONS = ["PD", "toxicity", "death", "ASCT", "unknown"]
+DARA_SKIP_GROUPS = [("0", 0, 0), ("1", 1, 1), ("2", 2, 2), ("3-5", 3, 5), (">5", 6, np.inf)]
+DEX_GROUPS = ["full", "80", "40", "20"]
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact binomial confidence interval for k successes in n (R ``binom.test``)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def _proportion_row(endpoint, population, k, n) -> dict:
+    lcl, ucl = clopper_pearson(k, n)
+    return {"endpoint": endpoint, "population": population, "n": int(k), "denominator": int(n),
+            "proportion": k / n if n else float("nan"), "lcl": lcl, "ucl": ucl,
+            "ci_method": "clopper-pearson"}
+
+
+def response_distribution(analysis: pd.DataFrame) -> pd.DataFrame:
+    """Best response categories and the three rates, with exact 95% CIs.
+
+    ``population = all``: over every treated patient (the text's 84.7%); ``evaluable``:
+    over patients with an assessable response (best response other than NE).
+    """
+    best = analysis["best_response"]
+    unknown = sorted(set(best.dropna()) - set(RESPONSE_ORDER))
+    if unknown:
+        raise ValueError(f"unknown best response categories {unknown}")
+    populations = {"all": best, "evaluable": best[best != "NE"]}
+    rows = []
+    for population, values in populations.items():
+        for category in RESPONSE_ORDER:
+            if population == "evaluable" and category == "NE":
+                continue
+            rows.append(_proportion_row(category, population, (values == category).sum(), len(values)))
+        for rate, categories in RATES.items():
+            rows.append(_proportion_row(rate, population, values.isin(categories).sum(), len(values)))
+    return pd.DataFrame(rows)
+
+
+def rate(distribution: pd.DataFrame, endpoint: str, population: str = "all") -> pd.Series:
+    """One row of :func:`response_distribution`."""
+    hit = distribution[(distribution["endpoint"] == endpoint) & (distribution["population"] == population)]
+    return hit.iloc[0]
+
+
+# --- associations with reaching >= VGPR -------------------------------------------------
+
+def wilcoxon_rank_sum(x, y) -> tuple[float, float]:
+    """Two-sided rank-sum test as R ``wilcox.test(x, y, exact=FALSE, correct=TRUE)``.
+
+    Returns (W, p) with W the Mann-Whitney statistic of ``x`` (R's ``W``).
+    """
+    x = pd.to_numeric(pd.Series(x), errors="coerce").dropna().to_numpy(float)
+    y = pd.to_numeric(pd.Series(y), errors="coerce").dropna().to_numpy(float)
+    res = stats.mannwhitneyu(x, y, use_continuity=True, alternative="two-sided", method="asymptotic")
+    return float(res.statistic), float(res.pvalue)
+
+
+def fisher_exact(table) -> tuple[float, float]:
+    """Two-sided Fisher's exact test as R ``fisher.test`` (odds ratio, p).
+
+    2x2: scipy (its odds ratio is the sample one, not R's conditional MLE; only p is
+    reported). r x 2: exact enumeration (:func:`fisher_exact_rx2`), because scipy's default
+    for larger tables is a Monte Carlo p-value, which would not be reproducible.
+    """
+    table = np.asarray(table, dtype=int)
+    if table.shape == (2, 2):
+        res = stats.fisher_exact(table, alternative="two-sided")
+        return float(res.statistic), float(res.pvalue)
+    return float("nan"), fisher_exact_rx2(table)
+
+
+def fisher_exact_rx2(table) -> float:
+    """Exact two-sided p of an r x 2 table: the probability of every table with the observed
+    margins that is no more likely than the observed one (R's rule, relative tolerance 1e-7)."""
+    from scipy.special import gammaln
+
+    table = np.asarray(table, dtype=int)
+    if table.ndim != 2 or table.shape[1] != 2:
+        raise ValueError("expected an r x 2 table")
+    rows, k, total = table.sum(axis=1), int(table[:, 0].sum()), int(table.sum())
+    log_choose = lambda n, x: gammaln(n + 1) - gammaln(x + 1) - gammaln(n - x + 1)  # noqa: E731
+    sums, logs = np.zeros(1, dtype=int), np.zeros(1)
+    remaining = int(rows.sum())
+    for a in rows:
+        remaining -= int(a)
+        x = np.arange(a + 1)
+        sums = (sums[:, None] + x[None, :]).ravel()
+        logs = (logs[:, None] + log_choose(a, x)[None, :]).ravel()
+        keep = (sums <= k) & (sums >= k - remaining)
+        sums, logs = sums[keep], logs[keep]
+    logs = logs - log_choose(total, k)
+    observed = float(np.sum(log_choose(rows, table[:, 0])) - log_choose(total, k))
+    return float(min(1.0, np.exp(logs[logs <= observed + np.log1p(1e-7)]).sum()))
+
+
+# factor -> (column, test, what the paper's p refers to)
+ASSOCIATION_FACTORS = {
+    "len_exposure": ("len_exposure_months", "wilcoxon", "median time of len exposure"),
+    "len_dose_start": ("len_dose_start_mg", "wilcoxon", "starting dose of len"),
+    "len_dose_pd": ("len_dose_pd_mg", "wilcoxon", "dose of len at progression"),
+    "bortezomib_exposed": ("bortezomib_exposed", "fisher", "previous exposure to bortezomib"),
+    "carfilzomib_exposed": ("carfilzomib_exposed", "fisher", "previous exposure to carfilzomib"),
+}
+ASSOCIATION_COLUMNS = [
+    "factor", "column", "test", "n", "n_vgpr", "n_below", "summary_vgpr", "summary_below",
+    "statistic", "p",
+]
+
+
+def _split_by_vgpr(analysis: pd.DataFrame, column: str):
+    vgpr = pd.to_numeric(analysis["vgpr_or_better"], errors="coerce")
+    value = pd.to_numeric(analysis[column], errors="coerce")
+    keep = vgpr.notna() & value.notna()
+    return value[keep & (vgpr == 1)], value[keep & (vgpr == 0)]
+
+
+def _median_iqr_text(values) -> str:
+    s = summarise_continuous(values)
+    return f"{s['median']:g} [{s['q1']:g}-{s['q3']:g}]"
+
+
+def vgpr_association(analysis: pd.DataFrame, factor: str) -> dict:
+    """One association test between reaching >= VGPR and a factor (patients with both known)."""
+    column, test, _ = ASSOCIATION_FACTORS[factor]
+    hit, miss = _split_by_vgpr(analysis, column)
+    if test == "wilcoxon":
+        statistic, p = wilcoxon_rank_sum(hit, miss)
+        summaries = (_median_iqr_text(hit), _median_iqr_text(miss))
+    else:
+        table = [[(hit == 1).sum(), (hit == 0).sum()], [(miss == 1).sum(), (miss == 0).sum()]]
+        statistic, p = fisher_exact(table)
+        summaries = tuple(f"{(g == 1).sum()}/{len(g)} exposed" for g in (hit, miss))
+    return {"factor": factor, "column": column, "test": test, "n": len(hit) + len(miss),
+            "n_vgpr": len(hit), "n_below": len(miss), "summary_vgpr": summaries[0],
+            "summary_below": summaries[1], "statistic": statistic, "p": p}
+
+
+def vgpr_associations(analysis: pd.DataFrame) -> pd.DataFrame:
+    """The paper's five 'not influenced by' tests, in its order."""
+    return pd.DataFrame([vgpr_association(analysis, f) for f in ASSOCIATION_FACTORS],
+                        columns=ASSOCIATION_COLUMNS)
+
+
+def dose_category_fisher(analysis: pd.DataFrame, column: str) -> dict:
+    """Sensitivity analysis: Fisher's exact test on every observed dose level x (>= VGPR or not)."""
+    hit, miss = _split_by_vgpr(analysis, column)
+    levels = sorted(set(hit) | set(miss))
+    table = np.array([[(hit == d).sum(), (miss == d).sum()] for d in levels])
+    _, p = fisher_exact(table)
+    return {"column": column, "levels": len(levels), "n": int(table.sum()), "p": p}
+
+
+# --- treatment exposure -----------------------------------------------------------------
+
+def median_iqr(values) -> dict:
+    """n, median, q1, q3 (R type 7) of the non-missing values."""
+    s = summarise_continuous(values)
+    return {k: s[k] for k in ("n", "median", "q1", "q3")}
+
+
+def count_table(series: pd.Series, levels, denominator: int | None = None) -> pd.DataFrame:
+    """Counts of the given levels in order (missing counted nowhere), with % of the denominator."""
+    denominator = len(series) if denominator is None else denominator
+    n = [int((series == level).sum()) for level in levels]
+    return pd.DataFrame({"level": [str(v) for v in levels], "n": n,
+                         "pct": [100.0 * k / denominator for k in n]})
+
+
+def discontinuation_reasons(analysis: pd.DataFrame) -> pd.DataFrame:
+    """Why DaraVd stopped (``end_reason``), and how many are still on it."""
+    table = count_table(analysis["end_reason"], END_REASONS)
+    on = int((pd.to_numeric(analysis["on_treatment"]) == 1).sum())
+    extra = pd.DataFrame({"level": ["still on DaraVd"], "n": [on], "pct": [100.0 * on / len(analysis)]})
+    return pd.concat([table, extra], ignore_index=True)
+
+
+def dara_skipped_groups(analysis: pd.DataFrame) -> pd.DataFrame:
+    """Daratumumab doses skipped, in the text's groups (0, 1, 2, 3-5; > 5 kept visible)."""
+    skipped = pd.to_numeric(analysis["dara_doses_skipped"], errors="coerce")
+    n = [int(((skipped >= lo) & (skipped <= hi)).sum()) for _, lo, hi in DARA_SKIP_GROUPS]
+    return pd.DataFrame({"level": [g for g, _, _ in DARA_SKIP_GROUPS], "n": n,
+                         "pct": [100.0 * k / len(analysis) for k in n]})
+
+
+def bortezomib_modifications(analysis: pd.DataFrame, early_cycles: int = 3) -> dict:
+    """Dose reductions (and how many within the first cycles) and weekly switches."""
+    reduced = pd.to_numeric(analysis["bortezomib_dose_reduced"], errors="coerce") == 1
+    cycle = pd.to_numeric(analysis["bortezomib_reduction_cycle"], errors="coerce")
+    early = int((reduced & (cycle <= early_cycles)).sum())
+    weekly = int((pd.to_numeric(analysis["bortezomib_weekly_switch"], errors="coerce") == 1).sum())
+    n_all = len(analysis)
+    return {"reduced_n": int(reduced.sum()), "reduced_pct": 100.0 * reduced.sum() / n_all,
+            "reduced_early_n": early,
+            "reduced_early_pct_of_reduced": 100.0 * early / reduced.sum() if reduced.sum() else float("nan"),
+            "weekly_switch_n": weekly, "weekly_switch_pct": 100.0 * weekly / n_all}
+
+
+def salvage_asct(analysis: pd.DataFrame) -> dict:
+    """Salvage ASCT during DaraVd: how many, after how many cycles, how many went on with DaraVd."""
+    done = pd.to_numeric(analysis["salvage_asct"], errors="coerce") == 1
+    cycles = pd.to_numeric(analysis.loc[done, "salvage_asct_cycle"], errors="coerce")
+    continued = done & (analysis["end_reason"] != "ASCT")
+    return {"n": int(done.sum()),
+            "after_cycles": {int(c): int((cycles == c).sum()) for c in sorted(cycles.dropna().unique())},
+            "continued_n": int(continued.sum())}
+
+
+def skipped_summary(analysis: pd.DataFrame) -> dict:
+    """Patients who skipped any daratumumab dose, and the median number skipped among them."""
+    skipped = pd.to_numeric(analysis["dara_doses_skipped"], errors="coerce")
+    some = skipped[skipped > 0]
+    return {"n": int(some.size), "pct": 100.0 * some.size / len(analysis),
+            "median_skipped": quantile7(some, 0.5)}
+
+
+# --- figure ----------------------------------------------------------------------------
+
+RESPONSE_COLOURS = {  # Okabe-Ito, deepest response darkest
+    "sCR": "#0072B2", "CR": "#56B4E9", "VGPR": "#009E73", "PR": "#F0E442",
+    "MR": "#E69F00", "SD": "#D55E00", "PD": "#CC79A7", "NE": "#999999",
+}
+END_MARKERS = {  # end_reason -> (marker, label); ongoing patients get an arrow
+    "PD": ("x", "stopped: progression"), "toxicity": ("^", "stopped: toxicity"),
+    "death": ("s", "stopped: death"), "ASCT": ("D", "stopped: ASCT"),
+    "unknown": ("o", "stopped: unknown"),
+}
+
+
+def swimmer_plot(analysis: pd.DataFrame, width_in: float = 7.0):
+    """One bar per patient: months on DaraVd, coloured by best response, ended by why it stopped."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    frame = analysis.assign(
+        months=pd.to_numeric(analysis["treatment_months"], errors="coerce"),
+        on=pd.to_numeric(analysis["on_treatment"], errors="coerce") == 1,
+    ).sort_values(["months", "patient_id"], kind="stable").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(width_in, 0.06 * len(frame) + 1.6))
+    y = np.arange(len(frame))
+    ax.barh(y, frame["months"], color=[RESPONSE_COLOURS.get(r, "#999999") for r in frame["best_response"]],
+            height=0.8, linewidth=0)
+    for reason, (marker, _) in END_MARKERS.items():
+        hit = frame["end_reason"] == reason
+        ax.scatter(frame.loc[hit, "months"] + 0.6, y[hit.to_numpy()], marker=marker, s=12,
+                   color="black", linewidths=0.8, facecolors="none" if marker in "oD" else "black", zorder=3)
+    ongoing = frame["on"]
+    ax.scatter(frame.loc[ongoing, "months"] + 0.8, y[ongoing.to_numpy()], marker=">", s=12, color="black", zorder=3)
+    ax.set_yticks([])
+    ax.set_ylim(-1, len(frame))
+    ax.set_xlabel("Months on DaraVd", fontsize=9)
+    ax.set_ylabel(f"Patients (n = {len(frame)}), by time on treatment", fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    present = [r for r in RESPONSE_ORDER if (frame["best_response"] == r).any()]
+    handles = [Patch(color=RESPONSE_COLOURS[r], label=r) for r in present]
+    handles += [Line2D([], [], marker=m, linestyle="", color="black", markersize=4,
+                       markerfacecolor="none" if m in "oD" else "black", label=label)
+                for reason, (m, label) in END_MARKERS.items() if (frame["end_reason"] == reason).any()]
+    handles.append(Line2D([], [], marker=">", linestyle="", color="black", markersize=4, label="still on DaraVd"))
+    ax.legend(handles=handles, title="Best response / end", fontsize=7, title_fontsize=7.5,
+              frameon=False, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, stem) -> list:
+    """PNG + SVG without timestamps; the project's saver (compendium.plots) when it exists."""
+    try:
+        from .plots import save_figure as project_saver
+    except ImportError:
+        project_saver = None
+    if project_saver is not None:
+        return project_saver(fig, stem)
+    import matplotlib
+    from pathlib import Path
+
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    matplotlib.rcParams["svg.hashsalt"] = "daravd"
+    fig.savefig(stem.with_suffix(".png"), dpi=200, metadata={"Software": None})
+    fig.savefig(stem.with_suffix(".svg"), metadata={"Date": None})
+    return [stem.with_suffix(".png"), stem.with_suffix(".svg")]

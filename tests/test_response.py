@@ -1,0 +1,189 @@
+"""Response rates, exact CIs and the >= VGPR association tests, against R reference values.
+
+R literals were produced with R 4.x (``Rscript``), printing ``sprintf("%.17g", ...)``; the
+call is written next to each value.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from compendium import response as r
+
+NA = pd.NA
+
+# R: binom.test(k, n)$conf.int
+R_BINOM_CI = {
+    (72, 85): (0.75267512521293078, 0.91597427962220501),
+    (51, 85): (0.48801647536167658, 0.70480643933131848),
+    (21, 85): (0.15989809586074535, 0.35252901506207401),
+    (0, 10): (0.0, 0.30849710781876083),
+    (10, 10): (0.69150289218123917, 1.0),
+    (3, 7): (0.09898827844250789, 0.81594843235991699),
+}
+# Vectors of the rank-sum references (groups: reached >= VGPR / did not)
+EXPOSURE_VGPR = [12.5, 7.25, 22.75, 30, 5, 12.5, 18]
+EXPOSURE_BELOW = [3, 7.25, 9, 12.5, 4, 6]
+# R: wilcox.test(c(12.5, 7.25, 22.75, 30, 5, 12.5, 18), c(3, 7.25, 9, 12.5, 4, 6),
+#                exact = FALSE, correct = TRUE) -> W = 34.5, p-value:
+R_WILCOX_EXPOSURE = (34.5, 0.061479528773559958)
+DOSE_VGPR = [10, 10, 25, 25, 10, 15, 10]
+DOSE_BELOW = [10, 25, 25, 25, 20, 25]
+# R: wilcox.test(c(10,10,25,25,10,15,10), c(10,25,25,25,20,25), exact=FALSE, correct=TRUE)
+R_WILCOX_DOSE = (11.0, 0.14075627569779353)
+# R: fisher.test(matrix(c(20, 31, 20, 14), 2))$p.value   (rows: >= VGPR yes/no; cols: exposed yes/no)
+R_FISHER_2X2 = ([[20, 20], [31, 14]], 0.11996181593280571)
+# R: fisher.test(matrix(c(4, 3, 1, 5), 2))$p.value
+R_FISHER_SMALL = ([[4, 1], [3, 5]], 0.26573426573426578)
+# R: fisher.test(matrix(c(2, 3, 2, 1, 1, 3), 3))$p.value  (3 dose levels x (>= VGPR, below))
+R_FISHER_3X2 = 0.77272727272727126
+
+
+@pytest.mark.parametrize("kn", sorted(R_BINOM_CI))
+def test_clopper_pearson_equals_r_binom_test(kn):
+    low, high = r.clopper_pearson(*kn)
+    assert low == pytest.approx(R_BINOM_CI[kn][0], abs=1e-10)
+    assert high == pytest.approx(R_BINOM_CI[kn][1], abs=1e-10)
+
+
+def response_cohort() -> pd.DataFrame:
+    best = ["sCR", "CR", "VGPR", "VGPR", "PR", "PR", "SD", "PD", "NE"]
+    return pd.DataFrame({"best_response": best})
+
+
+def test_response_distribution_counts_rates_and_cis():
+    dist = r.response_distribution(response_cohort())
+    orr = r.rate(dist, "orr")
+    assert (orr["n"], orr["denominator"]) == (6, 9)
+    assert orr["proportion"] == pytest.approx(6 / 9)
+    assert (orr["lcl"], orr["ucl"]) == pytest.approx(r.clopper_pearson(6, 9))
+    assert r.rate(dist, "vgpr_or_better")["n"] == 4
+    assert r.rate(dist, "cr_or_better")["n"] == 2
+    assert r.rate(dist, "MR")["n"] == 0
+    # evaluable population leaves NE out of the denominator
+    assert r.rate(dist, "orr", "evaluable")["denominator"] == 8
+    assert r.rate(dist, "orr", "evaluable")["proportion"] == pytest.approx(0.75)
+    assert not ((dist["population"] == "evaluable") & (dist["endpoint"] == "NE")).any()
+
+
+def test_response_distribution_rejects_unknown_category():
+    with pytest.raises(ValueError):
+        r.response_distribution(pd.DataFrame({"best_response": ["CR", "nCR"]}))
+
+
+def test_wilcoxon_equals_r_wilcox_test_with_ties():
+    w, p = r.wilcoxon_rank_sum(EXPOSURE_VGPR, EXPOSURE_BELOW)
+    assert w == R_WILCOX_EXPOSURE[0]
+    assert p == pytest.approx(R_WILCOX_EXPOSURE[1], rel=1e-9)
+    w, p = r.wilcoxon_rank_sum(DOSE_VGPR, DOSE_BELOW)
+    assert (w, p) == (R_WILCOX_DOSE[0], pytest.approx(R_WILCOX_DOSE[1], rel=1e-9))
+
+
+@pytest.mark.parametrize("table,p", [R_FISHER_2X2, R_FISHER_SMALL])
+def test_fisher_equals_r_fisher_test(table, p):
+    assert r.fisher_exact(table)[1] == pytest.approx(p, rel=1e-9)
+
+
+def association_cohort() -> pd.DataFrame:
+    """13 response-evaluable patients (7 reach >= VGPR) and one NE patient."""
+    n_hit, n_miss = len(EXPOSURE_VGPR), len(EXPOSURE_BELOW)
+    return pd.DataFrame({
+        "vgpr_or_better": pd.array([1] * n_hit + [0] * n_miss + [NA], dtype="Int64"),
+        "len_exposure_months": EXPOSURE_VGPR + EXPOSURE_BELOW + [50.0],
+        "len_dose_start_mg": DOSE_VGPR + DOSE_BELOW + [25],
+        "len_dose_pd_mg": [5, 5, 10, 10, 10, 25, 25] + [5, 10, 25, 25, 25, np.nan] + [10],
+        # >= VGPR: 4 of 7 exposed; below: 3 of 6 exposed -> fisher.test(matrix(c(4,3,3,3),2))
+        "bortezomib_exposed": pd.array([1, 1, 1, 1, 0, 0, 0] + [1, 1, 1, 0, 0, 0] + [1], dtype="Int64"),
+        "carfilzomib_exposed": pd.array([0] * 13 + [1], dtype="Int64"),
+    })
+
+
+def test_vgpr_associations_use_the_stated_tests_and_drop_missing():
+    assoc = r.vgpr_associations(association_cohort()).set_index("factor")
+    assert list(assoc.index) == ["len_exposure", "len_dose_start", "len_dose_pd",
+                                 "bortezomib_exposed", "carfilzomib_exposed"]
+    assert assoc.loc["len_exposure", "test"] == "wilcoxon"
+    assert assoc.loc["len_exposure", "n"] == 13                      # the NE patient is left out
+    assert assoc.loc["len_exposure", "p"] == pytest.approx(R_WILCOX_EXPOSURE[1], rel=1e-9)
+    assert assoc.loc["len_dose_start", "p"] == pytest.approx(R_WILCOX_DOSE[1], rel=1e-9)
+    assert assoc.loc["len_dose_pd", "n"] == 12                       # missing dose left out
+    # R: fisher.test(matrix(c(4, 3, 3, 3), 2))$p.value == 1
+    assert assoc.loc["bortezomib_exposed", "p"] == pytest.approx(1.0)
+    assert assoc.loc["bortezomib_exposed", "summary_vgpr"] == "4/7 exposed"
+    assert assoc.loc["carfilzomib_exposed", "p"] == pytest.approx(1.0)  # nobody evaluable exposed
+
+
+def test_dose_category_fisher_r_by_2():
+    frame = pd.DataFrame({
+        "vgpr_or_better": [1] * 7 + [0] * 5,
+        "dose": [5, 5, 10, 10, 10, 25, 25] + [5, 10, 25, 25, 25],
+    })
+    res = r.dose_category_fisher(frame, "dose")
+    assert res["levels"] == 3 and res["n"] == 12
+    assert res["p"] == pytest.approx(R_FISHER_3X2, rel=1e-7)
+
+
+def exposure_cohort() -> pd.DataFrame:
+    return pd.DataFrame({
+        "patient_id": [f"P{i}" for i in range(10)],
+        "best_response": ["CR", "VGPR", "PR", "PR", "SD", "PD", "VGPR", "CR", "PR", "MR"],
+        "treatment_months": [1.0, 2.5, 4.0, 8.0, 10.0, 12.0, 20.0, 24.0, 30.0, 3.0],
+        "on_treatment": pd.array([0, 0, 0, 0, 0, 1, 1, 1, 0, 0], dtype="Int64"),
+        "end_reason": ["PD", "PD", "toxicity", "death", "ASCT", None, None, None, "PD", "unknown"],
+        "dara_doses_skipped": [0, 0, 0, 1, 1, 2, 3, 5, 0, 7],
+        "bortezomib_dose_reduced": [1, 1, 1, 0, 0, 0, 1, 0, 0, 0],
+        "bortezomib_reduction_cycle": [1, 3, 4, None, None, None, 10, None, None, None],
+        "bortezomib_weekly_switch": [1, 0, 0, 0, 1, 0, 0, 0, 0, 0],
+        "salvage_asct": [0, 0, 0, 0, 1, 0, 1, 0, 1, 0],
+        "salvage_asct_cycle": [None, None, None, None, 5, None, 5, None, 14, None],
+    })
+
+
+def test_discontinuation_reasons_and_still_on_treatment():
+    table = r.discontinuation_reasons(exposure_cohort()).set_index("level")
+    assert table.loc["PD", "n"] == 3 and table.loc["toxicity", "n"] == 1
+    assert table.loc["ASCT", "n"] == 1 and table.loc["unknown", "n"] == 1
+    assert table.loc["still on DaraVd", "n"] == 3
+    assert table.loc["PD", "pct"] == pytest.approx(30.0)
+
+
+def test_dara_skipped_groups_keep_out_of_range_visible():
+    groups = r.dara_skipped_groups(exposure_cohort()).set_index("level")["n"].to_dict()
+    assert groups == {"0": 4, "1": 2, "2": 1, "3-5": 2, ">5": 1}
+    s = r.skipped_summary(exposure_cohort())
+    assert (s["n"], s["median_skipped"]) == (6, 2.5)        # 1 1 2 3 5 7
+
+
+def test_bortezomib_modifications_first_three_cycles():
+    m = r.bortezomib_modifications(exposure_cohort())
+    assert m["reduced_n"] == 4 and m["reduced_early_n"] == 2
+    assert m["reduced_early_pct_of_reduced"] == pytest.approx(50.0)
+    assert m["weekly_switch_n"] == 2 and m["reduced_pct"] == pytest.approx(40.0)
+
+
+def test_salvage_asct():
+    s = r.salvage_asct(exposure_cohort())
+    assert s == {"n": 3, "after_cycles": {5: 2, 14: 1}, "continued_n": 2}
+
+
+def test_median_iqr_type7():
+    m = r.median_iqr(exposure_cohort()["treatment_months"])
+    # sorted: 1 2.5 3 4 8 10 12 20 24 30 ; q1 at position 3.25, q3 at 7.75
+    assert (m["n"], m["median"], m["q1"], m["q3"]) == (10, 9.0, 3.25, 18.0)
+
+
+def test_swimmer_plot_draws_one_bar_per_patient():
+    import matplotlib
+    matplotlib.use("Agg")
+    fig = r.swimmer_plot(exposure_cohort())
+    bars = fig.axes[0].patches
+    assert len(bars) == 10
+    assert sorted(b.get_width() for b in bars) == sorted(exposure_cohort()["treatment_months"])
+
+
+def test_exact_rx2_enumeration_equals_r_on_a_6x2_dose_table():
+    # R: fisher.test(matrix(c(2,5,30,3,2,9, 1,2,17,2,1,7), 6))$p.value
+    table = [[2, 1], [5, 2], [30, 17], [3, 2], [2, 1], [9, 7]]
+    assert r.fisher_exact_rx2(table) == pytest.approx(0.98572345054200805, rel=1e-9)
+    # and on a 2x2 it agrees with scipy's (and R's) two-sided p
+    assert r.fisher_exact_rx2(R_FISHER_2X2[0]) == pytest.approx(R_FISHER_2X2[1], rel=1e-9)
