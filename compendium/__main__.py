@@ -1,0 +1,7 @@
+"""``python -m compendium run [--data PATH] [--out DIR] [--only NN ...]``."""
+
+import sys
+
+from .runner import main
+
+sys.exit(main())

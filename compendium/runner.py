@@ -1,0 +1,193 @@
+"""Run the notebooks in order with papermill: ``python -m compendium run``.
+
+Each notebook's source is its jupytext ``.py`` file. A run executes the
+selected notebooks (and what they depend on) into a private staging folder,
+then moves everything into place only when all of them succeeded: a failed run
+leaves no half-written results behind. Executed notebooks are stripped of
+timings and given stable cell ids, so a rerun on the same input is
+byte-identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+from . import claims, dataset, paths
+from .loading import DataValidationError, load_raw
+
+KERNEL = "daravd"
+KERNEL_DISPLAY = "DaraVd compendium"
+
+
+@dataclass(frozen=True)
+class Notebook:
+    key: str      # "04"
+    stem: str     # "04_survival"
+    source: Path  # notebooks/04_survival.py
+
+    @property
+    def depends(self) -> tuple[str, ...]:
+        """Everything after cleaning reads the analysis dataset that 01 writes."""
+        return ("01",) if self.key not in ("00", "01") else ()
+
+
+def discover() -> list[Notebook]:
+    found = sorted(paths.NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+    return [Notebook(p.name[:2], p.stem, p) for p in found]
+
+
+def select(notebooks: list[Notebook], only: list[str] | None) -> list[Notebook]:
+    if not only:
+        return notebooks
+    by_key = {nb.key: nb for nb in notebooks}
+    wanted = {k.zfill(2)[:2] for k in only}
+    unknown = sorted(wanted - set(by_key))
+    if unknown:
+        raise SystemExit(f"--only: no notebook numbered {', '.join(unknown)} (have {', '.join(by_key)})")
+    for key in list(wanted):
+        wanted.update(by_key[key].depends)
+    return [nb for nb in notebooks if nb.key in wanted]
+
+
+def stable_ids(nb: nbformat.NotebookNode, stem: str) -> None:
+    """Cell ids from the notebook name and position, not random."""
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = hashlib.sha1(f"{stem}:{i}".encode()).hexdigest()[:12]
+
+
+def strip_volatile(nb: nbformat.NotebookNode, parameters: dict) -> None:
+    """Drop timings and run-specific paths; show the parameters a reader would pass."""
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in parameters.items())
+
+
+def shown_parameters(data: Path, target: paths.Paths) -> dict:
+    """Parameters as recorded in executed notebooks: repository-relative where possible."""
+    data_shown = paths.relative(data) if _inside(data, paths.ROOT) else str(data)
+    out_shown = None if target.out == paths.ROOT else str(target.out)
+    return {"data_path": data_shown, "out_dir": out_shown}
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def execute(nb: Notebook, data: Path, staging: paths.Paths, shown: dict, progress: bool) -> Path:
+    import papermill as pm
+
+    notebook = jupytext.read(nb.source)
+    notebook.metadata["kernelspec"] = {"display_name": KERNEL_DISPLAY, "language": "python", "name": KERNEL}
+    stable_ids(notebook, nb.stem)
+    staging.notebooks.mkdir(parents=True, exist_ok=True)
+    src = staging.notebooks / f".{nb.stem}.input.ipynb"
+    out = staging.notebooks / f"{nb.stem}.ipynb"
+    nbformat.write(notebook, src)
+    pm.execute_notebook(
+        str(src), str(out), parameters={"data_path": str(data), "out_dir": str(staging.out)},
+        kernel_name=KERNEL, cwd=str(paths.NOTEBOOKS), progress_bar=progress, log_output=False,
+    )
+    src.unlink()
+    executed = nbformat.read(out, as_version=4)
+    strip_volatile(executed, shown)
+    stable_ids(executed, nb.stem)
+    paths.atomic_write_text(out, nbformat.writes(executed) + "\n")
+    return out
+
+
+def _move_tree(staging: Path, target: Path) -> list[Path]:
+    moved = []
+    for src in sorted(p for p in staging.rglob("*") if p.is_file()):
+        dest = target / src.relative_to(staging)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dest)
+        moved.append(dest)
+    return moved
+
+
+def run(data: str | None = None, out: str | None = None, only: list[str] | None = None,
+        progress: bool = True) -> paths.Paths:
+    """The whole pipeline; returns the output locations."""
+    data_path = Path(data).resolve() if data else paths.default_input()
+    load_raw(data_path)  # fail fast, before anything is written, with the dictionary's message
+    target = paths.Paths.for_run(out)
+    target.out.mkdir(parents=True, exist_ok=True)
+    selected = select(discover(), only)
+    shown = shown_parameters(data_path, target)
+    staging_dir = Path(tempfile.mkdtemp(prefix=".run-", dir=target.out))
+    staging = paths.Paths(staging_dir)
+    try:
+        if not any(nb.key == "01" for nb in selected) and target.analysis_csv.exists():
+            _seed_staging(target, staging)
+        for i, nb in enumerate(selected, 1):
+            print(f"[{i}/{len(selected)}] {nb.stem}", flush=True)
+            execute(nb, data_path, staging, shown, progress)
+        _move_tree(staging_dir, target.out)
+    finally:
+        shutil.rmtree(staging_dir, ignore_errors=True)
+    meta = dataset.read_meta(target)
+    table = claims.gather(target, synthetic=meta["synthetic"])
+    counts = table["status"].value_counts().to_dict()
+    print(f"claims: {len(table)} registered; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    print(f"outputs under {target.out}")
+    return target
+
+
+def _seed_staging(target: paths.Paths, staging: paths.Paths) -> None:
+    """Notebook 00 alone needs no analysis dataset; copy it anyway so reads never cross folders."""
+    staging.derived.mkdir(parents=True, exist_ok=True)
+    for src in (target.analysis_csv, target.analysis_meta):
+        shutil.copy2(src, staging.derived / src.name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m compendium", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="execute the notebooks in order with papermill")
+    p_run.add_argument("--data", help="input file (CSV or XLSX in data/dictionary.csv format); "
+                                      "default: the file in data/raw/, else the synthetic cohort")
+    p_run.add_argument("--out", help="write every output below this directory instead of the repository")
+    p_run.add_argument("--only", nargs="+", metavar="NN", help="run only these notebooks (and what they need)")
+    p_run.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
+    sub.add_parser("synthetic", help="regenerate data/synthetic/ from compendium.synthetic")
+    sub.add_parser("validate", help="validate a raw file against the dictionary").add_argument("file")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            run(args.data, args.out, args.only, progress=not args.no_progress)
+        elif args.command == "synthetic":
+            from . import synthetic
+            synthetic.write()
+            print(f"wrote {paths.relative(paths.SYNTHETIC_COHORT)}")
+        elif args.command == "validate":
+            raw = load_raw(args.file)
+            print(f"{args.file}: {len(raw.frame)} rows follow the dictionary (sha256 {raw.sha256})")
+    except DataValidationError as err:
+        print(err, file=sys.stderr)
+        return 2
+    except (FileNotFoundError, FileExistsError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # papermill: show the failing cell's error, not a wall of traceback
+        if type(err).__name__ == "PapermillExecutionError":
+            print(f"error: a notebook failed ({err.ename}: {err.evalue}); nothing was written", file=sys.stderr)
+            return 1
+        raise
+    return 0
