@@ -97,14 +97,17 @@ class Recorder:
         ]
         return out
 
-    def save(self) -> pd.DataFrame:
+    def save(self) -> None:
+        """Write what this notebook recorded to ``results/claims/<notebook>.csv`` and say so."""
         rows = [{"claim_id": k, "reproduced": v, "reason": "", "notebook": self.notebook}
                 for k, v in self.values.items()]
         rows += [{"claim_id": k, "reproduced": float("nan"), "reason": r, "notebook": self.notebook}
                  for k, r in self.reasons.items()]
         frame = pd.DataFrame(rows, columns=["claim_id", "reproduced", "reason", "notebook"])
         paths.write_csv(frame, self.run_paths.claims_dir / f"{self.notebook}.csv")
-        return frame
+        print(f"{self.notebook}: recorded {len(self.values)} claim values"
+              + (f" and {len(self.reasons)} not reproducible" if self.reasons else "")
+              + f" -> results/claims/{self.notebook}.csv")
 
 
 def status(published: float, reproduced, tolerance: float) -> str:

@@ -9,6 +9,7 @@ the column, the row, the value and what was expected.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 from dataclasses import dataclass
@@ -101,7 +102,7 @@ def read_text_table(path: Path) -> pd.DataFrame:
 def _cell_text(value) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    if isinstance(value, pd.Timestamp):
+    if isinstance(value, (datetime.datetime, datetime.date)):  # Excel date cells
         return value.strftime("%Y-%m-%d")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

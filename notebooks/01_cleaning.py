@@ -133,4 +133,4 @@ print(f"analysis dataset: {analysis.shape[0]} patients x {analysis.shape[1]} col
 rec.table()
 
 # %%
-rec.save();
+rec.save()
