@@ -16,7 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -59,13 +58,14 @@ def _risk_step(tmax: float) -> float:
 
 
 def km_plot(df: pd.DataFrame, endpoint: str, group: str | None = None, *,
-            labels: dict | None = None, title: str | None = None,
+            labels: dict | None = None, order: list | None = None, title: str | None = None,
             xlabel: str = "Months from start of DaraVd", ylabel: str | None = None,
             risk_every: float | None = None, conf_type: str = "log", show_ci: bool | None = None,
             width: float = COLUMN_WIDTH_IN) -> Figure:
     """Kaplan-Meier figure of ``endpoint`` (``pfs``, ``os``, ...), overall or by ``group``.
 
-    ``labels`` maps group values to legend names (e.g. ``{1: ">= VGPR", 0: "< VGPR"}``);
+    ``labels`` maps group values to legend names (e.g. ``{1: ">= VGPR", 0: "< VGPR"}``)
+    and ``order`` lists the values in the order to draw them (default: sorted);
     the medians and CIs are those of :func:`compendium.survival.km_median`
     with ``conf_type`` (R's log by default), the p that of
     :func:`compendium.survival.logrank_test`. Returns the figure: curves on
@@ -77,7 +77,7 @@ def km_plot(df: pd.DataFrame, endpoint: str, group: str | None = None, *,
     tcol, ecol = sv.endpoint_columns(endpoint)
     data = df.dropna(subset=[tcol, ecol] + ([group] if group else []))
     if group:
-        levels = sorted(data[group].unique())
+        levels = list(order) if order is not None else sorted(data[group].unique())
         strata = [(lev, data[data[group] == lev]) for lev in levels]
     else:
         strata = [("all", data)]
@@ -90,7 +90,7 @@ def km_plot(df: pd.DataFrame, endpoint: str, group: str | None = None, *,
 
     # layout in inches, so that text keeps its size whatever the number of groups
     k = len(strata)
-    top = (0.24 if title else 0.06) + 0.135 * k + 0.06
+    top = (0.24 if title else 0.06) + 0.135 * (k + (k > 1)) + 0.06
     plot_h, axis_h, risk_h = 2.2, 0.42, 0.2 + 0.15 * k
     bottom = 0.1
     height = top + plot_h + axis_h + risk_h + bottom
@@ -102,7 +102,7 @@ def km_plot(df: pd.DataFrame, endpoint: str, group: str | None = None, *,
         show_ci = k <= 2  # more bands than two hide the curves
 
     with mpl.rc_context(_STYLE):
-        fig = plt.figure(figsize=(width, height))
+        fig = Figure(figsize=(width, height))  # not pyplot: no global state, no double display
         frac_w = (width - left - right) / width
         ax = fig.add_axes([left / width, (bottom + risk_h + axis_h) / height, frac_w, plot_h / height])
         ax_risk = fig.add_axes([left / width, bottom / height, frac_w, (risk_h - 0.17) / height])
@@ -138,12 +138,11 @@ def km_plot(df: pd.DataFrame, endpoint: str, group: str | None = None, *,
         ax.set_yticklabels([f"{int(v * 100)}%" for v in np.linspace(0, 1, 5)])
         ax.set_xlabel(xlabel, labelpad=2)
         ax.spines[["top", "right"]].set_visible(False)
+        if group and k > 1:  # in the legend, where no curve can run through it
+            p = sv.logrank_test(data, endpoint, group)["p"]
+            ax.plot([], [], ls="none", label=f"Log-rank p {'= ' if p >= 0.001 else ''}{format_p(p)}")
         ax.legend(loc="lower left", bbox_to_anchor=(-0.02, 1.0), frameon=False, handlelength=1.4,
                   borderaxespad=0.1, labelspacing=0.25)
-        if group and k > 1:
-            p = sv.logrank_test(data, endpoint, group)["p"]
-            ax.text(0.98, 0.98, f"Log-rank p {'= ' if p >= 0.001 else ''}{format_p(p)}",
-                    transform=ax.transAxes, ha="right", va="top")
         if title:
             fig.text(0.02, 1 - 0.05 / height, title, ha="left", va="top", fontweight="bold",
                      fontsize=_STYLE["axes.titlesize"])
