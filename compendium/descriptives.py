@@ -60,6 +60,16 @@ LEN_DOSE_ROWS = ("len_dose_pd", "Lenalidomide dose at relapse (mg)", "len_dose_p
                  [("25-15", "25_15", "25 – 15"), ("10-2.5", "10_2_5", "10 – 2.5")], True)
 
 
+def equals(series: pd.Series, value) -> pd.Series:
+    """Plain boolean ``series == value``; missing values are never equal (no pd.NA leaks)."""
+    return (series == value).fillna(False).astype(bool)
+
+
+def flag(series: pd.Series) -> pd.Series:
+    """A 0/1 flag as plain booleans: 1 is True, 0 and missing are False."""
+    return equals(pd.to_numeric(series, errors="coerce"), 1)
+
+
 def quantile7(values, q):
     """R's default quantile (type 7) of the non-missing values; NaN when there are none."""
     x = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(dtype=float)
@@ -93,7 +103,7 @@ def level_counts(series: pd.Series, levels, stem: str, characteristic: str, na_r
     """One row per level (n, % of all, % of evaluable), then the NA row if asked."""
     n_all = len(series)
     evaluable = series.notna()
-    rows = [_row(f"{stem}_{suffix}", characteristic, printed, (series[evaluable] == value).sum(),
+    rows = [_row(f"{stem}_{suffix}", characteristic, printed, equals(series[evaluable], value).sum(),
                  evaluable.sum(), n_all)
             for value, suffix, printed in levels]
     if na_row:
@@ -104,7 +114,7 @@ def level_counts(series: pd.Series, levels, stem: str, characteristic: str, na_r
 def flag_row(series: pd.Series, key: str, characteristic: str, level: str = "yes") -> dict:
     """Count of a 0/1 flag equal to 1; evaluable = non-missing."""
     s = pd.to_numeric(series, errors="coerce")
-    return _row(key, characteristic, level, (s == 1).sum(), s.notna().sum(), len(s))
+    return _row(key, characteristic, level, flag(s).sum(), s.notna().sum(), len(s))
 
 
 def continuous_row(series: pd.Series, key: str, characteristic: str) -> dict:
@@ -131,7 +141,7 @@ def table1(analysis: pd.DataFrame) -> pd.DataFrame:
     rows.append(flag_row(analysis["emd_relapse"], "emd", "EMD at relapse", "present"))
     rows.append(flag_row(analysis["prior_asct"], "asct_prior", "Prior ASCT"))
     for value, key, printed in ASCT_ROWS:
-        rows.append(_row(key, "Prior ASCT", printed, (analysis["asct_first_line"] == value).sum(),
+        rows.append(_row(key, "Prior ASCT", printed, equals(analysis["asct_first_line"], value).sum(),
                          analysis["asct_first_line"].notna().sum(), len(analysis)))
     for key, label, col in EXPOSURE_ROWS:
         rows.append(flag_row(analysis[col], key, label))
@@ -194,14 +204,21 @@ def table1_display(t1: pd.DataFrame) -> pd.DataFrame:
                          "Number (%)": cells, "% of evaluable": evaluable})
 
 
-def render_table(display: pd.DataFrame, title: str, group: str = "characteristic", note: str = ""):
-    """A great_tables rendering (deterministic HTML), rows grouped by characteristic."""
-    from great_tables import GT
+def render_table(display: pd.DataFrame, title: str, table_id: str, group: str = "characteristic",
+                 stub: str = "level", note: str = ""):
+    """A great_tables rendering, rows grouped by ``group``.
 
-    gt = GT(display, groupname_col=group, rowname_col="level").tab_header(title=title)
+    ``table_id`` fixes the HTML id, which great_tables otherwise draws at random, and the result
+    is returned as plain HTML (the GT object's text form carries memory addresses): the notebook
+    output is then identical on every run.
+    """
+    from great_tables import GT
+    from IPython.display import HTML
+
+    gt = GT(display, groupname_col=group, rowname_col=stub, id=table_id).tab_header(title=title)
     if note:
         gt = gt.tab_source_note(note)
-    return gt.opt_row_striping().opt_table_font(font="Helvetica")
+    return HTML(gt.opt_row_striping().opt_table_font(font="Helvetica").as_raw_html())
 
 
 def first_line_history(analysis: pd.DataFrame) -> pd.DataFrame:
@@ -216,24 +233,25 @@ def first_line_history(analysis: pd.DataFrame) -> pd.DataFrame:
                      (100.0 * n / denominator if denominator else float("nan"))})
 
     for level in ("bortezomib", "lenalidomide", "carfilzomib"):
-        add("first-line class", level, int((analysis["first_line_class"] == level).sum()), n_all)
+        add("first-line class", level, int(equals(analysis["first_line_class"], level).sum()), n_all)
     for level in ("none", "single", "double"):
-        add("first-line ASCT", level, int((analysis["asct_first_line"] == level).sum()), n_all)
-    add("carfilzomib refractory", "yes", int((pd.to_numeric(analysis["carfilzomib_refractory"]) == 1).sum()), n_all)
+        add("first-line ASCT", level, int(equals(analysis["asct_first_line"], level).sum()), n_all)
+    add("carfilzomib refractory", "yes", int(flag(analysis["carfilzomib_refractory"]).sum()), n_all)
     exposure = summarise_continuous(analysis["len_exposure_months"])
     add("lenalidomide in first line", "yes", exposure["n"], n_all)
     for stat in ("median", "q1", "q3", "min", "max"):
         add("lenalidomide exposure (months)", stat, value=exposure[stat])
     for level, n in len_dose_groups(analysis["len_dose_pd_mg"]).items():
         add("lenalidomide dose at relapse", level, n, n_all)
-    for level, mask in (("all", slice(None)), ("ASCT", analysis["prior_asct"] == 1),
-                        ("no ASCT", analysis["prior_asct"] == 0)):
+    for level, mask in (("all", slice(None)), ("ASCT", flag(analysis["prior_asct"])),
+                        ("no ASCT", equals(pd.to_numeric(analysis["prior_asct"]), 0))):
         summary = summarise_continuous(analysis.loc[mask, "first_line_pfs_months"])
         add("first-line PFS median (months)", level, summary["n"], value=summary["median"])
     add("diagnosis to DaraVd median (months)", "all",
         int(analysis["months_dx_to_daravd"].notna().sum()),
         value=quantile7(analysis["months_dx_to_daravd"], 0.5))
-    return pd.DataFrame(rows, columns=["quantity", "level", "n", "denominator", "value"])
+    return pd.DataFrame(rows, columns=["quantity", "level", "n", "denominator", "value"]).astype(
+        {"n": "Int64", "denominator": "Int64"})
 
 
 LEN_DOSE_TEXT_GROUPS = [("25 mg", lambda d: d == 25), ("15-20 mg", lambda d: (d >= 15) & (d < 25)),
@@ -276,3 +294,40 @@ def implied_denominators(count: float, pct: float, tolerance: float, lo: int = 1
     """Denominators N for which 100*count/N rounds to the printed percentage."""
     return [n for n in range(max(lo, int(count)), hi + 1)
             if abs(100.0 * count / n - pct) <= tolerance + 1e-12]
+
+
+def implied_denominator_table(registry: pd.DataFrame, pairs, lo: int = 50, hi: int = 120) -> pd.DataFrame:
+    """For (percentage claim, count claim) pairs of the registry: which denominators make the
+    printed count reproduce the printed percentage (e.g. the abstract's 67 (85%) -> 79)."""
+    reg = registry.set_index("claim_id")
+    rows = []
+    for pct_id, n_id in pairs:
+        pct, n, tol = reg.at[pct_id, "published"], reg.at[n_id, "published"], reg.at[pct_id, "tolerance"]
+        fits = implied_denominators(n, pct, tol, lo, hi)
+        rows.append({"claim_id": pct_id, "quantity": reg.at[pct_id, "quantity"], "printed_pct": pct,
+                     "count_claim": n_id, "printed_count": n,
+                     "pct_of_85": 100.0 * n / 85 if n else float("nan"),
+                     "denominators_that_fit": ", ".join(map(str, fits)) if fits else "none in range"})
+    return pd.DataFrame(rows)
+
+
+CYTO_FINDINGS = [
+    ("diagnosis", "cyto_risk_dx", ["high", "standard"]),
+    ("diagnosis", "chr1_dx", ["del1p", "gain1q", "amp1q"]),
+    ("relapse", "cyto_risk_relapse", ["high", "standard"]),
+    ("relapse", "del17p_relapse", [1]),
+    ("relapse", "chr1_relapse", ["del1p", "gain1q", "amp1q"]),
+]
+
+
+def cytogenetics_summary(analysis: pd.DataFrame) -> pd.DataFrame:
+    """FISH findings at diagnosis and relapse: patients with each finding among the evaluable."""
+    rows = []
+    for timepoint, column, findings in CYTO_FINDINGS:
+        values = analysis[column]
+        evaluable = int(values.notna().sum())
+        for finding in findings:
+            n = int(equals(values, finding).sum())
+            rows.append({"timepoint": timepoint, "column": column, "finding": str(finding), "n": n,
+                         "evaluable": evaluable, "pct_evaluable": 100.0 * n / evaluable if evaluable else float("nan")})
+    return pd.DataFrame(rows)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .descriptives import quantile7, summarise_continuous
+from .descriptives import equals, flag, format_median_iqr, quantile7, summarise_continuous
 
 RESPONSE_ORDER = ["sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE"]
 RATES = {  # rate name -> categories that count as reaching it
@@ -56,15 +56,15 @@ def response_distribution(analysis: pd.DataFrame) -> pd.DataFrame:
     unknown = sorted(set(best.dropna()) - set(RESPONSE_ORDER))
     if unknown:
         raise ValueError(f"unknown best response categories {unknown}")
-    populations = {"all": best, "evaluable": best[best != "NE"]}
+    populations = {"all": best, "evaluable": best[best.notna() & ~equals(best, "NE")]}
     rows = []
     for population, values in populations.items():
         for category in RESPONSE_ORDER:
             if population == "evaluable" and category == "NE":
                 continue
-            rows.append(_proportion_row(category, population, (values == category).sum(), len(values)))
+            rows.append(_proportion_row(category, population, equals(values, category).sum(), len(values)))
         for rate, categories in RATES.items():
-            rows.append(_proportion_row(rate, population, values.isin(categories).sum(), len(values)))
+            rows.append(_proportion_row(rate, population, values.isin(categories).fillna(False).sum(), len(values)))
     return pd.DataFrame(rows)
 
 
@@ -143,12 +143,12 @@ def _split_by_vgpr(analysis: pd.DataFrame, column: str):
     vgpr = pd.to_numeric(analysis["vgpr_or_better"], errors="coerce")
     value = pd.to_numeric(analysis[column], errors="coerce")
     keep = vgpr.notna() & value.notna()
-    return value[keep & (vgpr == 1)], value[keep & (vgpr == 0)]
+    return value[keep & equals(vgpr, 1)], value[keep & equals(vgpr, 0)]
 
 
 def _median_iqr_text(values) -> str:
     s = summarise_continuous(values)
-    return f"{s['median']:g} [{s['q1']:g}-{s['q3']:g}]"
+    return format_median_iqr(s["median"], s["q1"], s["q3"], decimals=1)
 
 
 def vgpr_association(analysis: pd.DataFrame, factor: str) -> dict:
@@ -167,12 +167,6 @@ def vgpr_association(analysis: pd.DataFrame, factor: str) -> dict:
             "summary_below": summaries[1], "statistic": statistic, "p": p}
 
 
-def vgpr_associations(analysis: pd.DataFrame) -> pd.DataFrame:
-    """The paper's five 'not influenced by' tests, in its order."""
-    return pd.DataFrame([vgpr_association(analysis, f) for f in ASSOCIATION_FACTORS],
-                        columns=ASSOCIATION_COLUMNS)
-
-
 def dose_category_fisher(analysis: pd.DataFrame, column: str) -> dict:
     """Sensitivity analysis: Fisher's exact test on every observed dose level x (>= VGPR or not)."""
     hit, miss = _split_by_vgpr(analysis, column)
@@ -180,6 +174,37 @@ def dose_category_fisher(analysis: pd.DataFrame, column: str) -> dict:
     table = np.array([[(hit == d).sum(), (miss == d).sum()] for d in levels])
     _, p = fisher_exact(table)
     return {"column": column, "levels": len(levels), "n": int(table.sum()), "p": p}
+
+
+def vgpr_associations(analysis: pd.DataFrame, sensitivity: bool = True) -> pd.DataFrame:
+    """The paper's five 'not influenced by' tests in its order (``role = primary``), then, for the
+    two doses, Fisher's exact test over the dose levels (``role = sensitivity``)."""
+    rows = [dict(vgpr_association(analysis, f), role="primary") for f in ASSOCIATION_FACTORS]
+    if sensitivity:
+        for factor in ("len_dose_start", "len_dose_pd"):
+            column = ASSOCIATION_FACTORS[factor][0]
+            hit, miss = _split_by_vgpr(analysis, column)
+            res = dose_category_fisher(analysis, column)
+            rows.append({"factor": factor, "column": column, "test": f"fisher ({res['levels']} dose levels x 2)",
+                         "n": res["n"], "n_vgpr": len(hit), "n_below": len(miss),
+                         "summary_vgpr": "", "summary_below": "", "statistic": float("nan"),
+                         "p": res["p"], "role": "sensitivity"})
+    return pd.DataFrame(rows, columns=ASSOCIATION_COLUMNS + ["role"])
+
+
+def distribution_display(distribution: pd.DataFrame, population: str = "all") -> pd.DataFrame:
+    """Best response for readers: n, % and exact 95% CI (in percent, one decimal)."""
+    from .descriptives import format_number
+
+    d = distribution[distribution["population"] == population]
+    names = {"orr": "ORR (>= PR)", "vgpr_or_better": ">= VGPR", "cr_or_better": ">= CR"}
+    return pd.DataFrame({
+        "response": [names.get(e, e) for e in d["endpoint"]],
+        "n": d["n"].to_numpy(),
+        "%": [format_number(100 * p, 1) for p in d["proportion"]],
+        "95% CI (exact)": [f"{format_number(100 * lo, 1)}–{format_number(100 * hi, 1)}"
+                           for lo, hi in zip(d["lcl"], d["ucl"])],
+    })
 
 
 # --- treatment exposure -----------------------------------------------------------------
@@ -193,7 +218,7 @@ def median_iqr(values) -> dict:
 def count_table(series: pd.Series, levels, denominator: int | None = None) -> pd.DataFrame:
     """Counts of the given levels in order (missing counted nowhere), with % of the denominator."""
     denominator = len(series) if denominator is None else denominator
-    n = [int((series == level).sum()) for level in levels]
+    n = [int(equals(series, level).sum()) for level in levels]
     return pd.DataFrame({"level": [str(v) for v in levels], "n": n,
                          "pct": [100.0 * k / denominator for k in n]})
 
@@ -201,7 +226,7 @@ def count_table(series: pd.Series, levels, denominator: int | None = None) -> pd
 def discontinuation_reasons(analysis: pd.DataFrame) -> pd.DataFrame:
     """Why DaraVd stopped (``end_reason``), and how many are still on it."""
     table = count_table(analysis["end_reason"], END_REASONS)
-    on = int((pd.to_numeric(analysis["on_treatment"]) == 1).sum())
+    on = int(flag(analysis["on_treatment"]).sum())
     extra = pd.DataFrame({"level": ["still on DaraVd"], "n": [on], "pct": [100.0 * on / len(analysis)]})
     return pd.concat([table, extra], ignore_index=True)
 
@@ -216,10 +241,10 @@ def dara_skipped_groups(analysis: pd.DataFrame) -> pd.DataFrame:
 
 def bortezomib_modifications(analysis: pd.DataFrame, early_cycles: int = 3) -> dict:
     """Dose reductions (and how many within the first cycles) and weekly switches."""
-    reduced = pd.to_numeric(analysis["bortezomib_dose_reduced"], errors="coerce") == 1
+    reduced = flag(analysis["bortezomib_dose_reduced"])
     cycle = pd.to_numeric(analysis["bortezomib_reduction_cycle"], errors="coerce")
-    early = int((reduced & (cycle <= early_cycles)).sum())
-    weekly = int((pd.to_numeric(analysis["bortezomib_weekly_switch"], errors="coerce") == 1).sum())
+    early = int((reduced & (cycle <= early_cycles).fillna(False).astype(bool)).sum())
+    weekly = int(flag(analysis["bortezomib_weekly_switch"]).sum())
     n_all = len(analysis)
     return {"reduced_n": int(reduced.sum()), "reduced_pct": 100.0 * reduced.sum() / n_all,
             "reduced_early_n": early,
@@ -229,9 +254,9 @@ def bortezomib_modifications(analysis: pd.DataFrame, early_cycles: int = 3) -> d
 
 def salvage_asct(analysis: pd.DataFrame) -> dict:
     """Salvage ASCT during DaraVd: how many, after how many cycles, how many went on with DaraVd."""
-    done = pd.to_numeric(analysis["salvage_asct"], errors="coerce") == 1
+    done = flag(analysis["salvage_asct"])
     cycles = pd.to_numeric(analysis.loc[done, "salvage_asct_cycle"], errors="coerce")
-    continued = done & (analysis["end_reason"] != "ASCT")
+    continued = done & ~equals(analysis["end_reason"], "ASCT")
     return {"n": int(done.sum()),
             "after_cycles": {int(c): int((cycles == c).sum()) for c in sorted(cycles.dropna().unique())},
             "continued_n": int(continued.sum())}
@@ -266,14 +291,14 @@ def swimmer_plot(analysis: pd.DataFrame, width_in: float = 7.0):
 
     frame = analysis.assign(
         months=pd.to_numeric(analysis["treatment_months"], errors="coerce"),
-        on=pd.to_numeric(analysis["on_treatment"], errors="coerce") == 1,
+        on=flag(analysis["on_treatment"]),
     ).sort_values(["months", "patient_id"], kind="stable").reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(width_in, 0.06 * len(frame) + 1.6))
     y = np.arange(len(frame))
     ax.barh(y, frame["months"], color=[RESPONSE_COLOURS.get(r, "#999999") for r in frame["best_response"]],
             height=0.8, linewidth=0)
     for reason, (marker, _) in END_MARKERS.items():
-        hit = frame["end_reason"] == reason
+        hit = equals(frame["end_reason"], reason)
         ax.scatter(frame.loc[hit, "months"] + 0.6, y[hit.to_numpy()], marker=marker, s=12,
                    color="black", linewidths=0.8, facecolors="none" if marker in "oD" else "black", zorder=3)
     ongoing = frame["on"]
@@ -284,32 +309,14 @@ def swimmer_plot(analysis: pd.DataFrame, width_in: float = 7.0):
     ax.set_ylabel(f"Patients (n = {len(frame)}), by time on treatment", fontsize=9)
     ax.tick_params(labelsize=8)
     ax.spines[["top", "right", "left"]].set_visible(False)
-    present = [r for r in RESPONSE_ORDER if (frame["best_response"] == r).any()]
+    present = [r for r in RESPONSE_ORDER if equals(frame["best_response"], r).any()]
     handles = [Patch(color=RESPONSE_COLOURS[r], label=r) for r in present]
     handles += [Line2D([], [], marker=m, linestyle="", color="black", markersize=4,
                        markerfacecolor="none" if m in "oD" else "black", label=label)
-                for reason, (m, label) in END_MARKERS.items() if (frame["end_reason"] == reason).any()]
+                for reason, (m, label) in END_MARKERS.items() if equals(frame["end_reason"], reason).any()]
     handles.append(Line2D([], [], marker=">", linestyle="", color="black", markersize=4, label="still on DaraVd"))
     ax.legend(handles=handles, title="Best response / end", fontsize=7, title_fontsize=7.5,
               frameon=False, loc="lower right")
     fig.tight_layout()
     return fig
 
-
-def save_figure(fig, stem) -> list:
-    """PNG + SVG without timestamps; the project's saver (compendium.plots) when it exists."""
-    try:
-        from .plots import save_figure as project_saver
-    except ImportError:
-        project_saver = None
-    if project_saver is not None:
-        return project_saver(fig, stem)
-    import matplotlib
-    from pathlib import Path
-
-    stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    matplotlib.rcParams["svg.hashsalt"] = "daravd"
-    fig.savefig(stem.with_suffix(".png"), dpi=200, metadata={"Software": None})
-    fig.savefig(stem.with_suffix(".svg"), metadata={"Date": None})
-    return [stem.with_suffix(".png"), stem.with_suffix(".svg")]

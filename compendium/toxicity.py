@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .descriptives import equals, format_n_pct, format_number
+
 # Table 6 order: (key, label as printed, column)
 TABLE6_EVENTS = [
     ("anemia", "Anemia", "ae_anemia_grade"),
@@ -60,7 +62,7 @@ def table6(analysis: pd.DataFrame) -> pd.DataFrame:
         if key == "pn":
             outcome = analysis.loc[g[key] > 0, "ae_pn_outcome"]
             for row, row_label in PN_OUTCOMES:
-                n = int((outcome == row).sum())
+                n = int(equals(outcome, row).sum())
                 rows.append((key, label, row, row_label, n, any_n, _pct(n, any_n)))
     return pd.DataFrame(rows, columns=TABLE6_COLUMNS)
 
@@ -76,8 +78,6 @@ def table6_claims(t6: pd.DataFrame) -> dict:
 
 def table6_display(t6: pd.DataFrame) -> pd.DataFrame:
     """Table 6 in the paper's form: ``Number (%)``; grade rows with nobody are left out, as printed."""
-    from .descriptives import format_n_pct
-
     shown = t6[(t6["row"] == "any") | (t6["n"] > 0) | t6["row"].isin([r for r, _ in PN_OUTCOMES])]
     return pd.DataFrame({"event": shown["label"].to_numpy(), "row": shown["row_label"].to_numpy(),
                          "Number (%)": [format_n_pct(n, p) for n, p in zip(shown["n"], shown["pct"])]})
@@ -109,9 +109,10 @@ def irr_by_montelukast(analysis: pd.DataFrame) -> pd.DataFrame:
     """Infusion-related reactions by montelukast premedication (patients, with IRR, % with IRR)."""
     irr = grades(analysis)["irr"] > 0
     given = pd.to_numeric(analysis["montelukast_premedication"], errors="coerce")
+    irr = irr.to_numpy()
     rows = []
     for level, label in ((1, "montelukast"), (0, "no montelukast")):
-        mask = given == level
+        mask = equals(given, level).to_numpy()
         rows.append({"premedication": label, "patients": int(mask.sum()),
                      "irr_n": int((mask & irr).sum()),
                      "irr_pct": _pct(int((mask & irr).sum()), int(mask.sum()))})
@@ -121,14 +122,14 @@ def irr_by_montelukast(analysis: pd.DataFrame) -> pd.DataFrame:
 def ae_deaths(analysis: pd.DataFrame) -> dict:
     """Deaths from adverse events, split into pneumonia (grade 5) and other infection (grade 5)."""
     g = grades(analysis)
-    died = analysis["death_cause"] == "adverse_event"
+    died = equals(analysis["death_cause"], "adverse_event")
     pneumonia = died & (g["pneumonia"] == 5)
     infection = died & (g["infection"] == 5) & ~pneumonia
     return {"n": int(died.sum()), "pneumonia_n": int(pneumonia.sum()), "infection_n": int(infection.sum())}
 
 
 def discontinued_for_toxicity(analysis: pd.DataFrame) -> int:
-    return int((analysis["end_reason"] == "toxicity").sum())
+    return int(equals(analysis["end_reason"], "toxicity").sum())
 
 
 # --- audits of the paper's own numbers (from the registry, never typed) -------------------
@@ -173,7 +174,8 @@ def grade_bar_chart(t6: pd.DataFrame, width_in: float = 3.5):
                 edgecolor="white", linewidth=0.4, label=group, height=0.75)
         left += wide[group].to_numpy()
     for y, total in enumerate(left):
-        ax.text(total + 0.8, y, f"{int(total)} ({100 * total / denominator:.0f}%)", va="center", fontsize=6.5)
+        ax.text(total + 0.8, y, f"{int(total)} ({format_number(100 * total / denominator, 0)}%)",
+                va="center", fontsize=6.5)
     ax.set_xlim(0, max(left) * 1.25 + 1)
     ax.set_xlabel(f"Patients (of {denominator})", fontsize=7.5)
     ax.tick_params(labelsize=7)

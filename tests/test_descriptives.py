@@ -15,9 +15,14 @@ from compendium import claims, descriptives as d
 NA = pd.NA
 
 
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as read_analysis returns them: pandas strings with pd.NA for missing."""
+    return frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
+
+
 def cohort() -> pd.DataFrame:
     flags = lambda values: pd.array(values, dtype="Int64")  # noqa: E731  (as read_analysis types flags)
-    return pd.DataFrame({
+    return typed(pd.DataFrame({
         "patient_id": [f"P{i}" for i in range(1, 9)],
         "center": ["A", "A", "B", "B", "B", "C", "C", "C"],
         "age_years": [50, 60, 66, 68, 70, 72, 80, 64],
@@ -43,7 +48,7 @@ def cohort() -> pd.DataFrame:
         "len_dose_pd_group": ["25-15", "25-15", "25-15", "10-2.5", "10-2.5", "10-2.5", "10-2.5", None],
         "first_line_pfs_months": [10, 20, 30, 40, 50, 60, 70, 80],
         "months_dx_to_daravd": [12, 24, 36, 48, 60, 72, 84, 96],
-    })
+    }))
 
 
 @pytest.fixture
@@ -163,3 +168,32 @@ def test_implied_denominators():
     assert d.implied_denominators(67, 85, 0.5) == [79]
     assert d.implied_denominators(46, 58, 0.5) == [79, 80]   # 46/80 = 57.5 is on the edge
     assert 84 in d.implied_denominators(72, 86, 0.5) and 85 not in d.implied_denominators(72, 86, 0.5)
+
+
+def test_cytogenetics_summary_counts_over_evaluable():
+    frame = cohort().assign(
+        chr1_dx=pd.array(["none", "gain1q", None, "amp1q", "none", None, None, "none"], dtype="string"),
+        cyto_risk_relapse=pd.array([None, "high", None, None, "standard", None, None, "high"], dtype="string"),
+        del17p_relapse=pd.array([NA, 1, NA, NA, 0, NA, NA, 0], dtype="Int64"),
+        chr1_relapse=pd.array([None, "none", None, None, "amp1q", None, None, "none"], dtype="string"),
+    )
+    cyto = d.cytogenetics_summary(frame).set_index(["column", "finding"])
+    assert cyto.loc[("cyto_risk_dx", "high"), "n"] == 2 and cyto.loc[("cyto_risk_dx", "high"), "evaluable"] == 5
+    assert cyto.loc[("chr1_dx", "gain1q"), "n"] == 1 and cyto.loc[("chr1_dx", "del1p"), "n"] == 0
+    assert cyto.loc[("cyto_risk_relapse", "high"), "pct_evaluable"] == pytest.approx(200 / 3)
+    assert cyto.loc[("del17p_relapse", "1"), "n"] == 1
+
+
+def test_implied_denominator_table_reads_the_registry():
+    registry = pd.DataFrame({"claim_id": ["A_x_pct", "R_x_n"], "quantity": ["x", "x"],
+                             "published": [85, 67], "tolerance": [0.5, 0]})
+    row = d.implied_denominator_table(registry, [("A_x_pct", "R_x_n")]).iloc[0]
+    assert row["denominators_that_fit"] == "79"
+    assert row["pct_of_85"] == pytest.approx(6700 / 85)
+
+
+def test_render_table_is_deterministic_html(t1):
+    shown = d.table1_display(t1.reset_index())
+    html = [d.render_table(shown, "Table 1", table_id="table1").data for _ in range(2)]
+    assert html[0] == html[1]
+    assert 'id="table1"' in html[0] and "Hi-R" in html[0]

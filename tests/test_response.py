@@ -12,6 +12,11 @@ from compendium import response as r
 
 NA = pd.NA
 
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as read_analysis returns them: pandas strings with pd.NA for missing."""
+    return frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
+
 # R: binom.test(k, n)$conf.int
 R_BINOM_CI = {
     (72, 85): (0.75267512521293078, 0.91597427962220501),
@@ -48,7 +53,7 @@ def test_clopper_pearson_equals_r_binom_test(kn):
 
 def response_cohort() -> pd.DataFrame:
     best = ["sCR", "CR", "VGPR", "VGPR", "PR", "PR", "SD", "PD", "NE"]
-    return pd.DataFrame({"best_response": best})
+    return typed(pd.DataFrame({"best_response": best}))
 
 
 def test_response_distribution_counts_rates_and_cis():
@@ -99,7 +104,7 @@ def association_cohort() -> pd.DataFrame:
 
 
 def test_vgpr_associations_use_the_stated_tests_and_drop_missing():
-    assoc = r.vgpr_associations(association_cohort()).set_index("factor")
+    assoc = r.vgpr_associations(association_cohort(), sensitivity=False).set_index("factor")
     assert list(assoc.index) == ["len_exposure", "len_dose_start", "len_dose_pd",
                                  "bortezomib_exposed", "carfilzomib_exposed"]
     assert assoc.loc["len_exposure", "test"] == "wilcoxon"
@@ -124,7 +129,7 @@ def test_dose_category_fisher_r_by_2():
 
 
 def exposure_cohort() -> pd.DataFrame:
-    return pd.DataFrame({
+    return typed(pd.DataFrame({
         "patient_id": [f"P{i}" for i in range(10)],
         "best_response": ["CR", "VGPR", "PR", "PR", "SD", "PD", "VGPR", "CR", "PR", "MR"],
         "treatment_months": [1.0, 2.5, 4.0, 8.0, 10.0, 12.0, 20.0, 24.0, 30.0, 3.0],
@@ -134,9 +139,10 @@ def exposure_cohort() -> pd.DataFrame:
         "bortezomib_dose_reduced": [1, 1, 1, 0, 0, 0, 1, 0, 0, 0],
         "bortezomib_reduction_cycle": [1, 3, 4, None, None, None, 10, None, None, None],
         "bortezomib_weekly_switch": [1, 0, 0, 0, 1, 0, 0, 0, 0, 0],
-        "salvage_asct": [0, 0, 0, 0, 1, 0, 1, 0, 1, 0],
+        "salvage_asct": [0, 0, 0, 0, 1, 0, 1, 0, 1, 0],   # P4 stopped for ASCT; P6 still on it
         "salvage_asct_cycle": [None, None, None, None, 5, None, 5, None, 14, None],
-    })
+    }).astype({"bortezomib_dose_reduced": "Int64", "bortezomib_weekly_switch": "Int64",
+               "salvage_asct": "Int64"}))
 
 
 def test_discontinuation_reasons_and_still_on_treatment():
@@ -187,3 +193,17 @@ def test_exact_rx2_enumeration_equals_r_on_a_6x2_dose_table():
     assert r.fisher_exact_rx2(table) == pytest.approx(0.98572345054200805, rel=1e-9)
     # and on a 2x2 it agrees with scipy's (and R's) two-sided p
     assert r.fisher_exact_rx2(R_FISHER_2X2[0]) == pytest.approx(R_FISHER_2X2[1], rel=1e-9)
+
+
+def test_sensitivity_rows_follow_the_primary_ones():
+    assoc = r.vgpr_associations(association_cohort())
+    assert list(assoc["role"]) == ["primary"] * 5 + ["sensitivity"] * 2
+    pd_row = assoc[(assoc["role"] == "sensitivity") & (assoc["factor"] == "len_dose_pd")].iloc[0]
+    assert pd_row["test"] == "fisher (3 dose levels x 2)" and pd_row["n"] == 12
+
+
+def test_distribution_display_formats_percent_and_ci():
+    shown = r.distribution_display(r.response_distribution(response_cohort())).set_index("response")
+    assert shown.loc["ORR (>= PR)", "%"] == "66.7"
+    lo, hi = r.clopper_pearson(6, 9)
+    assert shown.loc["ORR (>= PR)", "95% CI (exact)"] == f"{100 * lo:.1f}–{100 * hi:.1f}"

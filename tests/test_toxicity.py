@@ -20,7 +20,7 @@ def cohort() -> pd.DataFrame:
     frame["montelukast_premedication"] = pd.array([1, 1, 1, 1, 1, 0, 0, 1, 1, 1], dtype="Int64")
     frame["death_cause"] = [None, None, None, None, None, None, None, "adverse_event", None, "adverse_event"]
     frame["end_reason"] = ["PD", "toxicity", None, "toxicity", None, None, None, "death", None, "death"]
-    return frame
+    return frame.astype({c: "string" for c in ("ae_pn_outcome", "death_cause", "end_reason")})
 
 
 @pytest.fixture
