@@ -29,6 +29,7 @@ UNIVARIATE_FACTORS = [
 ]
 # "The same characteristics were selected for ... a multivariate model for PFS and OS".
 MULTIVARIABLE = ("vgpr_or_better", "emd_relapse", "age_ge65")
+LABELS = {"vgpr_or_better": "≥VGPR", "emd_relapse": "EMD present", "age_ge65": "age ≥65"}
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,9 @@ def format_p(p: float) -> str:
 
 
 def format_hr(hr: float, lcl: float, ucl: float) -> str:
+    """'0.26 (0.15–0.46)'; a fit with no finite estimate (monotone likelihood) says so."""
+    if not np.isfinite(ucl) or lcl <= 0 or hr < 1e-6 or hr > 1e6:
+        return "not estimable (monotone likelihood)"
     return f"{hr:.2f} ({lcl:.2f}–{ucl:.2f})"
 
 

@@ -162,3 +162,51 @@ def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200) ->
         fig.savefig(png, dpi=dpi, metadata={"Software": None})
         fig.savefig(svg, metadata={"Date": None, "Creator": None})
     return [png, svg]
+
+
+def zph_plot(fit: "sv.CoxFit", title: str | None = None, labels: dict | None = None, transform: str = "km",
+             width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
+    """Scaled Schoenfeld residuals against time, one panel per coefficient, as R ``plot(cox.zph(fit))``.
+
+    The trend is a least-squares cubic in the transformed time g(t) with a
+    ±2 SE band (R draws a natural spline with 4 df, which is also a cubic
+    with 4 parameters, differently constrained); the dashed line is the
+    model's coefficient, which a flat trend would follow under proportional
+    hazards, the dotted line zero (no effect). ``labels`` maps coefficient
+    names (``emd_relapse``) to panel titles.
+    """
+    labels = labels or {}
+    res = sv.scaled_schoenfeld(fit, transform)
+    names = [c for c in res.columns if c not in ("time", "gtime")]
+    keep = ~np.isnan(fit.coef)
+    coefs = dict(zip(names, fit.coef[keep]))
+    g, t = res["gtime"].to_numpy(), res["time"].to_numpy()
+    basis = np.column_stack([np.ones_like(g), g, g ** 2, g ** 3])
+    grid = np.linspace(g.min(), g.max(), 100)
+    grid_basis = np.column_stack([np.ones_like(grid), grid, grid ** 2, grid ** 3])
+    grid_time = np.interp(grid, np.sort(g), t[np.argsort(g, kind="stable")])
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 2.3 + (0.25 if title else 0)))
+        axes = fig.subplots(1, len(names), squeeze=False)[0]
+        for ax, name, colour in zip(axes, names, OKABE_ITO):
+            y = res[name].to_numpy()
+            beta, *_ = np.linalg.lstsq(basis, y, rcond=None)
+            resid = y - basis @ beta
+            sigma2 = resid @ resid / max(len(y) - 4, 1)
+            cov = sigma2 * np.linalg.pinv(basis.T @ basis)
+            fit_y = grid_basis @ beta
+            se = np.sqrt(np.einsum("ij,jk,ik->i", grid_basis, cov, grid_basis))
+            ax.scatter(t, y, s=6, color="0.45", linewidths=0)
+            ax.plot(grid_time, fit_y, color=colour, lw=1.2)
+            ax.fill_between(grid_time, fit_y - 2 * se, fit_y + 2 * se, color=colour, alpha=0.18, linewidth=0)
+            ax.axhline(coefs[name], color="black", lw=0.7, ls="--")
+            ax.axhline(0, color="0.5", lw=0.6, ls=":")
+            ax.set(title=labels.get(name, name), xlabel="Months from start of DaraVd", ylabel="β(t)")
+            lim = np.nanpercentile(np.abs(y), 97) * 1.15 + abs(coefs[name])
+            ax.set_ylim(-lim, lim)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+        fig.tight_layout()
+    return fig

@@ -65,12 +65,26 @@ def stable_ids(nb: nbformat.NotebookNode, stem: str) -> None:
         cell["id"] = hashlib.sha1(f"{stem}:{i}".encode()).hexdigest()[:12]
 
 
+def coalesce_streams(cell: nbformat.NotebookNode) -> None:
+    """Merge consecutive stdout/stderr chunks: how a print is split into messages depends on timing."""
+    merged = []
+    for out in cell.get("outputs", []):
+        if merged and out.output_type == "stream" and merged[-1].output_type == "stream" \
+                and merged[-1].name == out.name:
+            merged[-1].text += out.text
+        else:
+            merged.append(out)
+    cell.outputs = merged
+
+
 def strip_volatile(nb: nbformat.NotebookNode, parameters: dict) -> None:
     """Drop timings and run-specific paths; show the parameters a reader would pass."""
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            coalesce_streams(cell)
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.source = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in parameters.items())
 
