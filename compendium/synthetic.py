@@ -455,10 +455,10 @@ def assign_treatment(rng, obs: pd.DataFrame, times: pd.DataFrame, cov: pd.DataFr
 
 
 def assign_response_times(rng, df: pd.DataFrame, obs: pd.DataFrame) -> np.ndarray:
-    """Months from start to best response: about 3 months for responders, before any progression."""
+    """Months from start to best response: median about 3 months (Results), always before progression."""
     resp = df["best_response"].to_numpy()
     limit = np.where(obs["progressed"], obs["progression_t"], obs["last_t"]).astype(float)
-    t = np.exp(rng.normal(np.log(3.0), 0.55, size=N))
+    t = np.exp(rng.normal(np.log(3.6), 0.55, size=N))  # centred so that the median over all 85, after the caps, is about 3
     t = np.where(np.isin(resp, ["MR", "SD"]), rng.uniform(1.4, 2.5, size=N), t)
     t = np.minimum(t, 0.9 * limit)
     t = np.where(resp == "PD", limit, t)
