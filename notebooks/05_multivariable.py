@@ -157,8 +157,8 @@ pd.DataFrame(comparison)
 
 # %%
 at3 = sv.landmark(analysis, "pfs", 3, "response_months", "vgpr_or_better")
-show(plots.km_plot(at3, "pfs", group="responded_by_landmark", labels={1: "≥VGPR by 3 mo", 0: "not yet"},
-                   order=[1, 0], title="PFS from a 3-month landmark", xlabel="Months from the landmark",
+show(plots.km_plot(at3, "pfs", group="responded_by_landmark", labels={1: "≥VGPR", 0: "<VGPR"},
+                   order=[1, 0], title="PFS from 3 months, by response at 3 months", xlabel="Months from the landmark",
                    ylabel="PFS probability"), "fig_landmark_pfs_3m")
 
 # %% [markdown]
