@@ -140,8 +140,11 @@ for stat in ("median", "q1", "q3"):
 rec.table([i for i in rec.values if i.startswith(("R_time", "R_cycles", "R_duration"))])
 
 # %% [markdown]
-# These times are **calibrated** on the synthetic cohort (the generator aims at them), so
-# agreement within the printed precision is expected but not guaranteed.
+# On the synthetic cohort the time to best response is **calibrated** (the generator aims at
+# its median). Cycles and treatment duration are **emergent**: they follow from the simulated
+# progression times and the approved schedule (eight 21-day cycles, then 28-day cycles). Note
+# that under that schedule the paper's own medians do not fit together: 9 cycles last about
+# 6.4 months, not the 10 months printed for the median duration.
 #
 # ## Why DaraVd stopped
 #
