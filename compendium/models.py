@@ -48,29 +48,16 @@ def _rows(prefix: str, endpoint: str, spec) -> list[PaperRow]:
     return [PaperRow(f"{prefix}_{key}", label, endpoint, cov, level, inv) for key, label, cov, level, inv in spec]
 
 
-_T2 = [
-    ("vgpr", "Best response ≥VGPR", "vgpr_or_better", "1", False),
-    ("age65", "Age ≥65 years at relapse", "age_ge65", "1", False),
-    ("dex20", "Dexamethasone 20 mg/week", "dex_dose_group", "20", False),
-    ("no_emd", "Absence of EMD at relapse", "emd_relapse", "1", True),
-    ("std_risk_dx", "Standard cytogenetic risk at diagnosis", "cyto_high_risk_dx", "1", True),
-    ("no_del17p", "Absence of del17p at relapse", "del17p_relapse", "1", True),
-    ("pc_lt60", "Medullary plasma cells <60% at relapse", "pc_ge60_relapse", "1", True),
-]
-_T3 = [
-    ("vgpr", "Best response ≥VGPR", "vgpr_or_better", "1", False),
-    ("age65", "Age ≥65 years at relapse", "age_ge65", "1", False),
-    ("dex20", "Dexamethasone 20 mg/week", "dex_dose_group", "20", False),
-    ("dex40", "Dexamethasone 40 mg/week", "dex_dose_group", "40", False),
-    ("dex80", "Dexamethasone 80 mg/week", "dex_dose_group", "80", False),
-    ("no_emd", "Absence of EMD at relapse", "emd_relapse", "1", True),
-    ("pc_lt60", "Medullary plasma cells <60% at relapse", "pc_ge60_relapse", "1", True),
-]
-_MV = [
-    ("vgpr", "Best response ≥VGPR", "vgpr_or_better", "1", False),
-    ("no_emd", "Absence of EMD at relapse", "emd_relapse", "1", True),
-    ("age65", "Age ≥65 years at relapse", "age_ge65", "1", False),
-]
+_VGPR = ("vgpr", "Best response ≥VGPR", "vgpr_or_better", "1", False)
+_AGE = ("age65", "Age ≥65 years at relapse", "age_ge65", "1", False)
+_NO_EMD = ("no_emd", "Absence of EMD at relapse", "emd_relapse", "1", True)
+_PC = ("pc_lt60", "Medullary plasma cells <60% at relapse", "pc_ge60_relapse", "1", True)
+_DEX = {mg: (f"dex{mg}", f"Dexamethasone {mg} mg/week", "dex_dose_group", str(mg), False) for mg in (20, 40, 80)}
+_T2 = [_VGPR, _AGE, _DEX[20], _NO_EMD,
+       ("std_risk_dx", "Standard cytogenetic risk at diagnosis", "cyto_high_risk_dx", "1", True),
+       ("no_del17p", "Absence of del17p at relapse", "del17p_relapse", "1", True), _PC]
+_T3 = [_VGPR, _AGE, _DEX[20], _DEX[40], _DEX[80], _NO_EMD, _PC]
+_MV = [_VGPR, _NO_EMD, _AGE]
 TABLE2 = _rows("T2", "pfs", _T2)
 TABLE3 = _rows("T3", "os", _T3)
 TABLE4 = _rows("T4", "pfs", _MV)

@@ -153,6 +153,14 @@ def km_plot(df: pd.DataFrame, endpoint: str, group: str | None = None, *,
     return fig
 
 
+def save_and_show(fig: Figure, path_without_suffix: str | Path):
+    """Save PNG and SVG, and return the PNG for the notebook, so readers see exactly the file."""
+    from IPython.display import Image
+
+    written = save_figure(fig, path_without_suffix)
+    return Image(filename=str(written[0]))
+
+
 def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200) -> list[Path]:
     """Write ``<path>.png`` (``dpi``) and ``<path>.svg``, byte-identical on every rerun."""
     stem = Path(path_without_suffix)

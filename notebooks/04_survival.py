@@ -26,9 +26,7 @@ data_path = None  # read by notebook 01 only
 out_dir = None    # None: the repository; otherwise every output goes below this directory
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Image
 
 from compendium import claims, dataset, models, paths, plots
 from compendium import survival as sv
@@ -99,16 +97,12 @@ readings
 # Survminer-style: censored patients as ticks, the median marked, the number at risk beneath.
 
 # %%
-def show(fig, stem):
-    written = plots.save_figure(fig, P.figure(stem))
-    plt.close(fig)
-    return Image(filename=str(written[0]))
-
-
-show(plots.km_plot(analysis, "pfs", title="a  Progression-free survival", ylabel="PFS probability"), "fig1a_pfs")
+fig1a = plots.km_plot(analysis, "pfs", title="a  Progression-free survival", ylabel="PFS probability")
+plots.save_and_show(fig1a, P.figure("fig1a_pfs"))
 
 # %%
-show(plots.km_plot(analysis, "os", title="b  Overall survival", ylabel="OS probability"), "fig1b_os")
+fig1b = plots.km_plot(analysis, "os", title="b  Overall survival", ylabel="OS probability")
+plots.save_and_show(fig1b, P.figure("fig1b_os"))
 
 # %% [markdown]
 # ## Figure 2: PFS and OS by best response ≥VGPR versus <VGPR
@@ -119,12 +113,14 @@ show(plots.km_plot(analysis, "os", title="b  Overall survival", ylabel="OS proba
 
 # %%
 vgpr_labels = {1: "≥VGPR", 0: "<VGPR"}
-show(plots.km_plot(analysis, "pfs", group="vgpr_or_better", labels=vgpr_labels,
-                   title="a  PFS by best response", ylabel="PFS probability"), "fig2a_pfs_by_vgpr")
+fig = plots.km_plot(analysis, "pfs", group="vgpr_or_better", labels=vgpr_labels,
+                    title="a  PFS by best response", ylabel="PFS probability")
+plots.save_and_show(fig, P.figure("fig2a_pfs_by_vgpr"))
 
 # %%
-show(plots.km_plot(analysis, "os", group="vgpr_or_better", labels=vgpr_labels,
-                   title="b  OS by best response", ylabel="OS probability"), "fig2b_os_by_vgpr")
+fig = plots.km_plot(analysis, "os", group="vgpr_or_better", labels=vgpr_labels,
+                    title="b  OS by best response", ylabel="OS probability")
+plots.save_and_show(fig, P.figure("fig2b_os_by_vgpr"))
 
 # %% [markdown]
 # ## Univariate Cox models: Tables 2 and 3

@@ -27,9 +27,7 @@ data_path = None  # read by notebook 01 only
 out_dir = None    # None: the repository; otherwise every output goes below this directory
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Image
 
 from compendium import claims, dataset, models, paths, plots
 from compendium import survival as sv
@@ -40,12 +38,6 @@ dataset.banner(P)
 analysis = dataset.read_analysis(P)
 registry = claims.load_registry()
 rec = claims.Recorder("05_multivariable", P, registry)
-
-
-def show(fig, stem):
-    written = plots.save_figure(fig, P.figure(stem))
-    plt.close(fig)
-    return Image(filename=str(written[0]))
 
 
 # %% [markdown]
@@ -95,10 +87,12 @@ paths.write_csv(zph, P.result("cox_zph.csv"))
 zph.assign(p=zph.p.map(models.format_p)).round(3)
 
 # %%
-show(plots.zph_plot(fits["pfs"], title="PFS model: scaled Schoenfeld residuals", labels=models.LABELS), "fig_zph_pfs")
+fig_zph = plots.zph_plot(fits["pfs"], title="PFS model: scaled Schoenfeld residuals", labels=models.LABELS)
+plots.save_and_show(fig_zph, P.figure("fig_zph_pfs"))
 
 # %%
-show(plots.zph_plot(fits["os"], title="OS model: scaled Schoenfeld residuals", labels=models.LABELS), "fig_zph_os")
+fig_zph = plots.zph_plot(fits["os"], title="OS model: scaled Schoenfeld residuals", labels=models.LABELS)
+plots.save_and_show(fig_zph, P.figure("fig_zph_os"))
 
 # %% [markdown]
 # With 40 and 15 events, these tests have little power: a non-significant p is weak evidence of
@@ -157,9 +151,10 @@ pd.DataFrame(comparison)
 
 # %%
 at3 = sv.landmark(analysis, "pfs", 3, "response_months", "vgpr_or_better")
-show(plots.km_plot(at3, "pfs", group="responded_by_landmark", labels={1: "≥VGPR", 0: "<VGPR"},
-                   order=[1, 0], title="PFS from 3 months, by response at 3 months", xlabel="Months from the landmark",
-                   ylabel="PFS probability"), "fig_landmark_pfs_3m")
+fig = plots.km_plot(at3, "pfs", group="responded_by_landmark", labels={1: "≥VGPR", 0: "<VGPR"}, order=[1, 0],
+                    title="PFS from 3 months, by response at 3 months", xlabel="Months from the landmark",
+                    ylabel="PFS probability")
+plots.save_and_show(fig, P.figure("fig_landmark_pfs_3m"))
 
 # %% [markdown]
 # **Reading.** If the landmark and time-dependent hazard ratios move towards 1 compared with the
