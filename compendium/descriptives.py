@@ -237,6 +237,7 @@ def first_line_history(analysis: pd.DataFrame) -> pd.DataFrame:
     for level in ("none", "single", "double"):
         add("first-line ASCT", level, int(equals(analysis["asct_first_line"], level).sum()), n_all)
     add("carfilzomib refractory", "yes", int(flag(analysis["carfilzomib_refractory"]).sum()), n_all)
+    add("bortezomib refractory", "yes", int(flag(analysis["bortezomib_refractory"]).sum()), n_all)
     exposure = summarise_continuous(analysis["len_exposure_months"])
     add("lenalidomide in first line", "yes", exposure["n"], n_all)
     for stat in ("median", "q1", "q3", "min", "max"):

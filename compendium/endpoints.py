@@ -33,7 +33,8 @@ ANALYSIS_COLUMNS = [
     # further columns for the descriptive, response and toxicity notebooks
     "age_group", "isotype", "iss", "riss", "cyto_risk_dx", "cyto_risk_relapse", "chr1_dx", "chr1_relapse",
     "creatinine_mg_dl", "calcium_mg_dl", "bm_pc_pct_relapse", "first_line_class", "asct_first_line",
-    "prior_asct", "carfilzomib_refractory", "len_dose_pd_group", "first_line_pfs_months",
+    "prior_asct", "carfilzomib_refractory", "bortezomib_refractory", "len_dose_pd_group",
+    "first_line_pfs_months",
     "months_dx_to_daravd", "dara_route_start", "bortezomib_start_dose_mg_m2", "cycles_received",
     "treatment_months", "on_treatment", "end_reason", "dara_doses_skipped", "bortezomib_dose_reduced",
     "bortezomib_reduction_cycle", "bortezomib_weekly_switch", "salvage_asct", "salvage_asct_cycle",
@@ -112,6 +113,7 @@ def derive(raw: pd.DataFrame) -> pd.DataFrame:
     out["first_line_class"], out["asct_first_line"] = r["first_line_class"], r["asct_first_line"]
     out["prior_asct"] = flag(r["asct_first_line"] != "none")
     out["carfilzomib_refractory"] = r["carfilzomib_refractory"]
+    out["bortezomib_refractory"] = r["bortezomib_refractory"]
     dose = r["len_dose_pd_mg"]
     out["len_dose_pd_group"] = pd.Series(np.where(dose >= 15, "25-15", "10-2.5"), index=r.index,
                                          dtype="string").where(dose.notna(), pd.NA)

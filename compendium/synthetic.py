@@ -34,7 +34,7 @@ from . import paths
 N = 85
 MONTH_DAYS = 30.4375
 CONSTRUCTION_SEED = 20251020  # the paper's acceptance date
-OUTCOME_SEED = 2541           # chosen by calibrate(range(6000)); see notebook 00
+OUTCOME_SEED = 4729           # choose_seed(calibrate(range(20000))); see notebook 00
 ACCRUAL = (date(2018, 6, 1), date(2022, 12, 31))
 DATA_CUTOFF = date(2023, 9, 30)
 
@@ -133,14 +133,14 @@ class OutcomeModel:
 
     pfs_scale: float = 11.0
     pfs_shape: float = 1.15
-    pfs_loghr: tuple = (("vgpr_or_better", -1.45), ("age_ge65", -0.7), ("emd_relapse", 0.9),
+    pfs_loghr: tuple = (("vgpr_or_better", -1.45), ("age_ge65", -0.9), ("emd_relapse", 0.9),
                         ("pc_ge60", 0.85), ("cyto_high_dx", 0.5), ("del17p", 0.9),
                         ("amp1q", 1.6), ("dex_full", 0.45), ("cr_or_better", -0.35),
                         ("pd_best", 2.5), ("sd_mr_best", 0.6))
     death_noprog_rate: float = 0.0035
-    pps_scale: float = 62.0
+    pps_scale: float = 24.0
     pps_shape: float = 1.0
-    pps_loghr: tuple = (("vgpr_or_better", -0.9), ("age_ge65", -0.5), ("pc_ge60", 0.9),
+    pps_loghr: tuple = (("vgpr_or_better", -1.8), ("age_ge65", -0.5), ("pc_ge60", 0.9),
                         ("dex_full", 1.3), ("emd_relapse", 0.4))
     next_gap_mean: float = 1.5
     next_gap_shape: float = 1.5
@@ -634,6 +634,7 @@ def generate(outcome_seed: int | None = None) -> pd.DataFrame:
         "chr1_dx": base["chr1_dx"], "first_line_class": base["first_line_class"],
         "first_line_start_date": iso(first["first_line_start_date"]),
         "asct_first_line": base["asct_first_line"], "carfilzomib_refractory": first["carfilzomib_refractory"],
+        "bortezomib_refractory": 0,  # "No patients were refractory to bortezomib"
         "len_start_date": iso(first["len_start_date"]), "len_end_date": iso(first["len_end_date"]),
         "len_dose_start_mg": first["len_dose_start_mg"], "len_dose_pd_mg": first["len_dose_pd_mg"],
         "first_relapse_date": iso(first["first_relapse_date"]),
@@ -783,10 +784,22 @@ def calibration_loss(metrics: dict) -> float:
 
 
 def calibrate(seeds=range(2000)) -> pd.DataFrame:
-    """Score candidate outcome seeds; the best feasible one becomes OUTCOME_SEED (by hand, in code)."""
+    """Score candidate outcome seeds that can carry the printed counts, best first."""
     rows = []
     for seed in seeds:
         m = calibration_metrics(seed)
         if m is not None:
             rows.append({"seed": seed, "loss": calibration_loss(m), **m})
     return pd.DataFrame(rows).sort_values(["loss", "seed"]).reset_index(drop=True)
+
+
+# The headline medians must land near the paper before the loss decides among seeds.
+HEADLINE_WINDOWS = {"median_pfs": 1.5, "median_os": 2.5, "median_followup": 2.0}
+
+
+def choose_seed(scored: pd.DataFrame) -> int:
+    """The lowest-loss seed whose PFS, OS and follow-up medians are within HEADLINE_WINDOWS months."""
+    ok = np.ones(len(scored), dtype=bool)
+    for key, window in HEADLINE_WINDOWS.items():
+        ok &= (scored[key] - CALIBRATION_TARGETS[key]).abs().to_numpy() < window
+    return int(scored[ok].sort_values(["loss", "seed"]).iloc[0]["seed"])

@@ -126,9 +126,11 @@ for i, assumption in enumerate(synthetic.ASSUMPTIONS, 1):
 #
 # The stop reasons the paper prints (48 PD, 3 toxicity, 3 death, 1 ASCT, 2 unknown, 28 still on
 # treatment) constrain the times: at least 48 progressions, at least 3 deaths before progression,
-# 28 to 34 patients event-free. Of 6,000 candidate seeds for the time layer, those that can carry
+# 28 to 34 patients event-free. Of 20,000 candidate seeds for the time layer, those that can carry
 # these counts were scored by a weighted sum of squared log ratios between their survival
-# summaries and the published ones (`calibrate`), and the best became `OUTCOME_SEED`.
+# summaries and the published ones (`calibrate`); among those whose median PFS, OS and follow-up
+# fall within 1.5, 2.5 and 2 months of the paper's, the lowest score became `OUTCOME_SEED`
+# (`choose_seed`).
 
 # %%
 model = synthetic.OUTCOME_MODEL

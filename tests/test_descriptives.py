@@ -41,6 +41,7 @@ def cohort() -> pd.DataFrame:
         "bortezomib_exposed": flags([1, 1, 0, 0, 1, 0, 0, 1]),
         "carfilzomib_exposed": flags([0, 0, 1, 0, 0, 0, 0, 0]),
         "carfilzomib_refractory": flags([0, 0, 1, 0, 0, 0, 0, 0]),
+        "bortezomib_refractory": flags([0, 1, 0, 0, 0, 0, 0, 0]),
         "first_line_class": ["bortezomib", "bortezomib", "carfilzomib", "lenalidomide",
                              "bortezomib", "lenalidomide", "lenalidomide", "bortezomib"],
         "len_exposure_months": [2, 4, 6, 8, 10, 12, 14, 100],
@@ -142,6 +143,7 @@ def test_first_line_history():
     assert get("first-line class", "bortezomib")["n"] == 4
     assert get("first-line class", "bortezomib")["value"] == pytest.approx(50.0)
     assert get("carfilzomib refractory", "yes")["n"] == 1
+    assert get("bortezomib refractory", "yes")["n"] == 1
     assert get("lenalidomide exposure (months)", "max")["value"] == 100
     assert get("first-line PFS median (months)", "all")["value"] == 45.0
     assert get("first-line PFS median (months)", "ASCT")["value"] == pytest.approx(35.0)     # 20 30 40 80

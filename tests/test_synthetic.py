@@ -124,3 +124,13 @@ def test_seed_is_feasible_and_calibrated():
     metrics = synthetic.calibration_metrics(synthetic.OUTCOME_SEED)
     assert metrics is not None
     assert synthetic.calibration_loss(metrics) < np.median(synthetic.calibrate(range(60))["loss"])
+
+
+def test_choose_seed_prefers_low_loss_within_the_headline_windows():
+    base = dict(synthetic.CALIBRATION_TARGETS)
+    rows = [
+        {"seed": 1, "loss": 0.5, **base, "median_os": base["median_os"] + 10},  # best loss, OS far off
+        {"seed": 2, "loss": 0.9, **base},
+        {"seed": 3, "loss": 0.7, **base, "median_pfs": base["median_pfs"] + 1.0},
+    ]
+    assert synthetic.choose_seed(pd.DataFrame(rows)) == 3
