@@ -104,6 +104,16 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
+def ensure_kernel() -> None:
+    """Register this environment's kernel as ``daravd`` if `make install` has not done so."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if KERNEL not in KernelSpecManager().find_kernel_specs():
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=KERNEL, display_name=KERNEL_DISPLAY, prefix=sys.prefix)
+
+
 def execute(nb: Notebook, data: Path, staging: paths.Paths, shown: dict, progress: bool) -> Path:
     import papermill as pm
 
@@ -141,6 +151,7 @@ def run(data: str | None = None, out: str | None = None, only: list[str] | None 
     """The whole pipeline; returns the output locations."""
     data_path = Path(data).resolve() if data else paths.default_input()
     load_raw(data_path)  # fail fast, before anything is written, with the dictionary's message
+    ensure_kernel()
     target = paths.Paths.for_run(out)
     target.out.mkdir(parents=True, exist_ok=True)
     selected = select(discover(), only)
