@@ -756,7 +756,8 @@ def landmark(df: pd.DataFrame, endpoint: str, landmark_months: float, response_t
     """
     tcol, ecol = endpoint_columns(endpoint)
     out = df[df[tcol] > landmark_months].copy()
-    resp = (out[response_flag_col] == 1) & (out[response_time_col] <= landmark_months)
+    # a missing flag or time (response not evaluable) counts as not responded by the landmark
+    resp = (out[response_flag_col] == 1).fillna(False) & (out[response_time_col] <= landmark_months).fillna(False)
     out["responded_by_landmark"] = resp.astype(int)
     out[tcol] = out[tcol] - landmark_months
     return out.reset_index(drop=True)
@@ -776,7 +777,7 @@ def time_dependent_response(df: pd.DataFrame, endpoint: str, response_time_col: 
     rows = []
     for _, r in df.dropna(subset=[tcol, ecol]).iterrows():
         t, ev = float(r[tcol]), int(r[ecol])
-        tr = r[response_time_col] if r[response_flag_col] == 1 else np.nan
+        tr = r[response_time_col] if pd.notna(r[response_flag_col]) and r[response_flag_col] == 1 else np.nan
         if pd.notna(tr) and 0 < tr < t:
             rows.append((r[id_col], 0.0, float(tr), 0, 0))
             rows.append((r[id_col], float(tr), t, ev, 1))

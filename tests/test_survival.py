@@ -337,3 +337,15 @@ def test_median_label_nr():
     assert plots.median_label({"median": 14.0, "lcl": 10.25, "ucl": np.nan}) == \
         "median 14.0 mo (95% CI 10.2\u2013NR)"
     assert plots.format_p(0.0004) == "< 0.001" and plots.format_p(0.0456) == "0.046"
+
+
+def test_response_not_evaluable_counts_as_not_responded():
+    """A patient with best response NE has empty flag and time: neither helper may fail on it."""
+    df = pd.DataFrame({"pfs_months": [5.0, 8.0, 12.0], "pfs_event": [1, 1, 0],
+                       "vgpr_or_better": pd.array([1, pd.NA, 0], dtype="Int64"),
+                       "response_months": [2.0, np.nan, 3.0], "patient_id": ["a", "b", "c"]})
+    lm = sv.landmark(df, "pfs", 3, "response_months", "vgpr_or_better")
+    assert lm["responded_by_landmark"].tolist() == [1, 0, 0]
+    cp = sv.time_dependent_response(df, "pfs", "response_months", "vgpr_or_better")
+    assert cp["responded"].tolist() == [0, 1, 0, 0]
+    assert cp["pfs_event"].tolist() == [0, 1, 1, 0]
