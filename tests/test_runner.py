@@ -62,3 +62,25 @@ def test_validate_command(tmp_path):
     result = _run("validate", str(paths.SYNTHETIC_COHORT))
     assert result.returncode == 0 and "85 rows follow the dictionary" in result.stdout
     assert loading.sha256(paths.SYNTHETIC_COHORT) in result.stdout
+
+
+def test_whole_pipeline_runs_unchanged_on_a_real_like_export(tmp_path, synthetic_text):
+    """An XLSX 'real' file (not the synthetic one) with a patient not evaluable for response and
+    more missing values: every notebook must run, and the outputs must say it is not synthetic."""
+    text = synthetic_text.copy()
+    text.loc[3, ["best_response", "best_response_date"]] = ["NE", ""]
+    text.loc[7, "emd_relapse"] = ""
+    text.loc[9, ["bm_pc_pct_relapse"]] = [""]
+    export = tmp_path / "export.xlsx"
+    loading.typed(text).to_excel(export, index=False)
+    out = tmp_path / "run"
+    result = _run("run", "--data", str(export), "--out", str(out), "--no-progress")
+    assert result.returncode == 0, result.stderr[-2000:]
+    meta = (out / "data" / "derived" / "analysis.meta.json").read_text()
+    assert '"synthetic": false' in meta and "export.xlsx" in meta
+    table = pd.read_csv(out / "results" / "claims.csv")
+    assert set(table["basis"]) == {"observed"}
+    analysis = pd.read_csv(out / "data" / "derived" / "analysis.csv")
+    assert analysis.loc[3, "best_response"] == "NE" and pd.isna(analysis.loc[3, "vgpr_or_better"])
+    for stem in ("fig1a_pfs", "fig2a_pfs_by_vgpr", "06_adverse_events_by_grade"):
+        assert (out / "figures" / f"{stem}.png").exists()
