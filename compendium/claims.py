@@ -122,6 +122,13 @@ def status(published: float, reproduced, tolerance: float) -> str:
 
 def gather(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | None = None) -> pd.DataFrame:
     """Join every notebook's recorded values with the registry into ``results/claims.csv``."""
+    out = reconcile(run_paths, synthetic, registry)
+    paths.write_csv(out, run_paths.result("claims.csv"))
+    return out
+
+
+def reconcile(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Registry and recorded values side by side, with a status per claim (not written)."""
     registry = load_registry() if registry is None else registry
     files = sorted(run_paths.claims_dir.glob("*.csv"))
     recorded = (pd.concat([pd.read_csv(f, dtype={"claim_id": str, "reason": str},
@@ -147,6 +154,4 @@ def gather(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | Non
             "published": rec.published, "reproduced": rec.reproduced, "tolerance": rec.tolerance,
             "basis": rec.basis if synthetic else "observed", "status": st, "reason": reason,
         })
-    out = pd.DataFrame(rows, columns=CLAIMS_COLUMNS)
-    paths.write_csv(out, run_paths.result("claims.csv"))
-    return out
+    return pd.DataFrame(rows, columns=CLAIMS_COLUMNS)

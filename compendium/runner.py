@@ -27,6 +27,7 @@ from .loading import DataValidationError, load_raw
 
 KERNEL = "daravd"
 KERNEL_DISPLAY = "DaraVd compendium"
+RECONCILIATION = "08"
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,10 @@ class Notebook:
 
     @property
     def depends(self) -> tuple[str, ...]:
-        """Everything after cleaning reads the analysis dataset that 01 writes."""
+        """Everything after cleaning reads the analysis dataset that 01 writes; the
+        reconciliation (08) reads what every other notebook recorded."""
+        if self.key == RECONCILIATION:
+            return tuple(nb.key for nb in discover() if nb.key != RECONCILIATION)
         return ("01",) if self.key not in ("00", "01") else ()
 
 
