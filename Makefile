@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all test install run synthetic lock clean
+.PHONY: all test install run synthetic site lock clean
 
 all: install
 	$(BIN)/python -m compendium run
@@ -23,6 +23,10 @@ $(STAMP): pyproject.toml requirements.lock
 # Regenerate the committed synthetic cohort (byte-identical unless the generator changed).
 synthetic: install
 	$(BIN)/python -m compendium synthetic
+
+# The executed notebooks as a static site in _site/ (git-ignored).
+site: install
+	$(BIN)/python -m compendium site
 
 # Refresh the pinned versions after changing dependencies in pyproject.toml.
 lock: install

@@ -84,3 +84,13 @@ def test_whole_pipeline_runs_unchanged_on_a_real_like_export(tmp_path, synthetic
     assert analysis.loc[3, "best_response"] == "NE" and pd.isna(analysis.loc[3, "vgpr_or_better"])
     for stem in ("fig1a_pfs", "fig2a_pfs_by_vgpr", "06_adverse_events_by_grade"):
         assert (out / "figures" / f"{stem}.png").exists()
+
+
+def test_site_renders_every_executed_notebook(tmp_path):
+    from compendium import site
+
+    index = site.build(tmp_path / "site")
+    pages = sorted(p.name for p in (tmp_path / "site").glob("[0-9][0-9]_*.html"))
+    assert pages == sorted(f"{p.stem}.html" for p in paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    text = index.read_text()
+    assert all(f'href="{p}"' in text for p in pages) and "synthetic cohort" in text
