@@ -76,8 +76,9 @@ t1_check["status"].value_counts()
 t1_check[t1_check["status"] != "match"]
 
 # %% [markdown]
-# Every count of Table 1 is reproduced (the synthetic cohort is constructed on them). What does
-# not match is a property of the paper, not of the data: **26 single ASCT of 85 is 30.6%**, which
+# On the synthetic cohort every count of Table 1 is reproduced, since the cohort is constructed on
+# them; on real data the table above lists whatever differs. One row cannot match on any data, as
+# it is a property of the paper: **26 single ASCT of 85 is 30.6%**, which
 # the table prints as 30. The audit below derives this from the registry's printed numbers only
 # (count over the stated denominator against the printed percentage), so it would flag the same
 # rows on any data.

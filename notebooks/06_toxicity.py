@@ -97,8 +97,9 @@ t6_pct_audit[~t6_pct_audit["consistent"]]
 #   3/85 = 3.5% (3). Three are .47 rounded up, one .53 rounded down: not a rounding rule, more
 #   likely percentages computed on slightly different counts or typed by hand.
 #
-# Our synthetic totals are sums of the constructed grade rows, so on those three events the
-# totals differ from the printed ones; that difference comes from the paper, not from the cohort.
+# On the synthetic cohort the totals are sums of the constructed grade rows, so on those three
+# events they differ from the printed ones; that difference comes from the paper, not from the
+# cohort. On real data, whichever of the two printed numbers the data support will match.
 
 # %% [markdown]
 # ## Severe events (grade ≥ 3) and any event
