@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths, synthetic
-from .loading import RawData, load_dictionary, sha256
+from .loading import RawData, sha256
 
 PACKAGES = ["numpy", "pandas", "scipy", "lifelines", "pandera", "matplotlib", "seaborn", "papermill", "jupytext"]
 STRING_COLUMNS = {
@@ -99,6 +99,3 @@ def banner(run_paths: paths.Paths) -> str:
     print(text)
     return text
 
-
-def dictionary_table() -> pd.DataFrame:
-    return load_dictionary()

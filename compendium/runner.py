@@ -154,7 +154,7 @@ def run(data: str | None = None, out: str | None = None, only: list[str] | None 
         progress: bool = True) -> paths.Paths:
     """The whole pipeline; returns the output locations."""
     data_path = Path(data).resolve() if data else paths.default_input()
-    load_raw(data_path)  # fail fast, before anything is written, with the dictionary's message
+    raw = load_raw(data_path)  # fail fast, before anything is written, with the dictionary's message
     ensure_kernel()
     target = paths.Paths.for_run(out)
     target.out.mkdir(parents=True, exist_ok=True)
@@ -163,27 +163,17 @@ def run(data: str | None = None, out: str | None = None, only: list[str] | None 
     staging_dir = Path(tempfile.mkdtemp(prefix=".run-", dir=target.out))
     staging = paths.Paths(staging_dir)
     try:
-        if not any(nb.key == "01" for nb in selected) and target.analysis_csv.exists():
-            _seed_staging(target, staging)
         for i, nb in enumerate(selected, 1):
             print(f"[{i}/{len(selected)}] {nb.stem}", flush=True)
             execute(nb, data_path, staging, shown, progress)
         _move_tree(staging_dir, target.out)
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
-    meta = dataset.read_meta(target)
-    table = claims.gather(target, synthetic=meta["synthetic"])
+    table = claims.gather(target, synthetic=dataset.is_synthetic(raw.source, raw.sha256))
     counts = table["status"].value_counts().to_dict()
     print(f"claims: {len(table)} registered; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print(f"outputs under {target.out}")
     return target
-
-
-def _seed_staging(target: paths.Paths, staging: paths.Paths) -> None:
-    """Notebook 00 alone needs no analysis dataset; copy it anyway so reads never cross folders."""
-    staging.derived.mkdir(parents=True, exist_ok=True)
-    for src in (target.analysis_csv, target.analysis_meta):
-        shutil.copy2(src, staging.derived / src.name)
 
 
 def main(argv: list[str] | None = None) -> int:
