@@ -255,3 +255,29 @@ def claims_scatter(table: pd.DataFrame, registry: pd.DataFrame, width: float = 2
         axes[0].legend(frameon=False, loc="upper left")
         fig.tight_layout()
     return fig
+
+
+def median_dot_plot(rows: pd.DataFrame, xlabel: str, width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
+    """Medians as dots (this cohort with its 95% CI, trials as published), one row each."""
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 0.45 + 0.28 * len(rows)))
+        ax = fig.subplots()
+        y = np.arange(len(rows))[::-1]
+        xmax = float(np.nanmax(rows[["median", "ucl"]].to_numpy())) * 1.15
+        for yi, r in zip(y, rows.itertuples(index=False)):
+            colour = OKABE_ITO[1] if r.kind == "cohort" else OKABE_ITO[0]
+            if np.isfinite(r.lcl):  # an upper limit not reached runs off the axis, as an arrow
+                hi = r.ucl if np.isfinite(r.ucl) else xmax
+                ax.plot([r.lcl, hi], [yi, yi], color=colour, lw=1.2)
+                if not np.isfinite(r.ucl):
+                    ax.plot([xmax], [yi], ">", color=colour, ms=4)
+            ax.plot([r.median], [yi], "o", color=colour, ms=5)
+            ax.text(r.median, yi + 0.22, f"{r.median:.1f}", ha="center", va="bottom", fontsize=6.5)
+        labels = [f"{r.label}" + ("" if pd.isna(r.n) else f"  (n = {int(r.n)})") for r in rows.itertuples()]
+        ax.set_yticks(y, labels)
+        ax.tick_params(axis="y", length=0)
+        ax.set(xlabel=xlabel, ylim=(-0.7, len(rows) - 0.3), xlim=(0, xmax * 1.03))
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        fig.tight_layout()
+    return fig
