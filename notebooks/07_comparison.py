@@ -43,7 +43,8 @@ trial_results = trials.load_trials()
 # ## The trials, from their own publications
 #
 # Each row was checked against the trial's publication (abstracts of the reports cited in the
-# paper, or their updates); the DOI says which. Cross-trial comparison is not a comparison of
+# paper, or their updates; for OPTIMISMM a summary of the paper, as the `source` column says); the
+# DOI says which. Cross-trial comparison is not a comparison of
 # treatments: trial patients were selected by protocol, had one to three prior lines (CASTOR: 47%
 # with one), and were mostly *not* refractory to lenalidomide at first relapse, the population of
 # this study.
@@ -80,10 +81,11 @@ QUOTES = {
     "D_castor_1pl_pfs": ("CASTOR", "1 prior line", "pfs"),
     "D_castor_lenref_pfs": ("CASTOR", "lenalidomide-refractory", "pfs"),
     "D_mm014_lenref_pfs": ("MM-014", "lenalidomide-refractory", "pfs"),
+    "I_optimismm_pfs": ("OPTIMISMM", "all patients", "pfs"),
 }
 for claim_id, key in QUOTES.items():
     rec.record(claim_id, trials.lookup(trial_results, *key)["median_months"])
-for claim_id in ("I_optimismm_pfs", "D_optimismm_lenref_pfs", "D_mm014_lenref_os", "D_castor_imid_ref_os"):
+for claim_id in ("D_optimismm_lenref_pfs", "D_mm014_lenref_os", "D_castor_imid_ref_os"):
     rec.not_reproducible(claim_id, "the trial's own publication could not be checked where this compendium "
                                    "is built; add the result with its DOI to data/trials.csv")
 
