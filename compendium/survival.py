@@ -652,17 +652,30 @@ def _zph_time(fit: CoxFit, transform: str) -> np.ndarray:
     if transform == "rank":
         return stats.rankdata(t)
     if transform == "km":  # 1 - left-continuous KM of the fitted data
-        km = km_table(t, fit.event)
-        idx = np.searchsorted(km["time"].to_numpy(), t, side="left")
-        return 1.0 - np.concatenate([[1.0], km["surv"].to_numpy()])[idx]
+        if fit.start is None:
+            km = km_table(t, fit.event)
+            times, surv = km["time"].to_numpy(), km["surv"].to_numpy()
+        else:
+            times, surv = _km_counting(fit.start, t, fit.event)
+        idx = np.searchsorted(times, t, side="left")
+        return 1.0 - np.concatenate([[1.0], surv])[idx]
     raise ValueError("transform must be 'km', 'rank', 'log' or 'identity'")
+
+
+def _km_counting(start: np.ndarray, stop: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan-Meier of (start, stop] data at its death times: at risk when start < u <= stop."""
+    times = _death_times(stop, event)
+    surv, km = np.empty(len(times)), 1.0
+    for i, u in enumerate(times):
+        at_risk, dead = _risk_sets(start, stop, event, u)
+        km *= (at_risk.sum() - dead.sum()) / at_risk.sum()
+        surv[i] = km
+    return times, surv
 
 
 def _zph_parts(fit: CoxFit, transform: str):
     """R's ``zph1``: score u and information of the model with x * g(t) added, at
     (beta-hat, 0), and the Schoenfeld residuals, with Efron's averaging over ties."""
-    if fit.start is not None:
-        raise NotImplementedError("cox.zph for (start, stop] data is not implemented")
     keep = ~np.isnan(fit.coef)
     x, beta = fit.x[:, keep], fit.coef[keep]
     x = x - x.mean(axis=0)
@@ -671,10 +684,13 @@ def _zph_parts(fit: CoxFit, transform: str):
     r = np.exp(x @ beta)
     p = x.shape[1]
     u, imat = np.zeros(2 * p), np.zeros((2 * p, 2 * p))
-    order = np.argsort(fit.time, kind="stable")
+    # R lists tied deaths in row order, but in reverse row order for (start, stop] data
+    # (its counting-process sort runs on decreasing stop times)
+    rows = np.arange(len(fit.time))
+    order = np.lexsort((rows if fit.start is None else -rows, fit.time))
     resid_rows, gt, times = [], [], []
     for t in _death_times(fit.time, fit.event):
-        at_risk, dead = _risk_sets(None, fit.time, fit.event, t)
+        at_risk, dead = _risk_sets(fit.start, fit.time, fit.event, t)
         gw = g[fit.time == t][0]
         terms = list(_efron_terms(x, r, at_risk, dead, fit.method))
         xbar = np.mean([m for _, m, _ in terms], axis=0)
@@ -695,7 +711,8 @@ def cox_zph(fit: CoxFit, transform: str = "km", global_test: bool = True) -> pd.
     For each covariate (all columns of a categorical one together, R's
     ``terms=TRUE``) the score test for adding ``x * g(t)`` to the fitted model,
     g = 1 - KM(t-) for ``"km"``, with the full information matrix; and a
-    GLOBAL test over all of them. Columns ``covariate, chisq, df, p``.
+    GLOBAL test over all of them. Columns ``covariate, chisq, df, p``. Works on
+    (start, stop] fits too, where the KM is that of the counting-process data.
     """
     keep, u, imat, _, _ = _zph_parts(fit, transform)
     p = int(keep.sum())
@@ -728,7 +745,8 @@ def scaled_schoenfeld(fit: CoxFit, transform: str = "km") -> pd.DataFrame:
     vmean = imat[:p, :p] / ndead
     y = np.linalg.solve(vmean, resid.T).T + fit.coef[keep]
     g = _zph_time(fit, transform)
-    order = np.argsort(fit.time, kind="stable")
+    rows = np.arange(len(fit.time))
+    order = np.lexsort((rows if fit.start is None else -rows, fit.time))
     ev = order[fit.event[order] == 1]
     names = [c if lev in ("1", "per unit") and len(fit.terms[c]) == 1 else f"{c}={lev}"
              for (c, lev, _), k in zip(fit.columns, keep) if k]

@@ -288,5 +288,17 @@ def test_analysis_landmark_and_time_dependent(analysis):
     check_cox(r)
 
 
+def test_cox_zph_counting_process_heart():
+    """cox.zph and its residuals on (start, stop] data: Stanford heart, transplant time-dependent."""
+    tab = r_out("cox_zph.csv").query("dataset == 'heart'")
+    assert len(tab) == 16  # four transforms x (three covariates + GLOBAL)
+    assert check_zph(tab, r_out("zph_resid.csv")) == 1
+
+
+def test_analysis_time_dependent_cox_zph(analysis):
+    assert len(r_out("cox_zph.csv").query("dataset == 'analysis_tv'")) == 8
+    check_zph(r_out("cox_zph.csv").query("dataset == 'analysis_tv'"), r_out("zph_resid.csv"))
+
+
 def test_analysis_cox_zph(analysis):
     assert check_zph(r_out("cox_zph.csv").query("dataset == 'analysis'"), r_out("zph_resid.csv")) == 2

@@ -181,6 +181,16 @@ heart_cox <- data.frame(dataset = "heart", endpoint = "heart", model = "tv_trans
                         wald_chisq = heart_fit$wald.test, score_chisq = unname(hs$sctest["test"]),
                         iter = heart_fit$iter)
 
+heart_zph <- bind(lapply(c("km", "rank", "identity", "log"), function(tr) {
+  z <- cox.zph(heart_fit, transform = tr)
+  data.frame(dataset = "heart", endpoint = "heart", model = "tv_transplant_age_surgery", transform = tr,
+             covariate = rownames(z$table), chisq = z$table[, "chisq"], df = z$table[, "df"], p = z$table[, "p"])
+}))
+heart_z <- cox.zph(heart_fit, terms = FALSE)
+heart_resid <- bind(lapply(seq_len(ncol(heart_z$y)), function(j) data.frame(
+  dataset = "heart", endpoint = "heart", model = "tv_transplant_age_surgery", row = seq_along(heart_z$time),
+  time = heart_z$time, gtime = heart_z$x, coefficient = colnames(heart_z$y)[j], value = heart_z$y[, j])))
+
 # ---------------------------------------------------------------- the project's data
 if (!is.null(data$analysis)) {
   a <- data$analysis
@@ -222,7 +232,7 @@ if (!is.null(data$analysis)) {
       data.frame(tstart = 0, pfs_months = a$pfs_months[!s], pfs_event = a$pfs_event[!s],
                  responded = as.integer(!is.na(resp[!s]) & resp[!s] <= 0)))
     models[[length(models) + 1]] <- cox_rows("analysis_tv", "pfs", "responded", cp,
-                                             "Surv(tstart, pfs_months, pfs_event)", "responded", zph = FALSE)
+                                             "Surv(tstart, pfs_months, pfs_event)", "responded")
   }
 }
 
@@ -231,8 +241,8 @@ write_out(bind(km), "km_medians.csv")
 write_out(curve, "km_curve_lung.csv")
 write_out(bind(logrank), "logrank.csv")
 write_out(rbind(bind(lapply(models, `[[`, "cox")), heart_cox), "cox.csv")
-write_out(bind(lapply(models, `[[`, "zph")), "cox_zph.csv")
-write_out(bind(lapply(models, `[[`, "resid")), "zph_resid.csv")
+write_out(rbind(bind(lapply(models, `[[`, "zph")), heart_zph), "cox_zph.csv")
+write_out(rbind(bind(lapply(models, `[[`, "resid")), heart_resid), "zph_resid.csv")
 write_out(data.frame(input = names(inputs), path = unname(inputs),
                      md5 = unname(tools::md5sum(inputs)),
                      r_version = paste(R.version$major, R.version$minor, sep = "."),
