@@ -86,6 +86,14 @@ def read_analysis(run_paths: paths.Paths) -> pd.DataFrame:
     return frame
 
 
+def provenance_label(meta: dict) -> str:
+    """One line naming the input of a run, for the foot of every figure and for results/."""
+    n = meta["cohort_flow"][-1]["n"] if meta.get("cohort_flow") else "?"
+    name = Path(meta["input_file"]).name
+    head = "SYNTHETIC cohort (not patient data)" if meta["synthetic"] else "Data"
+    return f"{head}: {name}, sha256 {meta['input_sha256'][:12]}, n = {n}"
+
+
 def banner(run_paths: paths.Paths) -> str:
     """The first thing every notebook shows: which data these results come from."""
     meta = read_meta(run_paths)

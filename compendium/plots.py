@@ -153,22 +153,34 @@ def km_plot(df: pd.DataFrame, endpoint: str, group: str | None = None, *,
     return fig
 
 
-def save_and_show(fig: Figure, path_without_suffix: str | Path):
+def save_and_show(fig: Figure, path_without_suffix: str | Path, provenance: str | None = None):
     """Save PNG and SVG, and return the PNG for the notebook, so readers see exactly the file."""
     from IPython.display import Image
 
-    written = save_figure(fig, path_without_suffix)
+    written = save_figure(fig, path_without_suffix, provenance=provenance)
     return Image(filename=str(written[0]))
 
 
-def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200) -> list[Path]:
-    """Write ``<path>.png`` (``dpi``) and ``<path>.svg``, byte-identical on every rerun."""
+def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200,
+                provenance: str | None = None) -> list[Path]:
+    """Write ``<path>.png`` (``dpi``) and ``<path>.svg``, byte-identical on every rerun.
+
+    Every figure says at its foot, in small type, what data it was computed on
+    (GUIDE: provenance). By default that is read from the run the figure belongs
+    to (``<run>/figures/<stem>`` -> ``<run>/data/derived/analysis.meta.json``);
+    a figure drawn before the analysis dataset exists passes ``provenance``.
+    """
     stem = Path(path_without_suffix)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    if provenance is None:
+        from . import dataset, paths
+
+        provenance = dataset.provenance_label(dataset.read_meta(paths.Paths(stem.parent.parent)))
+    fig.text(0.005, -0.004, provenance, ha="left", va="top", fontsize=4.8, color="#555555")
     png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
     with mpl.rc_context({"svg.hashsalt": "daravd-compendium", "svg.fonttype": "path"}):
-        fig.savefig(png, dpi=dpi, metadata={"Software": None})
-        fig.savefig(svg, metadata={"Date": None, "Creator": None})
+        fig.savefig(png, dpi=dpi, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.04)
+        fig.savefig(svg, metadata={"Date": None, "Creator": None}, bbox_inches="tight", pad_inches=0.04)
     return [png, svg]
 
 

@@ -1,0 +1,136 @@
+"""Prose about the data in hand, rendered from the data.
+
+A notebook never types a sentence that states something about the data (a
+count, a median, a p-value, a direction, whether an association is
+significant): it computes the values and renders the sentence with
+:func:`md`, choosing the wording with the small helpers below. Run on the
+synthetic cohort, on the real export or on a user's own cohort, the same cell
+then tells the truth about that input.
+
+Sentences about the *paper* quote it through the claims registry
+(:func:`published`), never by typing its numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import pandas as pd
+
+ALPHA = 0.05
+
+
+def md(text: str):
+    """A Markdown cell output from an f-string (dedented, stripped)."""
+    from IPython.display import Markdown
+
+    return Markdown(textwrap.dedent(text).strip())
+
+
+def missing(x) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+
+
+def num(x, digits: int = 1, nr: str = "NR") -> str:
+    """A number for prose; ``nr`` (not reached) where it is missing."""
+    return nr if missing(x) else f"{float(x):.{digits}f}"
+
+
+def months(x, digits: int = 1) -> str:
+    """'14.3 months', or 'not reached'."""
+    return "not reached" if missing(x) else f"{float(x):.{digits}f} months"
+
+
+def p_value(p) -> str:
+    """'p = 0.025', 'p < 0.001', 'p not computable'."""
+    if missing(p):
+        return "p not computable"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def significant(p, alpha: float = ALPHA) -> bool:
+    return not missing(p) and p < alpha
+
+
+def significance(p, alpha: float = ALPHA) -> str:
+    """'significant (p = 0.012)' or 'not significant (p = 0.31)' at the two-sided 5% level."""
+    word = "significant" if significant(p, alpha) else "not significant"
+    return f"{word} ({p_value(p)})"
+
+
+def estimable(hr, lcl, ucl) -> bool:
+    """False for a fit with no finite estimate (monotone likelihood: a level without events)."""
+    if any(missing(v) for v in (hr, lcl, ucl)):
+        return False
+    return math.isfinite(ucl) and lcl > 0 and 1e-6 < hr < 1e6
+
+
+NOT_ESTIMABLE = "not estimable (monotone likelihood: one level has no events)"
+
+
+def hr_ci(hr, lcl, ucl, digits: int = 2) -> str:
+    """'HR 0.28 (95% CI 0.11–0.72)', or the reason there is none."""
+    if not estimable(hr, lcl, ucl):
+        return f"HR {NOT_ESTIMABLE}"
+    return f"HR {hr:.{digits}f} (95% CI {lcl:.{digits}f}–{ucl:.{digits}f})"
+
+
+def hazard_direction(hr, lower: str = "lower", higher: str = "higher", same: str = "about the same") -> str:
+    """Which way a hazard ratio points, in the caller's words."""
+    if missing(hr):
+        return same
+    if abs(math.log(hr)) < 0.01:
+        return same
+    return lower if hr < 1 else higher
+
+
+def compare(a, b, more: str = "longer", less: str = "shorter", same: str = "the same") -> str:
+    """Word for a against b (medians: 'longer'/'shorter'); 'not reached' counts as longest."""
+    a_inf = math.inf if missing(a) else float(a)
+    b_inf = math.inf if missing(b) else float(b)
+    if a_inf == b_inf:
+        return same
+    return more if a_inf > b_inf else less
+
+
+def count(n, singular: str, plural: str | None = None) -> str:
+    """'1 patient', '5 patients'."""
+    n = int(n)
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def share(k, n, digits: int = 1) -> str:
+    """'12 of 85 (14.1%)'."""
+    k, n = int(k), int(n)
+    if n == 0:
+        return f"{k} of 0"
+    return f"{k} of {n} ({100 * k / n:.{digits}f}%)"
+
+
+def percent(k, n, digits: int = 1) -> str:
+    return "NA" if int(n) == 0 else f"{100 * int(k) / int(n):.{digits}f}%"
+
+
+def listing(items, conj: str = "and", empty: str = "none") -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = [str(i) for i in items]
+    if not items:
+        return empty
+    if len(items) == 1:
+        return items[0]
+    return f"{', '.join(items[:-1])} {conj} {items[-1]}"
+
+
+def choose(condition: bool, if_true: str, if_false: str) -> str:
+    return if_true if condition else if_false
+
+
+def published(registry: pd.DataFrame, claim_id: str, digits: int | None = None) -> str:
+    """The paper's printed value of a registered claim, for quoting the paper in prose."""
+    value = registry.set_index("claim_id").loc[claim_id, "published"]
+    if missing(value):
+        return "not reached"
+    if digits is None:
+        return f"{value:g}"
+    return f"{value:.{digits}f}"
