@@ -19,12 +19,12 @@
 # **Paper.** *Response and survival outcomes* and Tables 4 (PFS) and 5 (OS): Cox models with
 # ≥VGPR, absence of EMD and age ≥65. The proportional-hazards checks and the guarantee-time-bias
 # analyses go beyond the paper.
-#
-# > The committed outputs were computed on the **synthetic cohort** (notebook 00).
 
 # %% tags=["parameters"]
-data_path = None  # read by notebook 01 only
-out_dir = None    # None: the repository; otherwise every output goes below this directory
+data_path = None  # type: Optional[str] input file (CSV or XLSX in data/dictionary.csv format); read by notebook 01 only; None: data/raw/ if it holds a file, else the synthetic cohort
+out_dir = None  # type: Optional[str] folder below which every output is written; None: the repository
+spec_path = None  # type: Optional[str] analysis specification (TOML); None: the paper's, data/spec/paper.toml
+mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
 import numpy as np
@@ -35,11 +35,10 @@ from compendium import survival as sv
 
 pd.set_option("display.max_rows", 200)
 P = paths.Paths.for_run(out_dir)
-dataset.banner(P)
 analysis = dataset.read_analysis(P)
 registry = claims.load_registry()
 rec = claims.Recorder("05_multivariable", P, registry)
-
+dataset.banner(P)
 
 # %% [markdown]
 # ## Tables 4 and 5

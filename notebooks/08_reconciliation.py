@@ -17,14 +17,12 @@
 # **Paper.** All of it: every quantitative statement is registered in `data/claims/` (one CSV per
 # notebook) with its location, the printed value, its unit, denominator and the tolerance its
 # printed precision allows.
-#
-# > The committed outputs were computed on the **synthetic cohort** (notebook 00). There, agreement
-# > on *constructed* claims is by design and agreement on *calibrated* ones was aimed at; only the
-# > audit of the paper against itself (second half) is independent of the data.
 
 # %% tags=["parameters"]
-data_path = None  # read by notebook 01 only
-out_dir = None    # None: the repository; otherwise every output goes below this directory
+data_path = None  # type: Optional[str] input file (CSV or XLSX in data/dictionary.csv format); read by notebook 01 only; None: data/raw/ if it holds a file, else the synthetic cohort
+out_dir = None  # type: Optional[str] folder below which every output is written; None: the repository
+spec_path = None  # type: Optional[str] analysis specification (TOML); None: the paper's, data/spec/paper.toml
+mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
 import pandas as pd
@@ -34,10 +32,10 @@ from compendium import audit, claims, dataset, paths, plots
 pd.set_option("display.max_rows", 500)
 pd.set_option("display.max_colwidth", 120)
 P = paths.Paths.for_run(out_dir)
-dataset.banner(P)
 meta = dataset.read_meta(P)
 registry = claims.load_registry()
 table = claims.reconcile(P, synthetic=meta["synthetic"], registry=registry)
+dataset.banner(P, "Agreement on constructed claims is by design and on calibrated ones was aimed at; only the audit of the paper against itself (second half) is independent of the data.")
 
 # %% [markdown]
 # ## Paper beside compendium
