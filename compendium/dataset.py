@@ -61,6 +61,29 @@ def build_meta(raw: RawData, flow: pd.DataFrame, mapping=None) -> dict:
     return meta
 
 
+def write_provenance(run_paths: paths.Paths, raw: RawData, spec_path: Path | None, mapping_path: Path | None,
+                     notebooks: list[str]) -> Path:
+    """``results/provenance.json``: what every results CSV and figure of the run was computed from."""
+    def described(path: Path | None, default: Path | None = None) -> dict | None:
+        path = path or default
+        return None if path is None else {"file": paths.relative(path), "sha256": sha256(path)}
+
+    from . import spec as specs
+
+    record = {
+        "input": {"file": paths.relative(raw.source), "sha256": raw.sha256,
+                  "synthetic": is_synthetic(raw.source, raw.sha256), "rows": len(raw.frame)},
+        "mapping": described(mapping_path),
+        "specification": described(spec_path, specs.DEFAULT),
+        "notebooks_run": notebooks,
+        "label": ("SYNTHETIC cohort (not patient data)" if is_synthetic(raw.source, raw.sha256) else "Data")
+                 + f": {raw.source.name}, sha256 {raw.sha256[:12]}",
+    }
+    out = run_paths.result("provenance.json")
+    paths.atomic_write_text(out, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return out
+
+
 def write_analysis(frame: pd.DataFrame, meta: dict, run_paths: paths.Paths) -> None:
     paths.write_csv(frame, run_paths.analysis_csv)
     paths.atomic_write_text(run_paths.analysis_meta, json.dumps(meta, indent=2, sort_keys=True) + "\n")

@@ -186,6 +186,7 @@ def run(data: str | None = None, out: str | None = None, only: list[str] | None 
         _move_tree(staging_dir, target.out)
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
+    dataset.write_provenance(target, raw, spec_path, mapping_path, [nb.stem for nb in selected])
     table = claims.gather(target, synthetic=synthetic)
     counts = table["status"].value_counts().to_dict()
     print(f"claims: {len(table)} registered; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
