@@ -139,6 +139,27 @@ def load(path: str | Path | None) -> Mapping | None:
 
 # --- the template -----------------------------------------------------------------------------
 
+#: Names under which the commonest variables appear in Italian and English exports (the study's
+#: centres are Italian); compared, like the variable's own name and description, after folding
+#: case and accents.
+ALIASES = {
+    "patient_id": ["id paziente", "codice paziente", "paziente", "patient", "subject id", "id"],
+    "center": ["centro", "centre", "site", "ospedale", "sede"],
+    "sex": ["sesso", "gender", "genere"],
+    "birth_date": ["data di nascita", "data nascita", "date of birth", "dob"],
+    "isotype": ["isotipo", "isotipo componente monoclonale", "m protein type"],
+    "diagnosis_date": ["data diagnosi", "data di diagnosi", "date of diagnosis"],
+    "daravd_start_date": ["data inizio daravd", "inizio daravd", "data inizio terapia", "start of daravd"],
+    "daravd_end_date": ["data fine daravd", "fine daravd", "stop daravd"],
+    "best_response": ["migliore risposta", "best response", "risposta migliore"],
+    "best_response_date": ["data migliore risposta", "date of best response"],
+    "progression_date": ["data progressione", "data di progressione", "date of progression"],
+    "death_date": ["data decesso", "data morte", "data di morte", "date of death"],
+    "death_cause": ["causa decesso", "causa di morte", "cause of death"],
+    "last_followup_date": ["ultimo follow up", "data ultimo follow up", "last follow up", "data ultimo contatto"],
+    "emd_relapse": ["malattia extramidollare", "emd", "extramedullary disease"],
+}
+
 def _norm(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", " ", text).strip()
@@ -147,11 +168,11 @@ def _norm(text: str) -> str:
 def best_column(variable: str, description: str, header: list[str]) -> tuple[str | None, float]:
     """The export column whose name is closest to the variable's name or description."""
     best, score = None, 0.0
-    targets = [_norm(variable), _norm(description)]
+    targets = [_norm(variable), _norm(description)] + [_norm(a) for a in ALIASES.get(variable, [])]
     for column in header:
         c = _norm(column)
         s = max(difflib.SequenceMatcher(None, c, t).ratio() for t in targets if t)
-        if c == targets[0]:
+        if c in targets[:1] + targets[2:]:
             s = 1.0
         if s > score:
             best, score = column, s
@@ -179,9 +200,20 @@ def template(export: pd.DataFrame, source: str, dictionary: pd.DataFrame, thresh
              f"#   python -m compendium validate {source} --mapping THIS_FILE", "",
              "[columns]", "# dictionary variable = \"export column\"   (the dictionary's description)"]
     matched: dict[str, str] = {}
+    # exact names and aliases first; fuzzy matches only among the columns left over, so that one
+    # export column is not proposed for two variables
+    exact = {}
     for spec in dictionary.itertuples(index=False):
         column, score = best_column(spec.name, spec.description, header)
+        if score == 1.0:
+            exact[spec.name] = column
+    for spec in dictionary.itertuples(index=False):
         need = "required" if spec.nullable == "no" else "optional"
+        if spec.name in exact:
+            column, score = exact[spec.name], 1.0
+        else:
+            column, score = best_column(spec.name, spec.description,
+                                        [c for c in header if c not in exact.values() and c not in matched.values()])
         if column is not None and score >= threshold:
             matched[spec.name] = column
             lines.append(f"{spec.name} = {_toml_str(column)}   # {need}; {spec.description} (match {score:.2f})")

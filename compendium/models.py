@@ -60,7 +60,8 @@ def oriented(results: pd.DataFrame, row: PaperRow) -> dict:
     if len(hit) != 1:
         raise KeyError(f"no unique estimate for {row.endpoint} {row.covariate}={row.level}")
     r = hit.iloc[0]
-    hr, lcl, ucl = (1 / r.hr, 1 / r.ucl, 1 / r.lcl) if row.invert else (r.hr, r.lcl, r.ucl)
+    with np.errstate(divide="ignore"):  # a limit of 0 (monotone likelihood) turns into inf: not estimable
+        hr, lcl, ucl = (1 / r.hr, 1 / r.ucl, 1 / r.lcl) if row.invert else (r.hr, r.lcl, r.ucl)
     return {"hr": hr, "lcl": lcl, "ucl": ucl, "p": r.p, "n": int(r.n), "events": int(r.events)}
 
 

@@ -259,10 +259,13 @@ rec.table([i for i in rec.values if i.startswith(("R_dara_all", "R_dara_skip", "
                                                     "R_btz_reduced_pct", "R_btz_reduced_first3", "R_btz_weekly",
                                                     "A_btz", "A_dara"))])
 
-# %% [markdown]
-# The Abstract's "39 (49.4%)" bortezomib reductions and "27 (44%)" delayed daratumumab do not use
-# the 85 treated patients. The printed counts and percentages, taken from the registry, fit these
-# denominators:
+# %%
+nv.md(f"""
+The Abstract's "{paper("A_btz_reduced_n")} ({paper("A_btz_reduced_pct")}%)" bortezomib reductions and
+"{paper("A_dara_delayed_n")} ({paper("A_dara_delayed_pct")}%)" delayed daratumumab do not use the paper's
+{paper("M_patients_n")} treated patients. The printed counts and percentages, taken from the registry, fit these
+denominators:
+""")
 
 # %%
 descriptives.implied_denominator_table(

@@ -139,6 +139,14 @@ fig = plots.km_plot(analysis, "os", group="vgpr_or_better", labels=vgpr_labels,
 plots.save_and_show(fig, P.figure("fig2b_os_by_vgpr"))
 
 # %%
+by_vgpr = {e: (med(e, "vgpr_or_better=1"), med(e, "vgpr_or_better=0"), sv.logrank_test(analysis, e, "vgpr_or_better")["p"])
+           for e in ("pfs", "os")}
+nv.md(" ".join(
+    f"{name}: patients reaching ≥VGPR had a {nv.compare(hi, lo)} median than the others ({nv.months(hi)} against "
+    f"{nv.months(lo)}; log-rank {nv.p_value(p)}, {nv.choose(nv.significant(p), 'a significant', 'not a significant')} "
+    f"difference at the 5% level)." for name, (hi, lo, p) in zip(("PFS", "OS"), by_vgpr.values())))
+
+# %%
 uni = models.univariate_results(analysis, spec=spec)
 paths.write_csv(uni, P.result("cox_univariate.csv"))
 fewest = uni.loc[uni["n"].idxmin()]

@@ -59,11 +59,14 @@ Ties by Efron's method, Wald limits and p, as R `coxph`.
 """)
 
 # %%
-for table in [t for t in spec.tables if t.source != "univariate"]:
-    display(nv.md(f"**{table.title}**"), models.paper_table(paper_models, list(table.rows), registry))
+model_tables = [t for t in spec.tables if t.source != "univariate"]
+for table in model_tables:
+    display(nv.md(f"**{table.title}**"),
+            models.paper_table(paper_models[paper_models.model == table.source], list(table.rows), registry))
 
 # %%
-models.record_rows(rec, paper_models, [r for t in spec.tables if t.source != "univariate" for r in t.rows])
+for table in model_tables:
+    models.record_rows(rec, paper_models[paper_models.model == table.source], list(table.rows))
 pd.DataFrame([{"model": name, "endpoint": e.upper(), **sv.cox_global_tests(f)} for (name, e), f in fits.items()]).round(4)
 
 # %% [markdown]
@@ -182,8 +185,10 @@ for endpoint in ("pfs", "os"):
     td = fitted[(fitted.endpoint == endpoint) & (fitted.model == "time_dependent")].iloc[0]
     lm3 = fitted[(fitted.endpoint == endpoint) & (fitted.model == "landmark_3m")].iloc[0]
     ratio_meaningful = abs(np.log(zero.hr)) >= np.log(1.25)  # a ratio of log-HRs means nothing near HR 1
-    ratio = (f" (log-HR {abs(np.log(td.hr) / np.log(zero.hr)):.0%} of the time-zero one)" if ratio_meaningful else
-             " (the time-zero HR is too close to 1 for a ratio of log-HRs to mean anything)")
+    share = np.log(td.hr) / np.log(zero.hr)
+    ratio = (" (the time-zero HR is too close to 1 for a ratio of log-HRs to mean anything)" if not ratio_meaningful else
+             " (pointing the other way from the time-zero one)" if share < 0 else
+             f" (log-HR {share:.0%} of the time-zero one)")
     display(nv.md(f"{endpoint.upper()}: {nv.hr_ci(zero.hr, zero.lcl, zero.ucl)} for ≥VGPR from time zero, "
                   f"{nv.hr_ci(td.hr, td.lcl, td.ucl)} with response as a time-dependent covariate{ratio}, "
                   f"{nv.hr_ci(lm3.hr, lm3.lcl, lm3.ucl)} from a 3-month landmark."))
