@@ -136,8 +136,8 @@ analysis[["patient_id", "age_years", "best_response", "vgpr_or_better", "emd_rel
 # %% [markdown]
 # ## Write the analysis dataset
 #
-# `analysis.csv` (one row per patient) and `analysis.meta.json` (input file and its sha256,
-# synthetic or not, generator seeds, package versions), both written atomically.
+# `analysis.csv` (one row per patient) and `analysis.meta.json` (input file and its sha256, how
+# it was made, package versions), both written atomically.
 
 # %%
 meta = dataset.build_meta(raw, flow, mapping)

@@ -81,23 +81,25 @@ pd.DataFrame([
     for e, cid in (("orr", "A_orr_pct"), ("vgpr_or_better", "A_vgpr_pct"))
 ])
 
-# %% [markdown]
-# ## Was reaching ≥ VGPR influenced by the lenalidomide history or prior proteasome inhibitors?
-#
-# The paper gives five p-values (0.11, 0.07, 0.53, 0.63, 0.73) without naming a test. Our choice,
-# among the patients whose response and factor are both known:
-#
-# - **Lenalidomide exposure time**: the two-sided **Wilcoxon rank-sum** (Mann–Whitney) test, as
-#   R's `wilcox.test(exact = FALSE, correct = TRUE)`: the paper compares "median time", the
-#   distribution is skewed (2 to 95 months), and ties rule out the exact test.
-# - **Starting dose and dose at progression**: the same rank-sum test, taking the dose as an
-#   **ordered** value (2.5 < 5 < 10 < 15 < 20 < 25 mg). Doses take only a handful of values, so
-#   a t-test is out; a rank test asks the clinically relevant question (do those reaching
-#   ≥ VGPR have had higher or lower doses?) and does not spend power on sparse dose-by-response
-#   cells. As a sensitivity analysis we also give **Fisher's exact test over every dose level**
-#   (an r × 2 table, computed exactly, as R's `fisher.test`).
-# - **Prior bortezomib, prior carfilzomib**: **Fisher's exact test** (two-sided) on the 2 × 2
-#   table, as R's `fisher.test`, since some cells can be small.
+# %%
+nv.md(f"""
+## Was reaching ≥ VGPR influenced by the lenalidomide history or prior proteasome inhibitors?
+
+The paper gives five p-values ({", ".join(paper(c) for c in ("R_vgpr_p_len_exposure", "R_vgpr_p_len_dose_start", "R_vgpr_p_len_dose_pd", "R_vgpr_p_bortezomib", "R_vgpr_p_carfilzomib"))}) without naming a test. Our choice,
+among the patients whose response and factor are both known:
+
+- **Lenalidomide exposure time**: the two-sided **Wilcoxon rank-sum** (Mann–Whitney) test, as
+  R's `wilcox.test(exact = FALSE, correct = TRUE)`: the paper compares "median time", the
+  distribution is skewed (here {nv.num(analysis["len_exposure_months"].min())} to {nv.num(analysis["len_exposure_months"].max())} months), and ties rule out the exact test.
+- **Starting dose and dose at progression**: the same rank-sum test, taking the dose as an
+  **ordered** value (2.5 < 5 < 10 < 15 < 20 < 25 mg). Doses take only a handful of values, so
+  a t-test is out; a rank test asks the clinically relevant question (do those reaching
+  ≥ VGPR have had higher or lower doses?) and does not spend power on sparse dose-by-response
+  cells. As a sensitivity analysis we also give **Fisher's exact test over every dose level**
+  (an r × 2 table, computed exactly, as R's `fisher.test`).
+- **Prior bortezomib, prior carfilzomib**: **Fisher's exact test** (two-sided) on the 2 × 2
+  table, as R's `fisher.test`, since some cells can be small.
+""")
 
 # %%
 associations = response.vgpr_associations(analysis)
