@@ -94,7 +94,7 @@ def test_notebooks_tell_the_other_cohorts_story(other_run):
         text = "\n".join(_texts(nb_path))
         prose = _prose(nb_path)
         # sentences about the paper may carry numbers derived from it (9 cycles last about 6.4 months)
-        about_data = " ".join(x for x in re.split(r"(?<=[.;:])\s", prose) if "paper" not in x.lower())
+        about_data = " ".join(x for x in re.split(r"(?<=[.])\s", prose) if "paper" not in x.lower())
         stated = sorted(f for f in fingerprints if f in about_data)
         assert not stated, f"{nb_path.name} states numbers of the default cohort: {stated}"
         assert not re.search(r"synthetic", prose, re.I), f"{nb_path.name} calls the data synthetic"
