@@ -37,36 +37,7 @@ dataset.banner(P)
 analysis = dataset.read_analysis(P)
 registry = claims.load_registry()
 rec = claims.Recorder("07_comparison", P, registry)
-trial_results = trials.load_trials()
-
-# %% [markdown]
-# ## The trials, from their own publications
-#
-# Each row was checked against the trial's publication (abstracts of the reports cited in the
-# paper, or their updates; for OPTIMISMM a summary of the paper, as the `source` column says); the
-# DOI says which. Cross-trial comparison is not a comparison of
-# treatments: trial patients were selected by protocol, had one to three prior lines (CASTOR: 47%
-# with one), and were mostly *not* refractory to lenalidomide at first relapse, the population of
-# this study.
-
-# %%
-trial_results
-
-# %% [markdown]
-# ## This cohort beside them
-#
-# Our medians with R's log-scale 95% limits (notebook 04); the trials' medians as published.
-
-# %%
-pfs = sv.km_median(analysis["pfs_months"], analysis["pfs_event"])
-os_ = sv.km_median(analysis["os_months"], analysis["os_event"])
-label = "This cohort (DaraVd, first relapse on lenalidomide)"
-rows = trials.medians_for_plot(trial_results, pfs, "pfs", label)
-plots.save_and_show(plots.median_dot_plot(rows, "Median PFS (months)"), P.figure("07_pfs_vs_trials"))
-
-# %%
-rows_os = trials.medians_for_plot(trial_results, os_, "os", label)
-plots.save_and_show(plots.median_dot_plot(rows_os, "Median OS (months)"), P.figure("07_os_vs_trials"))
+evidence = trials.load_evidence()
 
 # %% [markdown]
 # ## Does the paper quote the trials correctly?
@@ -76,25 +47,21 @@ plots.save_and_show(plots.median_dot_plot(rows_os, "Median OS (months)"), P.figu
 # reproducible, with the reason.
 
 # %%
-QUOTES = {
-    "I_castor_pfs": ("CASTOR", "all patients", "pfs"),
-    "D_castor_1pl_pfs": ("CASTOR", "1 prior line", "pfs"),
-    "D_castor_lenref_pfs": ("CASTOR", "lenalidomide-refractory", "pfs"),
-    "D_mm014_lenref_pfs": ("MM-014", "lenalidomide-refractory", "pfs"),
-    "I_optimismm_pfs": ("OPTIMISMM", "all patients", "pfs"),
-}
-for claim_id, key in QUOTES.items():
-    rec.record(claim_id, trials.lookup(trial_results, *key)["median_months"])
-for claim_id in ("D_optimismm_lenref_pfs", "D_mm014_lenref_os", "D_castor_imid_ref_os"):
-    rec.not_reproducible(claim_id, "the trial's own publication could not be checked where this compendium "
-                                   "is built; add the result with its DOI to data/trials.csv")
+literature = registry.loc[registry["basis"] == "literature", "claim_id"]
+for claim_id in literature:
+    value, reason = trials.quoted_value(evidence, claim_id)
+    if reason:
+        rec.not_reproducible(claim_id, reason)
+    else:
+        rec.record(claim_id, value)
 
 # %% [markdown]
 # The Discussion says the median PFS was "approximately twice" that of CASTOR's
 # lenalidomide-refractory patients. The ratio of our median to CASTOR's:
 
 # %%
-castor_lenref = trials.lookup(trial_results, "CASTOR", "lenalidomide-refractory", "pfs")["median_months"]
+pfs = sv.km_median(analysis["pfs_months"], analysis["pfs_event"])
+castor_lenref = trials.select(evidence, "CASTOR", "pfs", "lenref_any_line", "experimental")["median_months"]
 ratio = pfs["median"] / castor_lenref
 rec.record("D_pfs_ratio_castor_lenref", ratio)
 print(f"median PFS {models.format_median(pfs['median'], pfs['lcl'], pfs['ucl'])} months; "
