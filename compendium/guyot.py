@@ -199,3 +199,35 @@ def curves_available(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     stems = [p.with_name(p.name[: -len("_clicks.csv")]) for p in sorted(folder.glob("*_clicks.csv"))]
     return [s for s in stems if s.with_name(s.name + "_at_risk.csv").exists()]
+
+
+def curve_endpoint(stem: str | Path) -> str:
+    """The endpoint a curve shows, from its file stem (``<trial>_<endpoint>_<arm>``)."""
+    parts = Path(stem).name.lower().split("_")
+    found = [p for p in parts if p in ("pfs", "os")]
+    if len(found) != 1:
+        raise CurveError(f"{Path(stem).name}: the file name must contain exactly one of _pfs_ or _os_ "
+                         "(see data/external/curves/README.md)")
+    return found[0]
+
+
+def against_cohort(stem: str | Path, cohort: pd.DataFrame) -> dict:
+    """A digitised trial curve, reconstructed, beside this cohort: both KM curves and the Cox HR.
+
+    The HR is this cohort against the trial's reconstructed patients (below 1: this cohort's
+    hazard lower), from an unadjusted Cox model on the pooled data: a cross-study comparison.
+    """
+    from . import survival as sv
+
+    endpoint = curve_endpoint(stem)
+    clicks, risk = read_curve(stem)
+    trial = reconstruct(clicks["time"], clicks["survival"], risk["time"], risk["n_risk"])
+    tcol, ecol = sv.endpoint_columns(endpoint)
+    ours = cohort[[tcol, ecol]].dropna().rename(columns={tcol: "time", ecol: "event"})
+    pooled = pd.concat([ours.assign(cohort=1), trial.assign(cohort=0)], ignore_index=True)
+    pooled = pooled.rename(columns={"time": tcol, "event": ecol})
+    fit = sv.cox_fit(pooled, endpoint, ["cohort"]).table().iloc[0]
+    return {"endpoint": endpoint, "name": Path(stem).name, "trial": trial,
+            "km_trial": sv.km_table(trial["time"], trial["event"]),
+            "km_cohort": sv.km_table(ours["time"], ours["event"]),
+            "hr": fit["hr"], "lcl": fit["lcl"], "ucl": fit["ucl"], "p": fit["p"]}

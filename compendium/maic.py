@@ -116,9 +116,10 @@ def weighted_km(time, event, w) -> pd.DataFrame:
     ``time, n_risk, n_event, surv`` at each distinct time (R ``survfit(..., weights=w)``).
     """
     t, e, w = (np.asarray(a, float) for a in (time, event, w))
-    ut = np.unique(t)
-    n_risk = np.array([w[t >= u].sum() for u in ut])
-    n_event = np.array([w[(t == u) & (e == 1)].sum() for u in ut])
+    ut, idx = np.unique(t, return_inverse=True)
+    at_time = np.bincount(idx, weights=w, minlength=len(ut))
+    n_event = np.bincount(idx, weights=w * (e == 1), minlength=len(ut))
+    n_risk = np.cumsum(at_time[::-1])[::-1]  # weight of everyone with time >= each distinct time
     surv = np.cumprod(1 - n_event / n_risk)
     return pd.DataFrame({"time": ut, "n_risk": n_risk, "n_event": n_event, "surv": surv})
 
@@ -152,3 +153,13 @@ def bootstrap_median(ipd: pd.DataFrame, targets: list[Target], time: str, event:
     return {"median": est, "lcl": float(lo) if np.isfinite(lo) else np.nan,
             "ucl": float(hi) if np.isfinite(hi) else np.nan, "n_boot": n_boot,
             "failed": n_boot - len(meds), "seed": seed}
+
+
+def analyse(ipd: pd.DataFrame, targets: list[Target], time: str, event: str, n_boot: int = 1000,
+            seed: int = 20250) -> dict:
+    """Everything notebook 07 shows of one MAIC: weights, ESS, balance, weighted and plain KM, median."""
+    w = weights(ipd, targets)
+    return {"weights": w, "n": len(ipd), "ess": ess(w), "balance": balance(ipd, targets, w),
+            "km_weighted": weighted_km(ipd[time], ipd[event], w),
+            "km_unweighted": weighted_km(ipd[time], ipd[event], np.ones(len(ipd))),
+            **bootstrap_median(ipd, targets, time, event, n_boot=n_boot, seed=seed)}

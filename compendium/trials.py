@@ -50,6 +50,11 @@ RESULT_COLUMNS = ["median_months", "median_not_reached", "rate_pct", "hr", "orr_
 KEY = ["trial", "arm", "population", "endpoint"]
 
 
+MAIC_TARGETS = paths.DATA / "external" / "maic_targets.csv"
+MAIC_TARGET_COLUMNS = ["target", "covariate", "statistic", "value", "source", "doi", "url", "location",
+                       "source_type", "note"]
+
+
 class EvidenceError(ValueError):
     """The evidence table does not follow its format; the message lists every problem."""
 
@@ -166,6 +171,16 @@ def source_label(row: pd.Series) -> str:
     return where + (" (secondary source)" if row["source_type"] == "secondary" else "")
 
 
+def cohort_label(meta: dict) -> str:
+    """How figures name this cohort: its data source, 'synthetic data' when it is."""
+    return "This cohort (synthetic data)" if meta["synthetic"] else f"This cohort ({Path(meta['input_file']).name})"
+
+
+def cohort_row(label: str, km: dict, population_type: str) -> dict:
+    """A forest-plot row of this cohort from a :func:`compendium.survival.km_median` result."""
+    return {"label": label, "population_type": population_type, **{k: km[k] for k in ("median", "lcl", "ucl", "n")}}
+
+
 def forest_rows(evidence: pd.DataFrame, endpoint: str, cohort_rows: list[dict]) -> pd.DataFrame:
     """Rows of a forest plot of medians for one endpoint, grouped by population type.
 
@@ -178,12 +193,12 @@ def forest_rows(evidence: pd.DataFrame, endpoint: str, cohort_rows: list[dict]) 
     for ptype, title in POPULATION_TYPES.items():
         group = [dict(c, kind="cohort") for c in cohort_rows if c["population_type"] == ptype]
         for r in ev[ev["population_type"] == ptype].itertuples(index=False):
-            if not _present(r.median_months) and not r.median_not_reached:
-                continue  # nothing published to draw; the evidence table says why
-            label = f"{r.trial}: {r.regimen}" + ("" if r.arm in ("experimental", "single arm", "pooled")
-                                                 else " (control arm)")
+            label = f"{r.trial} {r.regimen}" + ("" if r.arm in ("experimental", "single arm", "pooled")
+                                                else " (control)")
             group.append({"label": label, "median": r.median_months, "lcl": r.lcl, "ucl": r.ucl, "n": r.n,
-                          "population_type": ptype, "kind": "secondary" if r.source_type == "secondary" else "trial",
+                          "population_type": ptype,
+                          "kind": ("missing" if not _present(r.median_months) and not r.median_not_reached
+                                   else "secondary" if r.source_type == "secondary" else "trial"),
                           "not_reached": bool(r.median_not_reached)})
         if group:
             rows.append({"label": title, "kind": "header", "population_type": ptype})
@@ -231,9 +246,9 @@ QUOTES = {
     "D_castor_imid_ref_os": Q(trial="CASTOR", endpoint="os", population_type="imid_refractory_any_line",
                               arm="experimental"),
     "D_mm014_lenref_os": Q(trial="MM-014", endpoint="os", population_type="lenref_any_line", arm="single arm"),
-    "D_yong_pfs": Q(trial="Yong 2025 (pooled daratumumab trials)", endpoint="pfs",
+    "D_yong_pfs": Q(trial="Yong 2025 (pooled)", endpoint="pfs",
                     population_type="lenref_any_line", arm="pooled"),
-    "D_yong_os": Q(trial="Yong 2025 (pooled daratumumab trials)", endpoint="os",
+    "D_yong_os": Q(trial="Yong 2025 (pooled)", endpoint="os",
                    population_type="lenref_any_line", arm="pooled"),
     "D_barila_n": Q(trial="Barila 2024 (real life)", endpoint="pfs", population_type="lenref_any_line",
                     arm="single arm", field="n"),
@@ -287,3 +302,44 @@ def quoted_value(evidence: pd.DataFrame, claim_id: str) -> tuple[float, str]:
     if not _present(row[field]):
         return float("nan"), row["missing_reason"] or f"{field} not reported in the source"
     return float(row[field]), ""
+
+
+def load_maic_targets(path: str | Path | None = None) -> pd.DataFrame:
+    """Published baseline aggregates of the MAIC target populations, validated like the evidence."""
+    path = Path(path or MAIC_TARGETS)
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in MAIC_TARGET_COLUMNS if c not in table.columns]
+    if missing:
+        raise EvidenceError(f"{path.name}: missing columns {missing}; expected {MAIC_TARGET_COLUMNS}")
+    problems = []
+    value = pd.to_numeric(table["value"], errors="coerce")
+    for i, r in table.iterrows():
+        where = f"{path.name}: row {i + 2} ({r.target}, {r.covariate})"
+        if pd.isna(value[i]):
+            problems.append(f"{where}, column value: {r.value!r} is not a number")
+        elif r.statistic == "proportion" and not 0 < value[i] < 1:
+            problems.append(f"{where}, column value: {r.value}; a proportion strictly between 0 and 1")
+        if r.statistic not in ("mean", "sd", "proportion"):
+            problems.append(f"{where}, column statistic: {r.statistic!r}; expected mean, sd or proportion")
+        if not r.source or not (r.doi or r.url) or not r.location:
+            problems.append(f"{where}: every aggregate needs its source, a DOI or URL, and where in it")
+        if r.source_type not in SOURCE_TYPES:
+            problems.append(f"{where}, column source_type: {r.source_type!r}; expected one of {list(SOURCE_TYPES)}")
+    if problems:
+        raise EvidenceError("\n".join(problems))
+    return table.assign(value=value)
+
+
+def maic_targets(table: pd.DataFrame, target: str) -> list:
+    """The matched moments of one target population, as :class:`compendium.maic.Target`."""
+    from .maic import Target
+
+    rows = table[table["target"] == target]
+    if rows.empty:
+        raise KeyError(f"no MAIC target {target!r}")
+    out = []
+    for cov, part in rows.groupby("covariate", sort=False):
+        stats = dict(zip(part["statistic"], part["value"]))
+        mean = stats.get("mean", stats.get("proportion"))
+        out.append(Target(cov, float(mean), stats.get("sd"), "; ".join(part["source"].unique())))
+    return out

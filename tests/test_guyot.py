@@ -125,3 +125,20 @@ def test_bad_curves_are_refused_with_a_reason(tmp_path):
 def test_digitising_noise_is_cleaned():
     t, s = guyot.clean_clicks([2, 1, 3], [0.8, 0.9, 0.85])  # unsorted, and S rising at t = 3
     assert list(t) == [0, 1, 2, 3] and list(s) == [1, 0.9, 0.8, 0.8]
+
+
+def test_a_digitised_curve_against_a_cohort(tmp_path, keynote189):
+    for arm in ("pembro", "placebo"):
+        pd.read_csv(REF / f"keynote189_os_{arm}_clicks.csv").to_csv(tmp_path / f"kn_os_{arm}_clicks.csv", index=False)
+        keynote189[arm + "_risk"].rename(columns={"NAR": "n_risk"}).to_csv(tmp_path / f"kn_os_{arm}_at_risk.csv",
+                                                                           index=False)
+    assert guyot.curve_endpoint(tmp_path / "kn_os_placebo") == "os"
+    with pytest.raises(guyot.CurveError, match="exactly one of _pfs_ or _os_"):
+        guyot.curve_endpoint("trial_curve")
+    # this "cohort" is the pembrolizumab arm: against the placebo curve it gives the trial's HR
+    cohort = keynote189["pembro"].rename(columns={"time": "os_months", "event": "os_event"})
+    res = guyot.against_cohort(tmp_path / "kn_os_placebo", cohort)
+    assert res["hr"] == pytest.approx(KEYNOTE189_HR, abs=0.02) and res["endpoint"] == "os"
+    # a cohort set against its own curve has a hazard ratio of 1
+    same = guyot.against_cohort(tmp_path / "kn_os_pembro", cohort)
+    assert same["hr"] == pytest.approx(1.0, abs=1e-9)

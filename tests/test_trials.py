@@ -120,3 +120,43 @@ def test_literature_basis_is_kept_on_real_data(tmp_path):
     assert out.loc[lit["claim_id"].iloc[0], "basis"] == "literature"
     assert out.loc[other["claim_id"].iloc[0], "basis"] == "observed"
     assert out.loc[lit["claim_id"].iloc[0], "status"] == "match"
+
+
+def test_every_literature_claim_is_checked_or_explained():
+    reg = claims.load_registry()
+    literature = set(reg.loc[reg["basis"] == "literature", "claim_id"])
+    mapped = set(trials.QUOTES) | set(trials.DERIVED_SHARES) | set(trials.NOT_FOUND)
+    assert literature == mapped
+    e = trials.load_evidence()
+    for claim_id in literature:
+        value, reason = trials.quoted_value(e, claim_id)
+        assert (value == value) or reason or claim_id in ("I_cartitude4_pfs", "I_dreamm8_pfs")
+
+
+def test_quoted_values_come_from_the_evidence_table():
+    e = trials.load_evidence()
+    castor = trials.select(e, "CASTOR", "pfs", "whole_trial", "experimental")
+    assert trials.quoted_value(e, "I_castor_pfs") == (castor["median_months"], "")
+    lenref = trials.select(e, "CASTOR", "pfs", "lenref_any_line", "experimental")
+    assert trials.quoted_value(e, "I_castor_lenref")[0] == pytest.approx(100 * lenref["n"] / castor["n"])
+    value, reason = trials.quoted_value(e, "I_cartitude4_pfs")  # not reached, as quoted
+    assert value != value and reason == ""
+    value, reason = trials.quoted_value(e, "D_optimismm_lenref_pfs")  # not found: the row's reason
+    assert value != value and "could not be checked" in reason
+
+
+def test_cohort_label_names_the_data_source():
+    assert trials.cohort_label({"synthetic": True, "input_file": "x.csv"}) == "This cohort (synthetic data)"
+    assert trials.cohort_label({"synthetic": False, "input_file": "data/raw/export.xlsx"}) == \
+        "This cohort (export.xlsx)"
+
+
+def test_maic_targets_are_validated(tmp_path):
+    t = pd.read_csv(trials.MAIC_TARGETS, dtype=str, keep_default_na=False)
+    t.loc[1, "value"] = "1.5"
+    t.loc[0, "source"] = ""
+    t.to_csv(tmp_path / "targets.csv", index=False)
+    with pytest.raises(trials.EvidenceError) as err:
+        trials.load_maic_targets(tmp_path / "targets.csv")
+    assert "row 3" in str(err.value) and "proportion strictly between 0 and 1" in str(err.value)
+    assert "row 2" in str(err.value) and "needs its source" in str(err.value)
