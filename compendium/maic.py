@@ -149,6 +149,8 @@ def bootstrap_median(ipd: pd.DataFrame, targets: list[Target], time: str, event:
         except (ValueError, np.linalg.LinAlgError):
             continue
         meds.append(np.inf if np.isnan(m) else m)
+    if not meds:
+        return {"median": est, "lcl": np.nan, "ucl": np.nan, "n_boot": n_boot, "failed": n_boot, "seed": seed}
     lo, hi = np.quantile(np.asarray(meds), [(1 - level) / 2, (1 + level) / 2])
     return {"median": est, "lcl": float(lo) if np.isfinite(lo) else np.nan,
             "ucl": float(hi) if np.isfinite(hi) else np.nan, "n_boot": n_boot,
@@ -157,7 +159,13 @@ def bootstrap_median(ipd: pd.DataFrame, targets: list[Target], time: str, event:
 
 def analyse(ipd: pd.DataFrame, targets: list[Target], time: str, event: str, n_boot: int = 1000,
             seed: int = 20250) -> dict:
-    """Everything notebook 07 shows of one MAIC: weights, ESS, balance, weighted and plain KM, median."""
+    """Everything notebook 07 shows of one MAIC: weights, ESS, balance, weighted and plain KM, median.
+
+    Raises ``ValueError`` (with the reason) when there are no patients to weight or the target
+    cannot be reached.
+    """
+    if len(ipd) == 0 or ipd[event].sum() == 0:
+        raise ValueError("MAIC: no patients with complete matched covariates and an event")
     w = weights(ipd, targets)
     return {"weights": w, "n": len(ipd), "ess": ess(w), "balance": balance(ipd, targets, w),
             "km_weighted": weighted_km(ipd[time], ipd[event], w),

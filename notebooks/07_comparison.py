@@ -190,8 +190,11 @@ target_table[target_table["target"] == target_name][["covariate", "statistic", "
 targets = trials.maic_targets(target_table, target_name)
 ipd = analysis.assign(male=(analysis["sex"] == "M").astype(int))
 ipd = ipd.dropna(subset=[t.column for t in targets] + ["pfs_months", "pfs_event"]).reset_index(drop=True)
-fit = maic.analyse(ipd, targets, "pfs_months", "pfs_event", n_boot=1000, seed=20250)
-fit["balance"]
+try:
+    fit, why = maic.analyse(ipd, targets, "pfs_months", "pfs_event", n_boot=1000, seed=20250), ""
+except ValueError as err:
+    fit, why = None, str(err)
+fit["balance"] if fit else why
 
 # %%
 trial_arm = trials.select(evidence, "DREAMM-7", "pfs", "whole_trial", "control")
@@ -202,19 +205,22 @@ median PFS is {nv.months(fit["median"])} (bootstrap 95% CI {nv.num(fit["lcl"])}â
 {fit["n_boot"]} resamples{nv.choose(fit["failed"] > 0, f", {fit['failed']} of which could not be weighted", "")}),
 against {nv.months(trial_arm["median_months"])} (95% CI {nv.num(trial_arm["lcl"])}â€“{nv.num(trial_arm["ucl"])})
 with DaraVd in DREAMM-7 ({trial_arm["source_type"]} source).
-""")
+""" if fit else f"No MAIC on this input: {why}.")
 
 # %%
-km_curves = [(f"{label}, n = {fit['n']}, unweighted", fit["km_unweighted"], plots.OKABE_ITO[1], "-"),
-             (f"reweighted to {target_name} (ESS {fit['ess']:.0f})", fit["km_weighted"], plots.OKABE_ITO[0], "--")]
-marks = [(f"{target_name}: published median, 95% CI", trial_arm["median_months"], trial_arm["lcl"],
-          trial_arm["ucl"], plots.OKABE_ITO[2])]
-paths.write_csv(fit["balance"].assign(target_population=target_name), P.result("maic_balance.csv"))
-paths.write_csv(pd.DataFrame([{"target_population": target_name, "endpoint": "pfs", "n": fit["n"],
-                               "ess": fit["ess"], "median": fit["median"], "lcl": fit["lcl"], "ucl": fit["ucl"],
-                               "n_boot": fit["n_boot"], "seed": fit["seed"]}]), P.result("maic_pfs.csv"))
-plots.save_and_show(forest.km_overlay(km_curves, "Months from start of DaraVd", "Progression-free", marks),
-                    P.figure("07_maic_pfs"))
+if fit:
+    km_curves = [(f"{label}, n = {fit['n']}, unweighted", fit["km_unweighted"], plots.OKABE_ITO[1], "-"),
+                 (f"reweighted to {target_name} (ESS {fit['ess']:.0f})", fit["km_weighted"], plots.OKABE_ITO[0],
+                  "--")]
+    marks = [(f"{target_name}: published median, 95% CI", trial_arm["median_months"], trial_arm["lcl"],
+              trial_arm["ucl"], plots.OKABE_ITO[2])]
+    paths.write_csv(fit["balance"].assign(target_population=target_name), P.result("maic_balance.csv"))
+    paths.write_csv(pd.DataFrame([{"target_population": target_name, "endpoint": "pfs", "n": fit["n"],
+                                   "ess": fit["ess"], "median": fit["median"], "lcl": fit["lcl"],
+                                   "ucl": fit["ucl"], "n_boot": fit["n_boot"], "seed": fit["seed"]}]),
+                    P.result("maic_pfs.csv"))
+    plots.save_and_show(forest.km_overlay(km_curves, "Months from start of DaraVd", "Progression-free", marks),
+                        P.figure("07_maic_pfs"))
 
 # %%
 dreamm7_lenref, _ = trials.quoted_value(evidence, "I_dreamm7_lenref")
