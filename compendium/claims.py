@@ -10,7 +10,10 @@ Registry columns: ``claim_id, location, quantity, published, unit, denominator,
 tolerance, basis, notebook, note``. ``basis`` says how the *synthetic* cohort
 relates to the claim (``constructed``: the generator fixes it exactly;
 ``calibrated``: the generator aims at it; ``emergent``: nothing aims at it). On
-real data every basis becomes ``observed``.
+real data every basis becomes ``observed``, except ``literature``: a number the
+paper quotes from another publication, whose "reproduced" value is that
+publication's number (from ``data/external/evidence.csv``); it says nothing about
+the cohort and keeps its basis on any input.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ REGISTRY_COLUMNS = [
     "claim_id", "location", "quantity", "published", "unit", "denominator",
     "tolerance", "basis", "notebook", "note",
 ]
-BASES = {"constructed", "calibrated", "emergent"}
+BASES = {"constructed", "calibrated", "emergent", "literature"}
+LITERATURE = "literature"  # quoted from another publication: never becomes "observed"
 CLAIMS_COLUMNS = [
     "claim_id", "location", "quantity", "published", "reproduced", "tolerance",
     "basis", "status", "reason",
@@ -152,6 +156,7 @@ def reconcile(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | 
         rows.append({
             "claim_id": rec.claim_id, "location": rec.location, "quantity": rec.quantity,
             "published": rec.published, "reproduced": rec.reproduced, "tolerance": rec.tolerance,
-            "basis": rec.basis if synthetic else "observed", "status": st, "reason": reason,
+            "basis": rec.basis if synthetic or rec.basis == LITERATURE else "observed",
+            "status": st, "reason": reason,
         })
     return pd.DataFrame(rows, columns=CLAIMS_COLUMNS)
