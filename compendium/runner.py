@@ -315,6 +315,8 @@ def execute(nb: Notebook, data: Path, staging: paths.Paths, shown: dict | None, 
     import papermill as pm
 
     notebook = jupytext.read(nb.source)
+    # the pairing exactly as jupytext writes it into an .ipynb, so that `jupytext --sync` is a no-op
+    pairing = {k: v for k, v in notebook.metadata.get("jupytext", {}).items() if k != "text_representation"}
     notebook.metadata["kernelspec"] = {"display_name": KERNEL_DISPLAY, "language": "python", "name": KERNEL}
     stable_ids(notebook, nb.stem)
     staging.notebooks.mkdir(parents=True, exist_ok=True)
@@ -335,6 +337,7 @@ def execute(nb: Notebook, data: Path, staging: paths.Paths, shown: dict | None, 
     executed = nbformat.read(out, as_version=4)
     strip_volatile(executed, shown)
     stable_ids(executed, nb.stem)
+    executed.metadata["jupytext"] = pairing
     paths.atomic_write_text(out, nbformat.writes(executed) + "\n")
     return out
 
