@@ -26,6 +26,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -372,10 +373,13 @@ class _Run:
         self.run_keys: dict[str, str] = {}             # key -> cache key of an executed notebook
         self.executed: list[str] = []
         self.cached: list[str] = []
+        self.lock = threading.Lock()
 
     def say(self, text: str) -> None:
         if not self.quiet:
-            print(text, flush=True)
+            with self.lock:  # workers report too: one whole line at a time
+                sys.stdout.write(text + "\n")
+                sys.stdout.flush()
 
     def _ancestors(self, key: str) -> list[str]:
         seen, todo = [], list(depends_on(key, self.keys))
