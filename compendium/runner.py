@@ -202,7 +202,9 @@ def _ipc_kernel_manager():
     from traitlets import CaselessStrEnum, default
 
     class IPCKernelManager(AsyncKernelManager):
-        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+        # IPC sockets exist on POSIX systems only; elsewhere the kernel keeps TCP
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc" if os.name == "posix" else "tcp",
+                                    config=True)
 
         @default("ip")
         def _ip_default(self) -> str:
