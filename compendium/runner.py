@@ -441,10 +441,7 @@ class _Run:
                     nb = running.pop(future)
                     try:
                         seconds, written = future.result()
-                    except (mappings.MappingError, specs.SpecError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except RunError as err:
+                    except RunError as err:
                         failure = failure or err
                         continue
                     self.outputs[nb.key], self.where[nb.key] = written, staging_root / nb.stem
@@ -563,6 +560,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.file}: {len(raw.frame)} rows follow the dictionary (sha256 {raw.sha256})")
     except DataValidationError as err:
         print(err, file=sys.stderr)
+        return 2
+    except (mappings.MappingError, specs.SpecError) as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
     except RunError as err:
         print(f"error: {err}", file=sys.stderr)
