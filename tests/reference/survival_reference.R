@@ -12,16 +12,7 @@
 suppressPackageStartupMessages(library(survival))
 options(warn = 1)  # print warnings (e.g. infinite coefficients) where they occur
 
-ref <- file.path("tests", "reference")
-out <- file.path(ref, "r_out")
-dir.create(out, showWarnings = FALSE)
-
-num <- function(x) ifelse(is.na(x), NA, sprintf("%.15g", x))
-write_out <- function(df, name) {
-  for (j in seq_along(df)) if (is.double(df[[j]])) df[[j]] <- num(df[[j]])
-  write.csv(df, file.path(out, name), row.names = FALSE, na = "")
-}
-bind <- function(rows) do.call(rbind, rows)
+source(file.path("tests", "reference", "r_helpers.R"))  # ref, out, write_out, bind
 
 # ---------------------------------------------------------------- fixtures
 lung_out <- with(survival::lung, data.frame(
