@@ -81,7 +81,8 @@ def _loglog_limits(cif: np.ndarray, var: np.ndarray, conf_level: float = 0.95):
     with np.errstate(divide="ignore", invalid="ignore"):
         ok = (cif > 0) & (cif < 1)
         shift = np.where(ok, z * np.sqrt(var) / (cif * np.log(cif)), np.nan)
-        return np.where(ok, cif ** np.exp(shift), np.nan), np.where(ok, cif ** np.exp(-shift), np.nan)
+        a, b = cif ** np.exp(shift), cif ** np.exp(-shift)
+        return np.where(ok, np.minimum(a, b), np.nan), np.where(ok, np.maximum(a, b), np.nan)
 
 
 def cif_at(time, status, times, cause: int = 1, conf_level: float = 0.95) -> pd.DataFrame:

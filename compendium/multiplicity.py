@@ -70,3 +70,13 @@ def screen(univariate: pd.DataFrame, factor_tests: pd.DataFrame, endpoints=("pfs
     out["significant_raw"] = out["p"] < alpha
     out["significant_holm"] = out["holm"] < alpha
     return out
+
+
+#: Readable names of the screened factors, for prose.
+FACTOR_LABELS = {
+    "vgpr_or_better": "≥VGPR", "cr_or_better": "≥CR", "age_ge65": "age ≥65", "dex_dose_group": "dexamethasone dose",
+    "emd_relapse": "EMD", "cyto_high_risk_dx": "high-risk FISH at diagnosis",
+    "cyto_high_risk_relapse": "high-risk FISH at relapse", "del17p_relapse": "del17p", "pc_ge60_relapse": "plasma cells ≥60%",
+    "amp1q": "amp1q", "len_exposure_months": "lenalidomide exposure", "len_dose_start_mg": "lenalidomide starting dose",
+    "len_dose_pd_mg": "lenalidomide dose at progression",
+}
