@@ -70,7 +70,7 @@ def test_kinds_separate_contradictions_from_tensions():
 def test_riss_check_is_gone():
     """Under R-ISS an ISS II patient is R-ISS II whatever the FISH: R-ISS needs no FISH there."""
     report = audit.paper_audit(claims.load_registry())
-    assert not report["quantity"].str.contains("FISH evaluable").any()
+    assert not report["quantity"].str.contains("R-ISS evaluable").any()
     assert "R_riss_evaluable_n" not in set(report.loc[report["check"].str.startswith("statements"), "claim_id"])
 
 
