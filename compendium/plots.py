@@ -330,3 +330,52 @@ def cif_plot(analysis: pd.DataFrame, width: float = 2 * COLUMN_WIDTH_IN) -> Figu
             ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
     return fig
+
+
+def zph_plot_r(fit: "sv.CoxFit", title: str | None = None, labels: dict | None = None,
+               zph: pd.DataFrame | None = None, width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
+    """Scaled Schoenfeld residuals as R's ``plot(cox.zph(fit))`` draws them.
+
+    Points: the residuals against the KM-transformed time g(t) = 1 - KM(t-);
+    solid line: R's natural spline (4 df) and, dashed, its ±2 SE band
+    (:func:`compendium.schoenfeld.zph_smooth`, equal to R's to rounding). The
+    axis is g(t), labelled in months as R labels it; the grey dashed line is the
+    model's coefficient (a flat smooth along it is proportional hazards), the
+    dotted line zero. ``zph`` (the ``cox_zph`` table) adds each test's p to the panel title.
+    """
+    from . import schoenfeld
+
+    labels = labels or {}
+    res = sv.scaled_schoenfeld(fit)
+    smooth = schoenfeld.zph_smooth(fit)
+    names = [c for c in res.columns if c not in ("time", "gtime")]
+    coefs = dict(zip(names, fit.coef[~np.isnan(fit.coef)]))
+    g, t = res["gtime"].to_numpy(), res["time"].to_numpy()
+    order = np.argsort(t, kind="stable")
+    month_ticks = [m for m in (1, 3, 6, 12, 24, 36, 48) if t.min() <= m <= t.max()]
+    tick_pos = np.interp(month_ticks, t[order], g[order])
+    pvals = {} if zph is None else dict(zip(zph["covariate"], zph["p"]))
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 2.4 + (0.25 if title else 0)))
+        axes = fig.subplots(1, len(names), squeeze=False)[0]
+        for ax, name, colour in zip(axes, names, OKABE_ITO):
+            s = smooth[smooth["coefficient"] == name]
+            ax.scatter(g, res[name], s=6, color="0.5", linewidths=0)
+            ax.plot(s["x"], s["fit"], color=colour, lw=1.2)
+            ax.plot(s["x"], s["lower"], color=colour, lw=0.8, ls="--")
+            ax.plot(s["x"], s["upper"], color=colour, lw=0.8, ls="--")
+            ax.axhline(coefs[name], color="0.3", lw=0.6, ls="--")
+            ax.axhline(0, color="0.5", lw=0.6, ls=":")
+            cov = name.split("=")[0]
+            head = labels.get(name, labels.get(cov, name))
+            if cov in pvals:
+                head += f"  (PH test p {'= ' if pvals[cov] >= 0.001 else ''}{format_p(pvals[cov])})"
+            ax.set_title(head, loc="left")
+            ax.set_xticks(tick_pos)
+            ax.set_xticklabels([str(m) for m in month_ticks])
+            ax.set(xlabel="Months (KM-transformed scale)", ylabel=f"β(t) for {labels.get(cov, cov)}")
+            ax.spines[["top", "right"]].set_visible(False)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+        fig.tight_layout()
+    return fig
