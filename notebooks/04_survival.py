@@ -286,7 +286,9 @@ By best response (≥VGPR against <VGPR), Gray's test of equal incidence of next
 # understates how long treatment lasts; Kaplan-Meier censors them instead. Duration of response
 # runs among responders from the documented response to progression or death; the data hold the
 # date of the *best* response only, so it starts there (a lower bound of the duration from first
-# response).
+# response), and time to *first* response cannot be computed from these data at all; time to best
+# response among responders is given instead (every responder has the event, so its Kaplan-Meier
+# median is the plain one).
 
 # %%
 dur = durations.duration_results(analysis)
