@@ -222,7 +222,8 @@ def cif_results(analysis: pd.DataFrame, times=(12.0, 24.0, 36.0), group: str | N
         subsets = [("all", cs)]
         if group is not None:
             gv = analysis[group]
-            subsets += [(f"{group}={level_label(v)}", cs[(gv == v).to_numpy()]) for v in sorted(gv.dropna().unique())]
+            subsets += [(f"{group}={level_label(v)}", cs[(gv == v).fillna(False).to_numpy(bool)])
+                        for v in sorted(gv.dropna().unique())]
         for label, sub in subsets:
             data = sub[[f"{name}_months", f"{name}_status"]].dropna()
             for cause, cause_label in ((1, lab1), (2, lab2)):

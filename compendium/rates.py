@@ -85,7 +85,8 @@ def fixed_time_rates(analysis: pd.DataFrame, endpoints=("pfs", "os", "ttnt"), gr
                 subsets = [("all", analysis)]
             else:
                 g = analysis[group]
-                subsets = [(f"{group}={level_label(v)}", analysis[g == v]) for v in sorted(g.dropna().unique())]
+                subsets = [(f"{group}={level_label(v)}", analysis[(g == v).fillna(False).to_numpy(bool)])
+                           for v in sorted(g.dropna().unique())]
             for label, sub in subsets:
                 data = sub[[tcol, ecol]].dropna()
                 for ct in conf_types:

@@ -93,3 +93,16 @@ def test_competing_status_coding():
 def test_bad_status_is_refused():
     with pytest.raises(ValueError, match="status"):
         competing.cumulative_incidence([1, 2, 3], [0, 1, -1])
+
+
+def test_group_with_a_missing_value_not_evaluable():
+    """A patient not evaluable for response (nullable NA flag) is left out of the by-group rows."""
+    a = pd.DataFrame({"patient_id": list("abcd"), "ttnt_months": [5.0, 8.0, 9.0, 4.0], "ttnt_event": [1, 0, 0, 1],
+                      "os_months": [20.0, 8.0, 12.0, 4.0], "os_event": [0, 1, 0, 0],
+                      "pfs_months": [3.0, 8.0, 9.0, 4.0], "pfs_event": [1, 1, 0, 1],
+                      "vgpr_or_better": pd.array([1, 0, pd.NA, 1], dtype="Int64")})
+    out = competing.cif_results(a, times=(6.0,))
+    assert set(out["group"]) == {"all", "vgpr_or_better=0", "vgpr_or_better=1"}
+    assert out.query("group == 'vgpr_or_better=1'")["n"].iloc[0] == 2
+    from compendium import rates
+    assert set(rates.fixed_time_rates(a, endpoints=("pfs",), times=(6.0,))["n"]) == {4, 1, 2}
