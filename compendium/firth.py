@@ -136,6 +136,8 @@ def firth_model(df: pd.DataFrame, endpoint: str, covariates, model_name: str = "
     for cov in covariates:
         if not set(pd.unique(data[cov])) <= {0, 1}:
             raise ValueError(f"firth_model takes 0/1 covariates; {cov} is not one")
+        if data[cov].nunique() < 2:
+            raise ValueError(f"{cov} takes one value only among the complete cases: nothing to estimate")
     fit = firth_cox(data[covariates].to_numpy(float), data[tcol], data[ecol], covariates)
     return pd.DataFrame({"endpoint": endpoint, "model": model_name, "covariate": covariates, "level": "1",
                          "reference": "0", "hr": fit["hr"], "lcl": fit["lcl"], "ucl": fit["ucl"], "p": fit["p"],

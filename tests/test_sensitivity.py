@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import sensitivity
+from compendium import firth, sensitivity
 from compendium import survival as sv
 
 
@@ -49,3 +49,12 @@ def test_eligibility_landmark():
     # from the landmark: 0.5, 1.5, 2.5 events, 3.5 censored -> S = 3/4, 1/2 at 1.5: median 1.5 + (2.5-1.5)/2
     assert row["median_from_landmark"] == pytest.approx(sv.km_median([0.5, 1.5, 2.5, 3.5], [1, 1, 1, 0])["median"])
     assert row["median_from_landmark_plus"] == pytest.approx(row["median_from_landmark"] + 1.5)
+
+
+def test_constant_sparse_covariate_skips_the_firth_fit():
+    df = frame()
+    df.loc[df["z"].notna(), "z"] = 0.0
+    with pytest.raises(ValueError, match="one value"):
+        firth.firth_model(df, "pfs", ["x", "z"])
+    out = sensitivity.model_sensitivity(df, "pfs", ["x", "z"], "z", m=3)
+    assert "firth" not in set(out["model"]) and "without_z" in set(out["model"])
