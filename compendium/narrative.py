@@ -144,3 +144,24 @@ def quoter(registry: pd.DataFrame):
 def verb(n, singular: str, plural: str) -> str:
     """The verb that agrees with a count: verb(1, 'differs', 'differ')."""
     return singular if int(n) == 1 else plural
+def rate_ci(estimate, lower, upper, digits: int = 0) -> str:
+    """'62% (95% CI 51–72%)' for a probability with its limits; 'not estimable' when missing."""
+    if missing(estimate):
+        return "not estimable (beyond follow-up)"
+    fmt = lambda v: "NA" if missing(v) else f"{100 * float(v):.{digits}f}"  # noqa: E731
+    return f"{fmt(estimate)}% (95% CI {fmt(lower)}–{fmt(upper)}%)"
+
+
+def holm_survivors(screen: pd.DataFrame, labels: dict | None = None) -> str:
+    """Which findings significant before adjustment stay so after Holm's: a sentence fragment."""
+    labels = labels or {}
+    name = lambda r: f"{labels.get(r.covariate, r.covariate)} ({r.endpoint.upper()})"  # noqa: E731
+    raw = screen[screen["significant_raw"]]
+    kept = [name(r) for r in raw.itertuples() if r.significant_holm]
+    lost = [name(r) for r in raw.itertuples() if not r.significant_holm]
+    if raw.empty:
+        return "no test was significant at the 5% level even before adjustment"
+    return (f"{count(len(raw), 'test')} {choose(len(raw) == 1, 'was', 'were')} significant at the 5% level "
+            f"before adjustment; after Holm's adjustment "
+            f"{listing(kept, empty='none')} {choose(len(kept) == 1, 'remains', 'remain')} significant"
+            + (f", while {listing(lost)} {choose(len(lost) == 1, 'does', 'do')} not" if lost else ""))

@@ -114,7 +114,8 @@ def km_plot(df: pd.DataFrame, endpoint: str, group: str | None = None, *,
             s = np.concatenate([[1.0], km["surv"]])
             name = names[i]
             res = sv.km_median(sub[tcol], sub[ecol], conf_type)
-            ax.step(t, s, where="post", color=colour, lw=1.2, label=f"{name}: {median_label(res)}")
+            ax.step(t, s, where="post", color=colour, lw=1.2,
+                    label=f"{name} ({res['events']}/{res['n']} events): {median_label(res)}")
             if show_ci:
                 lo = np.concatenate([[1.0], km["lower"].fillna(0)])
                 hi = np.concatenate([[1.0], km["upper"].fillna(0)])
@@ -301,5 +302,90 @@ def median_dot_plot(rows: pd.DataFrame, xlabel: str, width: float = 2 * COLUMN_W
         ax.set(xlabel=xlabel, ylim=(-0.7, len(rows) - 0.3), xlim=(0, xmax * 1.03))
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
+        fig.tight_layout()
+    return fig
+
+
+def cif_plot(analysis: pd.DataFrame, width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
+    """Cumulative incidence of each competing event (Aalen-Johansen), one panel per analysis.
+
+    Left: next treatment and death before it, with 1 - KM of TTNT (deaths
+    censored) dashed, which is what TTNT's Kaplan-Meier implies; right:
+    progression and death without progression.
+    """
+    from . import competing
+
+    cs = competing.competing_status(analysis)
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 2.9))
+        axes = fig.subplots(1, 2)
+        for ax, (name, (_, lab1, lab2)), letter in zip(axes, competing.ANALYSES.items(), "ab"):
+            data = cs[[f"{name}_months", f"{name}_status"]].dropna()
+            t, s = data.iloc[:, 0], data.iloc[:, 1]
+            for cause, label, colour in ((1, lab1, OKABE_ITO[0]), (2, lab2, OKABE_ITO[1])):
+                tab = competing.cumulative_incidence(t, s, cause)
+                ax.step(np.concatenate([[0.0], tab["time"], [t.max()]]),
+                        np.concatenate([[0.0], tab["cif"], [tab["cif"].iloc[-1] if len(tab) else 0.0]]),
+                        where="post", color=colour, lw=1.2, label=f"{label} ({int((s == cause).sum())} events)")
+            if name == "next_treatment":
+                km = sv.km_table(t, (s == 1).astype(int))
+                ax.step(np.concatenate([[0.0], km["time"]]), np.concatenate([[0.0], 1 - km["surv"]]), where="post",
+                        color=OKABE_ITO[0], lw=0.9, ls="--", label="1 − KM of TTNT (deaths censored)")
+            ax.set(xlim=(0, t.max() * 1.02), ylim=(0, 1), xlabel="Months from start of DaraVd",
+                   ylabel="Cumulative incidence")
+            ax.set_yticks(np.linspace(0, 1, 5))
+            ax.set_yticklabels([f"{int(v * 100)}%" for v in np.linspace(0, 1, 5)])
+            ax.set_title(f"{letter}  {lab1.capitalize()} (competing: death)", loc="left", fontweight="bold")
+            ax.legend(loc="upper left", frameon=False, handlelength=1.6, labelspacing=0.3)
+            ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+    return fig
+
+
+def zph_plot_r(fit: "sv.CoxFit", title: str | None = None, labels: dict | None = None,
+               zph: pd.DataFrame | None = None, width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
+    """Scaled Schoenfeld residuals as R's ``plot(cox.zph(fit))`` draws them.
+
+    Points: the residuals against the KM-transformed time g(t) = 1 - KM(t-);
+    solid line: R's natural spline (4 df) and, dashed, its ±2 SE band
+    (:func:`compendium.schoenfeld.zph_smooth`, equal to R's to rounding). The
+    axis is g(t), labelled in months as R labels it; the grey dashed line is the
+    model's coefficient (a flat smooth along it is proportional hazards), the
+    dotted line zero. ``zph`` (the ``cox_zph`` table) adds each test's p to the panel title.
+    """
+    from . import schoenfeld
+
+    labels = labels or {}
+    res = sv.scaled_schoenfeld(fit)
+    smooth = schoenfeld.zph_smooth(fit)
+    names = [c for c in res.columns if c not in ("time", "gtime")]
+    coefs = dict(zip(names, fit.coef[~np.isnan(fit.coef)]))
+    g, t = res["gtime"].to_numpy(), res["time"].to_numpy()
+    order = np.argsort(t, kind="stable")
+    month_ticks = [m for m in (1, 3, 6, 12, 24, 36, 48) if t.min() <= m <= t.max()]
+    tick_pos = np.interp(month_ticks, t[order], g[order])
+    pvals = {} if zph is None else dict(zip(zph["covariate"], zph["p"]))
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 2.4 + (0.25 if title else 0)))
+        axes = fig.subplots(1, len(names), squeeze=False)[0]
+        for ax, name, colour in zip(axes, names, OKABE_ITO):
+            s = smooth[smooth["coefficient"] == name]
+            ax.scatter(g, res[name], s=6, color="0.5", linewidths=0)
+            ax.plot(s["x"], s["fit"], color=colour, lw=1.2)
+            ax.plot(s["x"], s["lower"], color=colour, lw=0.8, ls="--")
+            ax.plot(s["x"], s["upper"], color=colour, lw=0.8, ls="--")
+            ax.axhline(coefs[name], color="0.3", lw=0.6, ls="--")
+            ax.axhline(0, color="0.5", lw=0.6, ls=":")
+            cov = name.split("=")[0]
+            head = labels.get(name, labels.get(cov, name))
+            if cov in pvals:
+                head += f"  (PH test p {'= ' if pvals[cov] >= 0.001 else ''}{format_p(pvals[cov])})"
+            ax.set_title(head, loc="left")
+            ax.set_xticks(tick_pos)
+            ax.set_xticklabels([str(m) for m in month_ticks])
+            ax.set(xlabel="Months (KM-transformed scale)", ylabel=f"β(t) for {labels.get(cov, cov)}")
+            ax.spines[["top", "right"]].set_visible(False)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
         fig.tight_layout()
     return fig

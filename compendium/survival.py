@@ -771,11 +771,14 @@ def landmark(df: pd.DataFrame, endpoint: str, landmark_months: float, response_t
     observation at the landmark (time > landmark), classifies them by response
     documented at or before it (``responded_by_landmark``), and restarts the
     clock there: ``{endpoint}_months`` becomes time minus landmark.
+
+    A patient whose response is not evaluable (``response_flag_col`` missing)
+    is left out, as in every time-zero model of the flag: an unknown response
+    is not a non-response.
     """
     tcol, ecol = endpoint_columns(endpoint)
-    out = df[df[tcol] > landmark_months].copy()
-    # a missing flag or time (response not evaluable) counts as not responded by the landmark
-    resp = (out[response_flag_col] == 1).fillna(False) & (out[response_time_col] <= landmark_months).fillna(False)
+    out = df[(df[tcol] > landmark_months) & df[response_flag_col].notna()].copy()
+    resp = (out[response_flag_col] == 1) & (out[response_time_col] <= landmark_months).fillna(False)
     out["responded_by_landmark"] = resp.astype(int)
     out[tcol] = out[tcol] - landmark_months
     return out.reset_index(drop=True)
@@ -790,10 +793,12 @@ def time_dependent_response(df: pd.DataFrame, endpoint: str, response_time_col: 
     interval. Fit with ``cox_fit(cp, endpoint, ["responded"], start="tstart")``,
     the equivalent of ``coxph(Surv(tstart, tstop, event) ~ responded)``.
     Columns: ``id_col, tstart, {endpoint}_months (stop), {endpoint}_event, responded``.
+    Patients whose response is not evaluable (flag missing) are left out, as in
+    the time-zero models and the landmark analysis.
     """
     tcol, ecol = endpoint_columns(endpoint)
     rows = []
-    for _, r in df.dropna(subset=[tcol, ecol]).iterrows():
+    for _, r in df.dropna(subset=[tcol, ecol, response_flag_col]).iterrows():
         t, ev = float(r[tcol]), int(r[ecol])
         tr = r[response_time_col] if pd.notna(r[response_flag_col]) and r[response_flag_col] == 1 else np.nan
         if pd.notna(tr) and 0 < tr < t:

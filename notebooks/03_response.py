@@ -138,7 +138,10 @@ Here {nv.count(analysis["carfilzomib_exposed"].eq(1).sum(), "patient")} had been
 #
 # Medians with R's type-7 quartiles. Time to best response is taken over patients with a
 # documented best response; treatment duration runs from the first to the last DaraVd dose, or
-# to the last follow-up for those still on treatment.
+# to the last follow-up for those still on treatment. These are plain medians of the observed
+# times, **the paper's method**, kept here because the paper reports them so; they count patients
+# still on treatment as if they had stopped at the cut-off. Notebook 04 gives the Kaplan-Meier
+# estimates (time to treatment discontinuation, duration of response), which censor them instead.
 
 # %%
 exposure = pd.DataFrame.from_dict({

@@ -29,7 +29,7 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 # %%
 import pandas as pd
 
-from compendium import claims, dataset, models, paths, plots
+from compendium import claims, competing, dataset, durations, models, multiplicity, narrative, paths, plots, rates, response
 from compendium import narrative as nv
 from compendium import spec as specs
 from compendium import survival as sv
@@ -228,6 +228,175 @@ for claim, covariate in [("A_pfs_amp1q_p", "amp1q"), ("A_pfs_pc_lt60_p", "pc_ge6
                      "Wald p": models.format_p(wald),
                      "Abstract": registry.set_index("claim_id").loc[claim, "published"]})
 pd.DataFrame(abstract)
+
+# %% [markdown]
+# ## Survival at one, two and three years
+#
+# A median says only where a curve crosses one half; the proportion alive (or free of progression)
+# at fixed times describes the whole curve and is what trials report beside it. These are R's
+# `summary(survfit(...), times = c(12, 24, 36))`: the Kaplan-Meier estimate at the last event
+# time up to each landmark, with the same log (R's default) and log-log limits as the medians.
+# A time beyond the last follow-up of a group has no estimate.
+
+# %%
+rate_table = rates.fixed_time_rates(analysis)
+paths.write_csv(rate_table, P.result("survival_rates.csv"))
+rate_table[rate_table.conf_type == "log"].assign(
+    **{"S(t) (95% CI)": lambda d: [narrative.rate_ci(s, lo, hi) for s, lo, hi in zip(d.surv, d.lower, d.upper)]})[
+    ["endpoint", "group", "time", "n_risk", "events_by", "S(t) (95% CI)"]]
+
+# %%
+at = lambda e, g, t: rate_table.query("endpoint == @e and group == @g and time == @t and conf_type == 'log'").iloc[0]  # noqa: E731
+pfs24, os24, os36 = at("pfs", "all", 24), at("os", "all", 24), at("os", "all", 36)
+narrative.md(f"""
+At two years {narrative.rate_ci(pfs24.surv, pfs24.lower, pfs24.upper)} of patients were alive without
+progression and {narrative.rate_ci(os24.surv, os24.lower, os24.upper)} alive; at three years
+{narrative.rate_ci(os36.surv, os36.lower, os36.upper)} were alive, an estimate that rests on
+{narrative.count(os36.n_risk, 'patient')} still under observation at 36 months.
+""")
+
+# %% [markdown]
+# ### How many patients each median rests on
+#
+# Where a curve crosses one half late in follow-up, few patients remain at risk and a single event
+# moves the median by months. For every median of `survival_km.csv`: how many were still at risk
+# where it was reached, and how many events lie at or beyond it. A median reached with fewer than
+# ten patients at risk is flagged.
+
+# %%
+at_median = rates.medians_at_risk(analysis, km)
+paths.write_csv(at_median, P.result("median_at_risk.csv"))
+at_median
+
+# %%
+few = at_median[at_median["few"]]
+narrative.md(f"""
+{narrative.choose(len(few) > 0,
+    "Medians reached with fewer than " + str(rates.FEW_AT_RISK) + " patients at risk: " + narrative.listing(
+        [f"{r.endpoint.upper()} ({r.group}), {narrative.months(r.median)} with {narrative.count(r.n_risk_at_median, 'patient')} at risk"
+         for r in few.itertuples()]) + "; these rest on a handful of patients and should be read as fragile.",
+    "Every median was reached with at least " + str(rates.FEW_AT_RISK) + " patients still at risk.")}
+""")
+
+# %% [markdown]
+# ## Competing risks: next treatment and progression against death
+#
+# Time to next treatment censors a patient who dies before any next treatment as if a next line
+# could still come; its 1 − Kaplan-Meier is then the probability of a next treatment *in a world
+# without death*, and overstates it. The cumulative incidence function (Aalen-Johansen) gives the
+# probability of each event as it happened, with death before it as a competing event (R:
+# `survfit` with a multi-state status, `cmprsk::cuminc`; Gray's test compares groups). The same
+# split of PFS separates progressions from deaths without progression; the dataset holds one date,
+# so a progression recorded on the day of death counts as the death.
+
+# %%
+cif = competing.cif_results(analysis)
+paths.write_csv(cif, P.result("competing_risks.csv"))
+cif.assign(**{"CIF (95% CI)": lambda d: [narrative.rate_ci(c, lo, hi) for c, lo, hi in zip(d.cif, d.lower, d.upper)]})[
+    ["analysis", "cause_label", "group", "events", "time", "n_risk", "CIF (95% CI)"]]
+
+# %%
+gray = competing.gray_results(analysis)
+paths.write_csv(gray, P.result("gray_tests.csv"))
+gray.assign(p=gray.p.map(models.format_p))
+
+# %%
+plots.save_and_show(plots.cif_plot(analysis), P.figure("cif_competing_risks"))
+
+# %%
+ttnt_km = rate_table.query("endpoint == 'ttnt' and group == 'all' and time == 24 and conf_type == 'log'").iloc[0]
+nt24 = cif.query("analysis == 'next_treatment' and group == 'all' and cause == 1 and time == 24").iloc[0]
+died_first = cif.query("analysis == 'next_treatment' and group == 'all' and cause == 2 and time == 24").iloc[0]
+g_nt = gray.query("analysis == 'next_treatment' and cause == 1").iloc[0]
+g_death = gray.query("analysis == 'next_treatment' and cause == 2").iloc[0]
+narrative.md(f"""
+{narrative.count(died_first.events, 'patient')} died before any next treatment. TTNT's Kaplan-Meier
+puts the probability of a next treatment by two years at {narrative.rate_ci(1 - ttnt_km.surv, 1 - ttnt_km.upper, 1 - ttnt_km.lower)};
+the cumulative incidence, which lets death compete, at {narrative.rate_ci(nt24.cif, nt24.lower, nt24.upper)},
+with {narrative.rate_ci(died_first.cif, died_first.lower, died_first.upper)} dead by then without one.
+What TTNT's censoring hides is this second share: patients who never reached a next line because they died.
+By best response (≥VGPR against <VGPR), Gray's test of equal incidence of next treatment is
+{narrative.significance(g_nt.p)}, and that of death before a next treatment {narrative.significance(g_death.p)}.
+""")
+
+# %% [markdown]
+# ## Treatment and response durations, the Kaplan-Meier way
+#
+# The paper reports a median treatment duration and a median time to best response as plain
+# medians of the observed times (notebook 03 reproduces them so, as the paper's method). A plain
+# median counts the patients still on DaraVd at the cut-off as if they had stopped that day, so it
+# understates how long treatment lasts; Kaplan-Meier censors them instead. Duration of response
+# runs among responders from the documented response to progression or death; the data hold the
+# date of the *best* response only, so it starts there (a lower bound of the duration from first
+# response), and time to *first* response cannot be computed from these data at all; time to best
+# response among responders is given instead (every responder has the event, so its Kaplan-Meier
+# median is the plain one).
+
+# %%
+dur = durations.duration_results(analysis)
+paths.write_csv(dur, P.result("durations_km.csv"))
+dur.assign(**{"median (95% CI)": [models.format_median(m, lo, hi) for m, lo, hi in zip(dur["median"], dur.lcl, dur.ucl)]})[
+    ["endpoint", "description", "n", "events", "median (95% CI)", "conf_type"]]
+
+# %%
+ttd = dur.query("endpoint == 'ttd' and conf_type == 'log'").iloc[0]
+plain = response.median_iqr(analysis["treatment_months"])
+still_on = int((analysis["on_treatment"] == 1).sum())
+narrative.md(f"""
+With {narrative.count(still_on, 'patient')} still on DaraVd counted as censored, the Kaplan-Meier median time
+to treatment discontinuation is {narrative.months(ttd["median"])}, against a plain median of
+{narrative.months(plain["median"])} that stops their clock at the cut-off
+({narrative.compare(ttd["median"], plain["median"], "longer", "shorter")} by Kaplan-Meier). The paper
+prints {narrative.published(registry, "R_duration_median")} months, a plain median.
+""")
+
+# %% [markdown]
+# ## The dexamethasone factor as a whole
+#
+# Table 3 gives three hazard ratios for dexamethasone (20, 40 and 80 mg/week) and Table 2 one
+# (20 mg/week), each against a reference the paper does not name; we take the full dose (20 mg on days 1-2-4-5-8-9-11-12 of each
+# 21-day cycle, the approved schedule), which is the only level the three others can all be compared
+# with. Three contrasts are three tests: whether dexamethasone dose is associated with survival at
+# all is one question, answered by the likelihood-ratio test of the whole factor (3 df, R's
+# `anova(coxph)`). The levels are not ordered doses either: the approved schedule already gives
+# 80 mg in each dosing week (weeks 1 and 2 of a cycle), so "80 mg/week" differs from the full dose in
+# the timing more than in the amount, and the groups do not form a dose-response series.
+
+# %%
+factor_tests = pd.DataFrame([multiplicity.factor_test(analysis, e, "dex_dose_group", "full") for e in ("pfs", "os")])
+paths.write_csv(factor_tests, P.result("factor_tests.csv"))
+dex = uni[uni.covariate == "dex_dose_group"]
+dex.assign(p=dex.p.map(models.format_p)).round(3)
+
+# %%
+narrative.md("  \n".join(
+    f"{r.endpoint.upper()}: likelihood-ratio χ² = {r.chisq:.2f} on {r.df} df for the dexamethasone factor as a "
+    f"whole ({narrative.count(r.events, 'event')} among {narrative.count(r.n, 'patient')}): "
+    f"{narrative.significance(r.p)}; its separate contrasts against the full dose give "
+    + narrative.listing([f"{lev} mg/week {narrative.p_value(p)}" for lev, p in
+                         dex[dex.endpoint == r.endpoint][["level", "p"]].itertuples(index=False)]) + "."
+    for r in factor_tests.itertuples()))
+
+# %% [markdown]
+# ## Multiplicity of the univariate screen
+#
+# Tables 2-3 and the Results screen every factor against PFS and OS at the 5% level. Taken as one
+# family, one p per factor and endpoint (Wald as printed in the tables; the likelihood-ratio test
+# for the three-level dexamethasone factor), Holm's step-down adjustment keeps the chance of any
+# false positive at 5% whatever the correlation between tests (R's `p.adjust(p, "holm")`).
+
+# %%
+screen = multiplicity.screen(uni, factor_tests)
+paths.write_csv(screen, P.result("univariate_holm.csv"))
+screen.assign(p=screen.p.map(models.format_p), holm=screen.holm.map(models.format_p))
+
+# %%
+narrative.md(f"""
+The screen makes {narrative.count(len(screen), 'test')} ({narrative.count(screen.covariate.nunique(), 'factor')}
+against {narrative.listing(sorted(screen.endpoint.str.upper().unique()))});
+{narrative.holm_survivors(screen, multiplicity.FACTOR_LABELS)}. Findings that do not survive the adjustment are
+hypotheses for another cohort, not results of this one.
+""")
 
 # %%
 nv.md("## What this notebook recorded\n\nPaper beside compendium for every claim of this section. "

@@ -29,7 +29,7 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 # %%
 import pandas as pd
 
-from compendium import audit, claims, dataset, paths, plots
+from compendium import audit, claims, dataset, narrative, paths, plots
 from compendium import narrative as nv
 
 pd.set_option("display.max_rows", 500)
@@ -107,48 +107,127 @@ table[table["status"] == "not_reproducible"][["claim_id", "quantity", "reason"]]
 # %% [markdown]
 # ## The paper beside itself
 #
-# These checks use only the printed numbers (the registry), so they hold whatever data the
-# compendium runs on:
+# These checks use only the printed text (the registry, and the reference list), so they hold
+# whatever data the compendium runs on:
 #
 # - **Hazard ratios.** A Wald interval is symmetric around the estimate on the log scale, and its
 #   width gives the standard error and hence the p-value. For every printed *HR (95% CI), p* we
 #   check both, allowing for rounding: the implied p is computed at every corner of the rounding
 #   box of the two printed limits.
-# - **Abstract against body.** The same quantity printed twice (percentages only when over the same
-#   patients).
+# - **Abstract against body.** The same quantity printed twice; where the two are over different
+#   denominators, that is reported itself, with both denominators.
 # - **Percentages** against count / denominator; **Table 6 totals** against their grade rows.
 # - **Statements that exclude each other**, named by the claims they set against each other.
+# - **Citations**: each numbered citation against the reference of that number (trial, drug or
+#   author the sentence names, in the reference's title or authors).
+#
+# A failed check is of one of three kinds (column `kind` of `results/paper_audit.csv`): a
+# **contradiction** (the statements cannot all be true), a **tension** (they conflict only under an
+# assumption, stated in `assumption`: a p-value printed twice may come from two different tests;
+# cycles agree with months only if treatment ran on schedule), or **denominators** (the same
+# quantity over different patients in two places).
 
 # %%
-report = audit.paper_audit(registry)
+references, citations = audit.load_references()
+report = audit.paper_audit(registry, references, citations)
 paths.write_csv(report, P.result("paper_audit.csv"))
-report.groupby("check", sort=False)["consistent"].agg(checked="size", consistent="sum")
+report.groupby(["check", "kind"], sort=False)["consistent"].agg(checked="size", consistent="sum")
+
+# %%
+failed = report[~report["consistent"]]
+narrative.md(f"""
+Of {narrative.count(len(report), 'check')}, {narrative.count(len(failed), 'fails', 'fail')}:
+{narrative.listing([f"{narrative.count(n, 'contradiction') if k == audit.CONTRADICTION else narrative.count(n, 'tension') if k == audit.TENSION else narrative.count(n, 'pair') + ' over different denominators'}"
+                    for k, n in failed["kind"].value_counts().items()])}.
+""")
+
+# %% [markdown]
+# ### Hazard ratios, confidence intervals and p-values
 
 # %%
 hr = report[report["check"].isin(["HR centred in its CI", "p implied by the CI"])]
-centred = report[report["check"] == "HR centred in its CI"]
-implied = report[report["check"] == "p implied by the CI"]
-nv.md(f"""
-### Hazard ratios, confidence intervals and p-values
-
-{(centred["consistent"]).sum()} of {len(centred)} printed hazard ratios sit at the centre of their intervals, and
-{(implied["consistent"]).sum()} of {len(implied)} printed p-values are what their intervals imply
-{nv.choose((~implied["consistent"]).any(), "(the exceptions are listed below)", "")}: Tables 2-5 report Wald
-statistics, as R's `summary(coxph)` does.
+hr_failed = hr[~hr["consistent"]]
+narrative.md(f"""
+{narrative.count((hr["check"] == "HR centred in its CI").sum(), 'printed hazard ratio')}:
+{narrative.choose(hr_failed[hr_failed.check == "HR centred in its CI"].empty, "all sit at the centre of their intervals",
+                  "some do not sit at the centre of their intervals")};
+{narrative.count(len(hr_failed[hr_failed.check == "p implied by the CI"]), 'printed p-value')} of
+{narrative.count((hr["check"] == "p implied by the CI").sum(), 'p-value')} {narrative.choose(
+    len(hr_failed[hr_failed.check == "p implied by the CI"]) == 1, "differs", "differ")} from the Wald p
+their interval implies. That is a tension, not a contradiction: it holds only if the printed p is
+the Wald test, as R's `summary(coxph)` prints it beside a Wald interval.
 """)
 
 # %%
-hr[~hr["consistent"]]
+hr_failed
 
 # %% [markdown]
-# ### Everything else that does not add up
+# ### Contradictions: statements that cannot all be true
+#
+# The Abstract against the body (median PFS, follow-up, median age, cytogenetic risk at relapse,
+# discontinuations for toxicity), percentages that do not follow from their own counts, Table 6
+# totals that are not the sum of their grade rows, and statements of the text that exclude each other
+# (the Methods' PFS2 cannot give the published median; the Toxicity text against Table 6). The
+# compendium follows the tables and the Results where two statements conflict, and says so wherever
+# it does. (An earlier version also required R-ISS to be evaluable in no more patients than FISH;
+# that check was wrong and is gone: an ISS II patient is R-ISS II whatever the FISH.)
 
 # %%
-report[~report["consistent"] & ~report["check"].isin(["HR centred in its CI", "p implied by the CI"])]
+failed[(failed["kind"] == audit.CONTRADICTION) & (failed["check"] != "citation matches the reference")
+       & ~failed["check"].isin(["HR centred in its CI"])][["check", "claim_id", "quantity", "printed", "implied", "detail"]]
 
 # %% [markdown]
-# **Reading.** Most discrepancies are between the Abstract and the body (median PFS, follow-up,
-# median age, cytogenetic risk at relapse, toxicity figures that fit about 79 patients rather than
-# 85) or between the Toxicity text and Table 6. The Methods' definition of PFS2 cannot give the
-# published median PFS2, which fits the PFS of the next line instead (notebook 04). The compendium
-# follows the tables and the Results where two statements conflict, and says so wherever it does.
+# ### Denominators: one quantity over different patients
+#
+# The Abstract gives several figures over 79 or 84 patients, or over the 59 evaluable for FISH, where
+# the body gives them over all 85. Such a pair is not "consistent" because the arithmetic of each
+# holds: the two numbers describe different patients, the Abstract does not say which 79, and a
+# reader comparing them is misled. Each is reported with both denominators.
+
+# %%
+denominators = failed[failed["kind"] == audit.DENOMINATOR]
+narrative.md(f"""
+{narrative.count(len(denominators), 'figure')} of the Abstract {narrative.choose(len(denominators) == 1, 'rests', 'rest')}
+on a denominator other than the body's: {narrative.listing(sorted({f"{a:g}" for a in denominators["printed"]}))}
+patients in the Abstract against {narrative.listing(sorted({f"{b:g}" for b in denominators["implied"]}))} in the body.
+""")
+
+# %%
+denominators[["claim_id", "quantity", "detail"]]
+
+# %% [markdown]
+# ### Tensions: conflicts that rest on an assumption
+
+# %%
+failed[failed["kind"] == audit.TENSION][["check", "claim_id", "quantity", "printed", "implied", "assumption", "detail"]]
+
+# %% [markdown]
+# The Abstract's p-values for plasma cells and EMD differ from Table 2's: if the Abstract reports a
+# log-rank test and the table a Wald test (notebook 04 computes both), both can be right. Median
+# cycles and median duration disagree only if every cycle was given on time; delays and pauses
+# (common in practice, the paper reports skipped doses) stretch a cycle, so this is a question to
+# the authors, not an error.
+#
+# ### References: does each citation point at the work it is cited for?
+#
+# The reference list (40 entries) and every numbered citation that names a trial, a drug or an
+# author are registered in `data/references/`, transcribed from the paper. A citation passes when
+# what the sentence names appears in the title or authors of the reference of that number.
+
+# %%
+cites = report[report["check"] == "citation matches the reference"]
+wrong = cites[~cites["consistent"]]
+shifts = (wrong["printed"] - wrong["implied"]).dropna().astype(int)
+narrative.md(f"""
+{narrative.count(len(cites), 'citation')} checked against {narrative.count(len(references), 'reference')};
+{narrative.count(len(wrong), 'citation')} {narrative.choose(len(wrong) == 1, 'points', 'point')} at a work that is
+not what the sentence cites{narrative.choose(len(wrong) > 0, ', all in the ' + narrative.listing(sorted(
+    set(citations.set_index('citation_id').loc[wrong['claim_id'], 'location']))) + ' section', '')}.
+{narrative.choose(len(shifts) > 0, "Where exactly one reference fits, the printed number is the right one shifted by "
+    + narrative.listing([f"{d:+d} ({narrative.count(n, 'citation')})" for d, n in shifts.value_counts().items()])
+    + narrative.choose(shifts.nunique() <= 2, ": whole blocks of citations were numbered against another order of "
+                       "the reference list.", "."), "")}
+""")
+
+# %%
+wrong[["claim_id", "quantity", "printed", "implied", "detail"]]

@@ -320,7 +320,7 @@ def test_km_plot_and_byte_identical_files(tmp_path):
     df = frame(TIES_T, TIES_E, vgpr_or_better=[1, 0] * 6)
     fig = plots.km_plot(df, "pfs", "vgpr_or_better", labels={1: ">= VGPR", 0: "< VGPR"})
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert texts[0].startswith("< VGPR: median") and "95% CI" in texts[0]
+    assert texts[0].startswith("< VGPR (") and "events): median" in texts[0] and "95% CI" in texts[0]
     assert texts[-1].startswith("Log-rank p")
     first = plots.save_figure(fig, tmp_path / "a" / "km", provenance="Data: test.csv")
     digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in first]
@@ -342,13 +342,15 @@ def test_median_label_nr():
     assert plots.format_p(0.0004) == "< 0.001" and plots.format_p(0.0456) == "0.046"
 
 
-def test_response_not_evaluable_counts_as_not_responded():
-    """A patient with best response NE has empty flag and time: neither helper may fail on it."""
+def test_response_not_evaluable_is_left_out_everywhere():
+    """A patient with best response NE has no response to classify: left out of the landmark and
+    time-dependent data, as the time-zero Cox models of the flag leave them out (complete cases)."""
     df = pd.DataFrame({"pfs_months": [5.0, 8.0, 12.0], "pfs_event": [1, 1, 0],
                        "vgpr_or_better": pd.array([1, pd.NA, 0], dtype="Int64"),
                        "response_months": [2.0, np.nan, 3.0], "patient_id": ["a", "b", "c"]})
     lm = sv.landmark(df, "pfs", 3, "response_months", "vgpr_or_better")
-    assert lm["responded_by_landmark"].tolist() == [1, 0, 0]
+    assert lm["patient_id"].tolist() == ["a", "c"] and lm["responded_by_landmark"].tolist() == [1, 0]
     cp = sv.time_dependent_response(df, "pfs", "response_months", "vgpr_or_better")
-    assert cp["responded"].tolist() == [0, 1, 0, 0]
-    assert cp["pfs_event"].tolist() == [0, 1, 1, 0]
+    assert cp["patient_id"].tolist() == ["a", "a", "c"]
+    assert cp["responded"].tolist() == [0, 1, 0] and cp["pfs_event"].tolist() == [0, 1, 0]
+    assert sv.cox_fit(df, "pfs", ["vgpr_or_better"]).n == 2

@@ -12,16 +12,7 @@
 suppressPackageStartupMessages(library(survival))
 options(warn = 1)  # print warnings (e.g. infinite coefficients) where they occur
 
-ref <- file.path("tests", "reference")
-out <- file.path(ref, "r_out")
-dir.create(out, showWarnings = FALSE)
-
-num <- function(x) ifelse(is.na(x), NA, sprintf("%.15g", x))
-write_out <- function(df, name) {
-  for (j in seq_along(df)) if (is.double(df[[j]])) df[[j]] <- num(df[[j]])
-  write.csv(df, file.path(out, name), row.names = FALSE, na = "")
-}
-bind <- function(rows) do.call(rbind, rows)
+source(file.path("tests", "reference", "r_helpers.R"))  # ref, out, write_out, bind
 
 # ---------------------------------------------------------------- fixtures
 lung_out <- with(survival::lung, data.frame(
@@ -217,8 +208,10 @@ if (!is.null(data$analysis)) {
                                              c("vgpr_or_better", "emd_relapse", "age_ge65"))
   }
   if ("response_months" %in% names(a)) {
-    # response >= VGPR by a 3-month landmark, among those event-free beyond it
-    resp <- ifelse(!is.na(a$vgpr_or_better) & a$vgpr_or_better == 1, a$response_months, NA)
+    # response >= VGPR by a 3-month landmark, among those event-free beyond it; a patient whose
+    # response is not evaluable is left out, as in the time-zero models
+    a <- a[!is.na(a$vgpr_or_better), ]
+    resp <- ifelse(a$vgpr_or_better == 1, a$response_months, NA)
     lm <- a[a$pfs_months > 3, ]
     lm$responded_by_landmark <- as.integer(!is.na(resp[a$pfs_months > 3]) & resp[a$pfs_months > 3] <= 3)
     lm$pfs_months <- lm$pfs_months - 3
