@@ -185,7 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--out", help="write every output below this directory instead of the repository")
     p_run.add_argument("--only", nargs="+", metavar="NN", help="run only these notebooks (and what they need)")
     p_run.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
-    sub.add_parser("synthetic", help="regenerate data/synthetic/ from compendium.synthetic")
+    p_syn = sub.add_parser("synthetic", help="regenerate data/synthetic/, or write a generated cohort of any size")
+    p_syn.add_argument("--n", type=int, default=None, help="patients (default 85: the paper's cohort, pinned to its counts)")
+    p_syn.add_argument("--seed", type=int, default=None, help="seed of a free draw from the model (any N)")
+    p_syn.add_argument("--out", help="output CSV (default: data/synthetic/daravd_synthetic_cohort.csv for the default cohort)")
     sub.add_parser("site", help="render the executed notebooks as a static site").add_argument(
         "--out", help="site folder (default: _site/)")
     sub.add_parser("validate", help="validate a raw file against the dictionary").add_argument("file")
@@ -195,8 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             run(args.data, args.out, args.only, progress=not args.no_progress)
         elif args.command == "synthetic":
             from . import synthetic
-            synthetic.write()
-            print(f"wrote {paths.relative(paths.SYNTHETIC_COHORT)}")
+            print(f"wrote {synthetic.write_cli(args.n, args.seed, args.out)}")
         elif args.command == "site":
             from . import site
             print(f"wrote {site.build(args.out)}")
