@@ -931,6 +931,420 @@ def search(outcome_seed: int = OUTCOME_SEED, steps: int = SEARCH_STEPS, progress
     return state, pd.DataFrame(trace, columns=["step", "loss"])
 
 
+# ---------------------------------------------------------------------------
+# Any N: the same multi-state model, free draws, vectorised (no count is pinned).
+
+def _share(counts: dict) -> tuple[list, np.ndarray]:
+    levels = list(counts)
+    p = np.array([counts[k] for k in levels], float)
+    return levels, p / p.sum()
+
+
+def _draw(rng, counts: dict, n: int) -> np.ndarray:
+    levels, p = _share(counts)
+    return np.array(levels, dtype=object)[rng.choice(len(levels), size=n, p=p)]
+
+
+def _by_quartiles(rng, spec: dict, n: int) -> np.ndarray:
+    """Piecewise-uniform between the printed minimum, quartiles and maximum."""
+    knots = [spec["lo"], spec["q1"], spec["median"], spec["q3"], spec["hi"]]
+    return np.round(np.interp(rng.uniform(size=n), [0, .25, .5, .75, 1], knots), spec["decimals"])
+
+
+def _choice_where(rng, mask, counts, out) -> None:
+    out[mask] = _draw(rng, counts, int(mask.sum()))
+
+
+def baseline_any(rng, n: int) -> pd.DataFrame:
+    """Baseline of n patients drawn from the paper's proportions, with the same joint tendencies as N = 85."""
+    width = max(3, len(str(n)))
+    df = pd.DataFrame({"patient_id": "SYN" + pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(width)})
+    df["center"] = _draw(rng, {f"C{i:02d}": c for i, c in enumerate(CENTER_SIZES, 1)}, n)
+    band = _draw(rng, COUNTS["age_group"], n)
+    age = np.where(band == "<65", rng.integers(44, 65, size=n),
+                   np.where(band == "65-70", rng.integers(65, 71, size=n), rng.integers(71, 84, size=n)))
+    df["age"] = age
+    df["sex"], df["isotype"] = _draw(rng, COUNTS["sex"], n), _draw(rng, COUNTS["isotype"], n)
+    p_asct = np.where(age < 65, 0.9, np.where(age <= 70, 0.55, 0.2))
+    asct = np.where(rng.uniform(size=n) < p_asct, np.where(rng.uniform(size=n) < 21 / 47, "double", "single"), "none")
+    df["asct_first_line"] = asct.astype(object)
+    cls = np.empty(n, dtype=object)
+    _choice_where(rng, asct == "none", {"lenalidomide": 33, "bortezomib": 5}, cls)
+    _choice_where(rng, asct != "none", {"bortezomib": 35, "carfilzomib": 10, "lenalidomide": 2}, cls)
+    df["first_line_class"] = cls
+    iss = _draw(rng, COUNTS["iss_dx"], n)
+    riss, cyto = np.empty(n, dtype=object), np.empty(n, dtype=object)
+    plan = {"I": {"I": 22, "II": 8, "": 9}, "II": {"II": 19, "": 9}, "III": {"III": 5, "II": 7, "": 4}, "": {"": 2}}
+    for stage, split in plan.items():
+        _choice_where(rng, iss == stage, split, riss)
+    cyto[:] = ""
+    for stage, split in {"I": {"standard": 22}, "III": {"high": 3, "standard": 2}, "II": {"high": 13, "standard": 20, "": 1}}.items():
+        _choice_where(rng, riss == stage, split, cyto)
+    df["iss_dx"], df["riss_dx"], df["cyto_risk_dx"] = iss, riss, cyto
+    chr1 = np.where(cyto != "", "none", "").astype(object)
+    _choice_where(rng, cyto != "", {"none": 57, "del1p": 1, "gain1q": 1, "amp1q": 1}, chr1)
+    df["chr1_dx"] = chr1
+    tested = rng.uniform(size=n) < np.where(cyto == "high", 0.55, 0.24)
+    rel = np.full(n, "", dtype=object)
+    rel[tested] = np.where(rng.uniform(size=tested.sum()) < np.where(cyto[tested] == "high", 0.85, 0.45), "high", "standard")
+    df["cyto_risk_relapse"] = rel
+    df["del17p_relapse"] = np.where(tested, (rel == "high") & (rng.uniform(size=n) < 6 / 14), np.nan).astype(float)
+    chr1_rel = np.where(tested, "none", "").astype(object)
+    _choice_where(rng, tested, {"none": 22, "gain1q": 1, "amp1q": 1}, chr1_rel)
+    df["chr1_relapse"] = chr1_rel
+    pc_cat = _draw(rng, COUNTS["pc_relapse"], n)
+    df["bm_pc_pct_relapse"] = np.where(pc_cat == "<60", np.round(rng.uniform(5, 59, n)),
+                                       np.where(pc_cat == ">=60", np.round(rng.uniform(60, 90, n)), np.nan))
+    emd = _draw(rng, COUNTS["emd_relapse"], n)
+    df["emd_relapse"] = np.where(emd == "", np.nan, emd).astype(float)
+    for col in ("creatinine_mg_dl", "calcium_mg_dl"):
+        df[col] = _by_quartiles(rng, QUANTILES[col], n)
+    # Response: EMD and high-risk FISH make >=VGPR less likely (as for N = 85).
+    levels, p = _share(COUNTS["best_response"])
+    adverse = np.nan_to_num(df["emd_relapse"].to_numpy()) + 0.3 * (cyto == "high")
+    deep = np.isin(levels, ["sCR", "CR", "VGPR"])
+    tilt = np.exp(-1.2 * adverse)
+    w = p[None, :] * np.where(deep[None, :], (tilt / tilt.mean())[:, None], 1.0)  # the average share stays the paper's
+    cum = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
+    pick = (rng.uniform(size=n)[:, None] > cum).sum(axis=1)
+    df["best_response"] = np.array(levels, dtype=object)[np.minimum(pick, len(levels) - 1)]
+    dex = np.empty(n, dtype=object)
+    _choice_where(rng, age < 65, {"full": 20, "80": 6, "40": 5}, dex)
+    _choice_where(rng, age >= 65, {"full": 7, "80": 16, "40": 21, "20": 10}, dex)
+    df["dex_start_group"] = dex
+    return df
+
+
+def _first_line_any(rng, df: pd.DataFrame, start: np.ndarray) -> dict:
+    n = len(df)
+    exposure = _by_quartiles(rng, QUANTILES["len_exposure_months"], n)
+    relapse = start - rng.integers(7, 60, size=n).astype("timedelta64[D]")
+    len_end = relapse - rng.integers(0, 45, size=n).astype("timedelta64[D]")
+    len_start = len_end - _months_to_days(exposure).astype("timedelta64[D]")
+    asct = df["asct_first_line"].to_numpy()
+    induction = np.where(asct == "none", np.where(df["first_line_class"] == "lenalidomide", 0.0, 5.0),
+                         np.where(asct == "double", 14.0, 10.0)) + rng.gamma(4, 0.5, size=n)
+    fl_start = len_start - _months_to_days(induction).astype("timedelta64[D]")
+    rd = asct == "none"
+    pd_dose = np.where(rd, rng.choice([25, 20, 15, 10, 5, np.nan], size=n, p=[16 / 38, 3 / 38, 5 / 38, 10 / 38, 2 / 38, 2 / 38]),
+                       rng.choice([10, 5, 2.5, np.nan], size=n, p=[37 / 47, 5 / 47, 3 / 47, 2 / 47]))
+    start_dose = np.where(rd, np.where(pd_dose <= 10, rng.choice([25.0, 15.0, 10.0], size=n, p=[0.6, 0.25, 0.15]), 25.0), 10.0)
+    return {"diagnosis_date": fl_start - rng.integers(5, 40, size=n).astype("timedelta64[D]"),
+            "first_line_start_date": fl_start, "len_start_date": len_start, "len_end_date": len_end,
+            "first_relapse_date": relapse, "len_dose_start_mg": np.where(np.isnan(pd_dose), np.nan, start_dose),
+            "len_dose_pd_mg": pd_dose,
+            "carfilzomib_refractory": ((df["first_line_class"] == "carfilzomib") & (rng.uniform(size=n) < 0.1)).astype(int)}
+
+
+def _treatment_any(rng, obs: dict) -> dict:
+    """Stop reasons and times: PD at progression, death on treatment, a few stops for other reasons."""
+    n = len(obs["last_t"])
+    prog, dnp = obs["progressed"], obs["death_noprog"]
+    event_t = np.where(prog, obs["progression_t"], obs["last_t"])
+    reason = np.where(prog, "PD", "").astype(object)
+    reason[dnp] = "death"
+    other = (rng.uniform(size=n) < 0.07) & (event_t > 3.0)
+    kind = rng.choice(np.array(["toxicity", "unknown", "ASCT"], dtype=object), size=n, p=[0.5, 0.35, 0.15])
+    kind[(kind == "ASCT") & (event_t <= 4.0)] = "toxicity"
+    reason[other] = kind[other]
+    stop = np.full(n, np.nan)
+    stop[reason == "PD"] = obs["progression_t"][reason == "PD"]
+    death_t = obs["death_t"]
+    stop[reason == "death"] = np.maximum(death_t - rng.uniform(0.1, 0.6, size=n), 0.75)[reason == "death"]
+    early = 1.5 + rng.uniform(size=n) * (0.85 * event_t - 1.5)  # after cycle 2, before the event
+    stop[other] = np.where(kind == "ASCT", 3.5, early)[other]
+    duration = np.where(np.isnan(stop), obs["last_t"], stop)
+    cycles = _cycles(np.rint(duration * MONTH_DAYS), rng)
+    cycles[reason == "ASCT"] = 5
+    return {"end_reason": reason, "stop_t": stop, "cycles_received": cycles}
+
+
+def _adverse_events_any(rng, n: int, died_on_treatment: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Maximum grade per Table 6 event, each from its printed grade shares; the deaths from infection."""
+    grades = {}
+    for ae, counts in AE_GRADES.items():
+        g = np.zeros(n, dtype=int)
+        u = rng.uniform(size=n)
+        edge = 0.0
+        for grade, count in sorted(counts.items(), reverse=True):
+            if grade == 5:
+                continue  # grade 5 only for the adverse-event deaths below
+            g[(u >= edge) & (u < edge + count / N)] = grade
+            edge += count / N
+        grades[ae] = g
+    ae_death = died_on_treatment & (rng.uniform(size=n) < 2 / 3)
+    grades["infection"] = np.where(ae_death, 5, np.maximum.reduce([grades["infection"], grades["pneumonia"],
+                                                                       grades["herpes_zoster"]]))
+    grades["pneumonia"] = np.minimum(grades["pneumonia"], np.where(ae_death, 5, 4))
+    out = pd.DataFrame({f"ae_{ae}_grade": g for ae, g in grades.items()})
+    outcome = np.where(grades["pn"] > 0, _draw(rng, PN_OUTCOME, n), "").astype(object)
+    out["ae_pn_outcome"] = outcome
+    return out, ae_death
+
+
+def _modifications_any(rng, treat: dict, ae: pd.DataFrame, start) -> dict:
+    n = len(start)
+    cycles = treat["cycles_received"]
+    skip = _draw(rng, COUNTS["dara_doses_skipped"], n).astype(int)
+    skip = np.where(cycles >= 3 + skip, skip, 0)
+    reduced = (rng.uniform(size=n) < 39 / 85).astype(int)
+    red_cycle = np.where(reduced == 1, 1 + np.floor(rng.uniform(size=n) * np.minimum(cycles, 6)), np.nan)
+    sc_ok = start >= np.datetime64("2020-07-01")
+    route = np.where(sc_ok & (rng.uniform(size=n) < 0.06), "SC", "IV").astype(object)
+    dose = np.where(rng.uniform(size=n) < 3 / 85, np.where(rng.uniform(size=n) < 2 / 3, 1.0, 0.7), 1.3)
+    asct = treat["end_reason"] == "ASCT"
+    return {"dara_doses_skipped": skip, "bortezomib_dose_reduced": reduced, "bortezomib_reduction_cycle": red_cycle,
+            "bortezomib_weekly_switch": (rng.uniform(size=n) < 25 / 85).astype(int), "dara_route_start": route,
+            "bortezomib_start_dose_mg_m2": dose,
+            "montelukast_premedication": (rng.uniform(size=n) >= 6 / 85).astype(int),
+            "salvage_asct": asct.astype(int), "salvage_asct_cycle": np.where(asct, 5.0, np.nan)}
+
+
+def generate_any(n: int, seed: int = 0, model=multistate.MODEL) -> pd.DataFrame:
+    """n patients from the multi-state model (free draws from ``seed``), in the raw format."""
+    if n < 1:
+        raise ValueError(f"n must be a positive number of patients, got {n}")
+    rng = np.random.default_rng([CONSTRUCTION_SEED, seed, n])
+    base = baseline_any(rng, n)
+    cov = model_covariates(base)
+    start = start_dates(rng.uniform(size=n))
+    u = multistate.draw_uniforms(rng, n)
+    obs = multistate.simulate(u, cov, base["best_response"].to_numpy(), admin_months(start), model)
+    treat = _treatment_any(rng, obs)
+    first = _first_line_any(rng, base, start)
+    ae, ae_death = _adverse_events_any(rng, n, treat["end_reason"] == "death")
+    mods = _modifications_any(rng, treat, ae, start)
+    birth = start - (base["age"].to_numpy() * 365.25 + rng.integers(30, 330, size=n)).astype(int).astype("timedelta64[D]")
+    response_t = np.where(base["best_response"] == "PD", obs["progression_t"], obs["best_t"])
+    cause = np.where(obs["died"], np.where(obs["progressed"], "myeloma", "other"), "").astype(object)
+    cause[ae_death] = "adverse_event"
+    return assemble_raw(base, start, birth, first, obs, treat, mods, ae, response_t, cause)
+
+
+def _integers_as_int(raw: pd.DataFrame) -> pd.DataFrame:
+    """Integer-valued float columns as nullable integers, so that the CSV has no '.0'."""
+    out = raw.copy()
+    for col in out.columns:
+        if out[col].dtype.kind == "f":
+            values = out[col].to_numpy()
+            finite = values[~np.isnan(values)]
+            if np.all(finite == np.round(finite)):
+                out[col] = pd.array(np.where(np.isnan(values), 0, values).astype(np.int64), dtype="Int64")
+                out.loc[np.isnan(values), col] = pd.NA
+    return out
+
+
+def fast_csv_text(raw: pd.DataFrame) -> str:
+    """CSV text for generated cohorts (large ones too)."""
+    return _integers_as_int(raw).to_csv(index=False, lineterminator="\n")
+
+
+def write_any(path: Path, n: int, seed: int) -> None:
+    """A generated cohort straight to disk in chunks, atomically (no whole-file string in memory)."""
+    import os
+    import tempfile
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            _integers_as_int(generate_any(n, seed)).to_csv(handle, index=False, lineterminator="\n", chunksize=50_000)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------------------
+# Clinical rules every generated history obeys (tests and notebook 00 check them).
+
+CONFIRM_GAP_DAYS = 2 * multistate.CONFIRM_DAYS
+
+
+def clinical_rules(raw: pd.DataFrame) -> pd.DataFrame:
+    """Each rule, and the patients of a typed raw frame (``loading.typed``) that break it."""
+    d = {c: raw[c] for c in raw.columns if c.endswith("_date")}
+    days = lambda a, b: (d[b] - d[a]).dt.days  # noqa: E731
+    best = raw["best_response"].astype(object)
+    reason = raw["daravd_end_reason"].astype(object).fillna("")
+    deep = best.isin(["sCR", "CR", "VGPR"])
+    has = {k: v.notna() for k, v in d.items()}
+    dur = (d["daravd_end_date"].fillna(d["last_followup_date"]) - d["daravd_start_date"]).dt.days.to_numpy(float)
+    cyc = raw["cycles_received"].to_numpy(float)
+    idx = np.clip(cyc.astype(int), 1, len(CYCLE_STARTS) - 1)
+    progressed = has["progression_date"]
+    rules = {
+        "a response is confirmed at least 4 weeks before progression (best response date 8 weeks or more before it)":
+            ~best.eq("PD") & progressed & (days("best_response_date", "progression_date") < CONFIRM_GAP_DAYS),
+        "best response PD is a documented progression on that date":
+            best.eq("PD") & ~(progressed & (d["best_response_date"] == d["progression_date"])),
+        ">=VGPR first reached exactly for >=VGPR patients, no later than the best response":
+            (deep != has["vgpr_first_date"]) | (days("vgpr_first_date", "best_response_date") < 0),
+        "a response is confirmed (4 weeks) before a death without progression":
+            ~progressed & has["death_date"] & has["best_response_date"] &
+            (days("best_response_date", "death_date") < multistate.CONFIRM_DAYS),
+        "the best response is documented within follow-up":
+            days("best_response_date", "last_followup_date") < 0,
+        "stopping for PD happens on the progression date; nobody stays on DaraVd after progression or death":
+            (reason.eq("PD") & (d["daravd_end_date"] != d["progression_date"]))
+            | (reason.eq("") & (progressed | has["death_date"]))
+            | (progressed & (days("daravd_end_date", "progression_date") < 0)),
+        "stopping for death happens within 3 weeks before the death":
+            reason.eq("death") & ~(days("daravd_end_date", "death_date").between(0, 21)),
+        "cycles received agree with the schedule (21-day cycles 1-8, then 28-day; up to 15% delay; at least 2)":
+            pd.Series((cyc < 2) | (CYCLE_STARTS[idx - 1] > dur)
+                      | (CYCLE_STARTS[idx] * (1 + CYCLE_DELAY) < dur) & ~reason.eq("ASCT").to_numpy(), index=raw.index),
+        "a death without progression has a cause other than myeloma; an adverse-event death is a grade-5 infection on DaraVd":
+            (~progressed & has["death_date"] & raw["death_cause"].eq("myeloma"))
+            | (raw["death_cause"].eq("adverse_event") & ~(reason.eq("death") & (raw["ae_infection_grade"] == 5))),
+        "the next line follows progression, and second progression the next line, before death":
+            (has["next_treatment_date"] & ~(progressed & (days("progression_date", "next_treatment_date") >= 0)))
+            | (has["second_progression_date"] & ~(days("next_treatment_date", "second_progression_date") >= 0))
+            | (has["second_progression_date"] & has["death_date"] & (days("second_progression_date", "death_date") < 0)),
+    }
+    rows = []
+    for rule, bad in rules.items():
+        bad = pd.Series(bad, index=raw.index).fillna(False).astype(bool)
+        rows.append({"rule": rule, "patients breaking it": int(bad.sum()),
+                     "examples": ", ".join(raw.loc[bad, "patient_id"].astype(str).head(5))})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------
+# The known truth of the guarantee-time analyses, and their behaviour over many cohorts.
+
+TRUTH_FILE = paths.SYNTHETIC_COHORT.parent / "daravd_synthetic_truth.csv"
+TRUTH_N = 200_000
+TRUTH_SEED = 1
+
+
+def free_histories(n: int, seed: int, model=multistate.MODEL):
+    """Baseline and simulated history of n patients (free draws), without the raw file's other layers."""
+    rng = np.random.default_rng([CONSTRUCTION_SEED, seed, n, 2])
+    base = baseline_any(rng, n)
+    start = start_dates(rng.uniform(size=n))
+    obs = multistate.simulate(multistate.draw_uniforms(rng, n), model_covariates(base),
+                              base["best_response"].to_numpy(), admin_months(start), model)
+    return base, pd.DataFrame(obs)
+
+
+def _analyses(base: pd.DataFrame, obs: pd.DataFrame) -> list[dict]:
+    ends = endpoint_times(obs)
+    flag = base["best_response"].isin(["sCR", "CR", "VGPR"]).to_numpy(float)
+    best_t = np.where(base["best_response"] == "PD", obs["progression_t"], obs["best_t"])
+    rows = []
+    for endpoint in ("pfs", "os"):
+        t, e = ends[endpoint]
+        res = multistate.response_analyses(t, e, flag, _months(obs["vgpr_t"]), _months(best_t))
+        rows += [{"endpoint": endpoint, "analysis": k, "loghr": b, "se": s} for k, (b, s) in res.items()]
+    return rows
+
+
+def truth(model=multistate.MODEL, n: int = TRUTH_N, seed: int = TRUTH_SEED) -> pd.DataFrame:
+    """The generator's true effects: its parameters, and what each response analysis estimates
+    with unlimited patients (its value on ``n`` simulated patients under the same design)."""
+    rows = [{"quantity": k, "endpoint": "", "value": float(v),
+             "description": "multi-state model parameter (months; log hazard ratios)"} for k, v in model.truth().items()]
+    rows.append({"quantity": "hr_vgpr_after_confirmation", "endpoint": "pfs", "value": float(np.exp(model.vgpr_loghr)),
+                 "description": "hazard ratio of progression once >=VGPR is reached and confirmed, at equal covariates"})
+    base, obs = free_histories(n, seed, model)
+    for r in _analyses(base, obs):
+        rows.append({"quantity": f"hr_{r['analysis']}", "endpoint": r["endpoint"], "value": float(np.exp(r["loghr"])),
+                     "description": f"population value ({n:,} simulated patients): {multistate.RESPONSE_ANALYSES[r['analysis']]}"})
+    return pd.DataFrame(rows)
+
+
+def write_truth(path=None) -> pd.DataFrame:
+    table = truth()
+    paths.write_csv(table, Path(path or TRUTH_FILE))
+    return table
+
+
+def read_truth(path=None) -> pd.DataFrame:
+    return pd.read_csv(path or TRUTH_FILE, keep_default_na=False, na_values={"value": [""]})
+
+
+def response_simulation(reps: int = 200, n: int = N, seed: int = 20251125) -> pd.DataFrame:
+    """Each response analysis on ``reps`` cohorts of n patients drawn from the model (log HR, se)."""
+    rows = []
+    for rep in range(reps):
+        base, obs = free_histories(n, seed + rep)
+        rows += [{"rep": rep, **r} for r in _analyses(base, obs)]
+    return pd.DataFrame(rows)
+
+
+def bias_and_coverage(sim: pd.DataFrame, truth_table: pd.DataFrame, target: str = "hr_time_dependent") -> pd.DataFrame:
+    """Per endpoint and analysis: mean HR, bias of the log HR and 95% CI coverage of the true time-dependent effect."""
+    true = truth_table[truth_table["quantity"] == target].set_index("endpoint")["value"]
+    out = []
+    for (endpoint, analysis), g in sim.dropna().groupby(["endpoint", "analysis"], sort=False):
+        t = np.log(true[endpoint])
+        lo, hi = g["loghr"] - 1.959964 * g["se"], g["loghr"] + 1.959964 * g["se"]
+        out.append({"endpoint": endpoint, "analysis": analysis, "cohorts": len(g),
+                    "median HR": float(np.exp(g["loghr"].median())), "true HR": float(true[endpoint]),
+                    "bias (log HR)": float(g["loghr"].mean() - t),
+                    "coverage of 95% CI": float(((lo <= t) & (t <= hi)).mean())})
+    return pd.DataFrame(out)
+
+
+def write_cli(n: int | None = None, seed: int | None = None, out=None) -> str:
+    """``python -m compendium synthetic [--n N] [--seed S] [--out FILE]``: the default cohort (N = 85,
+    no seed; also its truth file), or a free draw of any N. Returns the path written, as given."""
+    if n is not None and n < 1:
+        raise ValueError(f"--n must be a positive number of patients, got {n}")
+    if (n is None or n == N) and seed is None:
+        write(Path(out) if out else None)
+        if not out:
+            write_truth()
+        return str(out) if out else str(paths.relative(paths.SYNTHETIC_COHORT))
+    if not out:
+        raise ValueError("a generated cohort (--n other than 85, or --seed) needs --out FILE")
+    target = Path(out)
+    if target.exists() and target.resolve() == paths.SYNTHETIC_COHORT.resolve():
+        raise ValueError(f"{out}: the committed default cohort is only rewritten by the default command")
+    write_any(target, N if n is None else n, 0 if seed is None else seed)
+    return str(out)
+
+
+def achieved(analysis: pd.DataFrame) -> dict:
+    """Every calibration target as the analysis notebooks compute it (R conventions, ``compendium.survival``)."""
+    from . import models
+    km = models.km_results(analysis).set_index(["endpoint", "group"])["median"]
+    out = {}
+    for cid, (endpoint, group) in MEDIAN_CLAIMS.items():
+        out[cid] = float(km[endpoint, "all" if group is None else f"vgpr_or_better={group}"])
+    out["R_time_to_best_response_median"] = float(analysis["response_months"].median())
+    uni = models.univariate_results(analysis, endpoints=("pfs", "os"))
+    multi = models.multivariable_results(analysis)
+    for row in _paper_rows():
+        table = multi if row.claim.split("_")[0] in ("T4", "T5") else uni
+        for key, value in models.oriented(table, row).items():
+            if key in ("hr", "lcl", "ucl", "p"):
+                out[f"{row.claim}_{key}"] = float(value)
+    out["A_pfs_vgpr_p"] = out["T2_vgpr_p"]
+    return out
+
+
+def calibration_report(analysis: pd.DataFrame, registry: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each target beside what the analyses compute: match at the printed precision, and within the issue's bounds."""
+    from . import claims
+    registry = claims.load_registry() if registry is None else registry
+    targets = calibration_targets(registry)
+    values = achieved(analysis)
+    reg = registry.set_index("claim_id")
+    rows = []
+    for t in targets.itertuples(index=False):
+        v = values[t.claim_id]
+        precise = claims.status(t.published, v, t.tolerance) == "match"
+        if t.kind == "p_below":
+            precise = bool(v < 0.001)
+        rows.append({"claim_id": t.claim_id, "location": reg.loc[t.claim_id, "location"],
+                     "quantity": reg.loc[t.claim_id, "quantity"], "registry basis": t.basis,
+                     "published": t.published, "achieved": v, "printed precision": precise,
+                     "within bounds": within_bounds(t.kind, v, t.published)})
+    return pd.DataFrame(rows)
+
+
 def rerun_search(steps: int = SEARCH_STEPS, seed: int = OUTCOME_SEED, path=None) -> pd.DataFrame:
     """Run the calibration search (minutes): its state to ``path`` (default: the committed one,
     which also rewrites the cohort file), and its trace returned."""
