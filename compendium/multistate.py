@@ -329,6 +329,38 @@ def _cox1(x, e, ends, iters, beta=0.0):
     return np.array([np.nan]), np.array([np.nan])
 
 
+def cox_each(time, event, x, beta0=None, iters: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """Many univariate Cox fits at once, one per column of ``x`` (NaN: not in that fit).
+
+    The same estimates as ``cox`` on each column alone (Breslow ties), with the
+    work of all fits shared in one Newton-Raphson on (rows x fits) arrays.
+    """
+    time, event = np.asarray(time, float), np.asarray(event, bool)
+    x = np.asarray(x, float).reshape(len(time), -1)
+    order = np.argsort(-time, kind="stable")
+    t, e, x = time[order], event[order], x[order]
+    ends = (np.searchsorted(-t, -t, side="right") - 1)[e]
+    inside = ~np.isnan(x)
+    xz = np.where(inside, x, 0.0)
+    ev_inside = inside[e]
+    xe = xz[e].sum(axis=0)
+    k = x.shape[1]
+    beta = np.zeros(k) if beta0 is None else np.where(np.isfinite(beta0), beta0, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for _ in range(iters + 1):
+            w = inside * np.exp(np.clip(xz * beta, -50, 50))
+            s0, s1 = np.cumsum(w, axis=0)[ends], np.cumsum(w * xz, axis=0)[ends]
+            s2 = np.cumsum(w * xz * xz, axis=0)[ends]
+            m1 = np.where(ev_inside, s1 / s0, 0.0)
+            info = np.where(ev_inside, s2 / s0 - m1 * m1, 0.0).sum(axis=0)
+            step = (xe - m1.sum(axis=0)) / info
+            if np.all(np.abs(step[np.isfinite(step)]) < 1e-9):
+                break
+            beta = beta + np.where(np.isfinite(step), step, 0.0)
+    bad = ~(info > 0) | (np.abs(beta) > 15) | ~np.isfinite(step) | (np.abs(step) >= 1e-6)
+    return np.where(bad, np.nan, beta), np.where(bad, np.nan, 1 / np.sqrt(np.where(info > 0, info, np.nan)))
+
+
 def wald_p(beta, se) -> float:
     return float(math.erfc(abs(beta / se) / math.sqrt(2))) if np.isfinite(beta) and se > 0 else float("nan")
 
@@ -338,11 +370,10 @@ def km_median(time, event) -> float:
     time, event = np.asarray(time, float), np.asarray(event, bool)
     keep = ~np.isnan(time)
     time, event = time[keep], event[keep]
-    ts = np.unique(time[event])
+    ts, d = np.unique(time[event], return_counts=True)
     if len(ts) == 0:
         return float("nan")
-    n_risk = (time[None, :] >= ts[:, None]).sum(axis=1)
-    d = (event[None, :] & (time[None, :] == ts[:, None])).sum(axis=1)
+    n_risk = len(time) - np.searchsorted(np.sort(time), ts, side="left")
     s = np.cumprod(1 - d / n_risk)
     below = np.flatnonzero(s <= 0.5 + 1e-9)
     if len(below) == 0:
@@ -351,40 +382,3 @@ def km_median(time, event) -> float:
     if abs(s[i] - 0.5) < 1e-9:
         return float((ts[i] + ts[i + 1]) / 2) if i + 1 < len(ts) else float((ts[i] + time.max()) / 2)
     return float(ts[i])
-
-
-# ---------------------------------------------------------------------------
-# The response analyses of notebook 05, on arrays, for the truth and the simulation.
-
-def counting_process(time, event, flag, t_resp):
-    """(start, stop, event, responded) rows: unexposed until the response time, exposed after."""
-    time, event = np.asarray(time, float), np.asarray(event, bool)
-    resp = np.asarray(flag, float) == 1
-    tr = np.where(resp, np.asarray(t_resp, float), np.inf)
-    split = resp & (tr > 0) & (tr < time)
-    start = np.concatenate([np.zeros(len(time)), tr[split]])
-    stop = np.concatenate([np.where(split, tr, time), time[split]])
-    ev = np.concatenate([event & ~split, event[split]])
-    exposed = np.concatenate([(resp & (tr <= 0)).astype(float), np.ones(split.sum())])
-    return start, stop, ev, exposed
-
-
-RESPONSE_ANALYSES = {
-    "time_zero": "best response >=VGPR fixed from the first dose (as the paper)",
-    "landmark_3m": "3-month landmark, >=VGPR reached by then (first-reached date)",
-    "time_dependent": ">=VGPR as a time-dependent covariate from the date it was first reached",
-    "time_dependent_best_date": ">=VGPR as a time-dependent covariate from the best-response date",
-}
-
-
-def response_analyses(time, event, flag, t_vgpr, t_best, landmark: float = 3.0) -> dict:
-    """log HR and its standard error of >=VGPR by each analysis in ``RESPONSE_ANALYSES``."""
-    time, event, flag = np.asarray(time, float), np.asarray(event, bool), np.asarray(flag, float)
-    out = {"time_zero": cox(time, event, flag)}
-    keep = time > landmark
-    by_then = (flag == 1) & (np.nan_to_num(np.asarray(t_vgpr, float), nan=np.inf) <= landmark)
-    out["landmark_3m"] = cox(time[keep] - landmark, event[keep], by_then[keep].astype(float))
-    for name, tr in (("time_dependent", t_vgpr), ("time_dependent_best_date", t_best)):
-        start, stop, ev, exposed = counting_process(time, event, flag, tr)
-        out[name] = cox(stop, ev, exposed, start=start)
-    return {k: (float(b[0]), float(s[0])) for k, (b, s) in out.items()}

@@ -622,7 +622,7 @@ def write(path=None, outcome_seed: int | None = None) -> str:
 # counts cannot move, and every history stays one the model can produce.
 
 OUTCOME_SEED = 1           # seed of the first draw and of the search
-SEARCH_STEPS = 20000
+SEARCH_STEPS = 15000
 COURSES = {1: 51, 2: 4, 0: 30}  # progressed 48 + 3 who stopped for other reasons; died first 3 + 1; neither
 TIME_KEYS = multistate.UNIFORMS + ("accrual",)
 
@@ -760,7 +760,16 @@ def estimates(an: dict, obs: pd.DataFrame, best: np.ndarray, rows=None, endpoint
         out["R_time_to_best_response_median"] = float(np.nanmedian(resp))
     fits = {}
     warm = {} if warm is None else warm
-    for row in rows or _paper_rows():
+    rows = rows or _paper_rows()
+    for endpoint in ("pfs", "os"):  # the univariate fits of one endpoint, all at once
+        names = sorted({r.covariate for r in rows if r.endpoint == endpoint and r.claim.split("_")[0] not in ("T4", "T5")
+                        and r.covariate != "dex_dose_group"})
+        if endpoint in endpoints and names:
+            beta, se = multistate.cox_each(*ends[endpoint], np.column_stack([an[c] for c in names]),
+                                           beta0=warm.get((endpoint, "each")))
+            warm[(endpoint, "each")] = beta
+            fits.update({(endpoint, c): ((c,), beta[i:i + 1], se[i:i + 1]) for i, c in enumerate(names)})
+    for row in rows:
         if row.endpoint not in endpoints:
             continue
         t, e = ends[row.endpoint]
