@@ -622,7 +622,7 @@ def write(path=None, outcome_seed: int | None = None) -> str:
 # counts cannot move, and every history stays one the model can produce.
 
 OUTCOME_SEED = 1           # seed of the first draw and of the search
-SEARCH_STEPS = 15000
+SEARCH_STEPS = 40000
 COURSES = {1: 51, 2: 4, 0: 30}  # progressed 48 + 3 who stopped for other reasons; died first 3 + 1; neither
 TIME_KEYS = multistate.UNIFORMS + ("accrual",)
 
@@ -825,7 +825,7 @@ def _claim_loss(kind, value, published, tol) -> float:
     limit outside them costs less (weight 0.3), so the search settles those first.
     """
     if kind == "not_reached":
-        return 0.0 if np.isnan(value) else 250.0
+        return 0.0 if np.isnan(value) else 1000.0
     if np.isnan(value):
         return NOT_ESTIMATED_LOSS
     if kind == "p_below":
