@@ -382,3 +382,40 @@ def km_median(time, event) -> float:
     if abs(s[i] - 0.5) < 1e-9:
         return float((ts[i] + ts[i + 1]) / 2) if i + 1 < len(ts) else float((ts[i] + time.max()) / 2)
     return float(ts[i])
+
+
+# ---------------------------------------------------------------------------
+# The response analyses of notebook 05, on arrays, for the truth and the simulation.
+
+def counting_process(time, event, flag, t_resp):
+    """(start, stop, event, responded) rows: unexposed until the response time, exposed after."""
+    time, event = np.asarray(time, float), np.asarray(event, bool)
+    resp = np.asarray(flag, float) == 1
+    tr = np.where(resp, np.asarray(t_resp, float), np.inf)
+    split = resp & (tr > 0) & (tr < time)
+    start = np.concatenate([np.zeros(len(time)), tr[split]])
+    stop = np.concatenate([np.where(split, tr, time), time[split]])
+    ev = np.concatenate([event & ~split, event[split]])
+    exposed = np.concatenate([(resp & (tr <= 0)).astype(float), np.ones(split.sum())])
+    return start, stop, ev, exposed
+
+
+RESPONSE_ANALYSES = {
+    "time_zero": "best response >=VGPR fixed from the first dose (as the paper)",
+    "landmark_3m": "3-month landmark, >=VGPR reached by then (first-reached date)",
+    "time_dependent": ">=VGPR as a time-dependent covariate from the date it was first reached",
+    "time_dependent_best_date": ">=VGPR as a time-dependent covariate from the best-response date",
+}
+
+
+def response_analyses(time, event, flag, t_vgpr, t_best, landmark: float = 3.0) -> dict:
+    """log HR and its standard error of >=VGPR by each analysis in ``RESPONSE_ANALYSES``."""
+    time, event, flag = np.asarray(time, float), np.asarray(event, bool), np.asarray(flag, float)
+    out = {"time_zero": cox(time, event, flag)}
+    keep = time > landmark
+    by_then = (flag == 1) & (np.nan_to_num(np.asarray(t_vgpr, float), nan=np.inf) <= landmark)
+    out["landmark_3m"] = cox(time[keep] - landmark, event[keep], by_then[keep].astype(float))
+    for name, tr in (("time_dependent", t_vgpr), ("time_dependent_best_date", t_best)):
+        start, stop, ev, exposed = counting_process(time, event, flag, tr)
+        out[name] = cox(stop, ev, exposed, start=start)
+    return {k: (float(b[0]), float(s[0])) for k, (b, s) in out.items()}
