@@ -1318,7 +1318,8 @@ def write_cli(n: int | None = None, seed: int | None = None, out=None) -> str:
 def achieved(analysis: pd.DataFrame) -> dict:
     """Every calibration target as the analysis notebooks compute it (R conventions, ``compendium.survival``)."""
     from . import models
-    km = models.km_results(analysis).set_index(["endpoint", "group"])["median"]
+    km = models.km_results(analysis)
+    km = km[km["conf_type"] == "log"].set_index(["endpoint", "group"])["median"]
     out = {}
     for cid, (endpoint, group) in MEDIAN_CLAIMS.items():
         out[cid] = float(km[endpoint, "all" if group is None else f"vgpr_or_better={group}"])
