@@ -192,7 +192,7 @@ kinetics.round(2)
 # patient's uniform number for one transition (or swaps two patients' courses, or who had a next
 # line), recomputes every target with quick estimators, and keeps the step when the loss falls (or,
 # early on, occasionally when it rises). The loss is zero when an estimate is within the printed
-# precision, grows with the distance, and is large outside the issue's bounds (hazard ratios and
+# precision, grows with the distance, and is large outside the acceptance bounds (hazard ratios and
 # limits within 0.1 on the log scale, p on the printed side of 0.05, medians within half a month).
 # Counts cannot move, and every history stays one the model can produce. The search takes minutes,
 # so its result is committed (`calibration_search.csv`; `python -m compendium.synthetic` redoes it)
@@ -214,7 +214,7 @@ limits = report[kind == "limit"]
 calibrated = report[report["registry basis"] == "calibrated"]
 narrative.md(f"""
 Of the {total} targets, {narrative.share(precise, total)} match the paper at its printed precision.
-The issue's bounds bind the hazard ratios, the p-values and the medians: {narrative.share(bound["within bounds"].sum(), len(bound))}
+The acceptance bounds (hazard ratio within 0.1 on the log scale, p on the printed side of 0.05, median within half a month) bind the hazard ratios, the p-values and the medians: {narrative.share(bound["within bounds"].sum(), len(bound))}
 of those are within them{narrative.choose(bool(bound["within bounds"].all()), "", " (outside: " + narrative.listing(bound.loc[~bound["within bounds"], "claim_id"]) + ")")}.
 Of the {len(limits)} confidence limits, {narrative.share(limits["within bounds"].sum(), len(limits))} are within 0.1 of the
 paper's on the log scale. Of the {len(calibrated)} claims the registry labels *calibrated*,

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import NullFormatter
 
 from compendium import claims, dataset, models, multistate, narrative, paths, plots, synthetic
 from compendium import survival as sv
@@ -213,7 +214,7 @@ for e in ("pfs", "os"):
     cohort_hr[(e, "time_zero")] = float(sv.cox_univariate(analysis, e, "vgpr_or_better").iloc[0].hr)
 order = list(multistate.RESPONSE_ANALYSES)
 with mpl.rc_context(plots._STYLE):
-    fig = Figure(figsize=(plots.COLUMN_WIDTH_IN, 2.4))
+    fig = Figure(figsize=(plots.COLUMN_WIDTH_IN, 2.9))
     for k, e in enumerate(("pfs", "os")):
         ax = fig.add_subplot(1, 2, k + 1)
         for j, name in enumerate(order):
@@ -223,6 +224,9 @@ with mpl.rc_context(plots._STYLE):
             ax.plot(cohort_hr[(e, name)], j, "D", color=plots.OKABE_ITO[1], ms=3.5, mfc="none")
         ax.axvline(true_td[e], color="#000000", lw=0.8, ls="--")
         ax.set_xscale("log")
+        ax.set_xlim(0.05, 2)
+        ax.set_xticks([0.1, 0.2, 0.5, 1], ["0.1", "0.2", "0.5", "1"])
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_yticks(range(len(order)), ["time zero", "landmark 3 m", "time-dep.\nfirst ≥VGPR", "time-dep.\nbest date"] if k == 0 else [])
         ax.set_ylim(len(order) - 0.5, -0.5)
         ax.set_title(e.upper())
@@ -230,8 +234,8 @@ with mpl.rc_context(plots._STYLE):
     fig.legend(handles=[Line2D([], [], color=plots.OKABE_ITO[0], marker="o", ms=3.5, lw=2, label="simulated cohorts: median, 10-90%"),
                         Line2D([], [], color=plots.OKABE_ITO[1], marker="D", mfc="none", ls="", ms=3.5, label="this cohort"),
                         Line2D([], [], color="#000000", ls="--", lw=0.8, label="true time-dependent effect")],
-               loc="lower center", ncol=3, frameon=False, fontsize=5.5)
-    fig.subplots_adjust(left=0.2, right=0.97, top=0.9, bottom=0.32, wspace=0.08)
+               loc="lower center", bbox_to_anchor=(0.5, 0.07), ncol=2, frameon=False, fontsize=6)
+    fig.subplots_adjust(left=0.2, right=0.97, top=0.92, bottom=0.36, wspace=0.08)
 plots.save_and_show(fig, P.figure("fig_guarantee_time_truth"))
 
 # %% [markdown]
