@@ -133,10 +133,10 @@ def derive(raw: pd.DataFrame) -> pd.DataFrame:
     # >=VGPR first reached: the optional vgpr_first_date, else (file without it, or a row left empty)
     # the best-response date, which is later for patients whose response deepened.
     first_vgpr = months_between(start, r["vgpr_first_date"])
-    vgpr = out["vgpr_or_better"] == 1
+    vgpr = (out["vgpr_or_better"] == 1).fillna(False).astype(bool)
     out["vgpr_months"] = first_vgpr.where(first_vgpr.notna(), out["response_months"]).where(vgpr)
     source = np.where(first_vgpr.notna(), "vgpr_first_date", "best_response_date")
-    out["vgpr_date_source"] = pd.Series(source, index=r.index, dtype="string").where(vgpr.fillna(False), pd.NA)
+    out["vgpr_date_source"] = pd.Series(source, index=r.index, dtype="string").where(vgpr, pd.NA)
     nxt = r["next_treatment_date"]
     out["next_line"] = flag(nxt.notna())
     nl_t, nl_e = time_to_first(nxt, [r["second_progression_date"], death], last)
