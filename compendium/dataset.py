@@ -21,12 +21,12 @@ PACKAGES = ["numpy", "pandas", "scipy", "lifelines", "pandera", "matplotlib", "s
 STRING_COLUMNS = {
     "patient_id", "center", "sex", "best_response", "dex_dose_group", "age_group", "isotype", "iss", "riss",
     "cyto_risk_dx", "cyto_risk_relapse", "chr1_dx", "chr1_relapse", "first_line_class", "asct_first_line",
-    "len_dose_pd_group", "dara_route_start", "end_reason", "death_cause", "ae_pn_outcome",
+    "len_dose_pd_group", "dara_route_start", "end_reason", "death_cause", "ae_pn_outcome", "vgpr_date_source",
 }
 FLOAT_COLUMNS = {
     "len_exposure_months", "len_dose_start_mg", "len_dose_pd_mg", "pfs_months", "os_months", "ttnt_months",
     "pfs2_months", "creatinine_mg_dl", "calcium_mg_dl", "bm_pc_pct_relapse", "first_line_pfs_months",
-    "months_dx_to_daravd", "bortezomib_start_dose_mg_m2", "treatment_months", "response_months",
+    "months_dx_to_daravd", "bortezomib_start_dose_mg_m2", "treatment_months", "response_months", "vgpr_months",
     "next_line_pfs_months",
 }
 

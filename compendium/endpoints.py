@@ -38,7 +38,7 @@ ANALYSIS_COLUMNS = [
     "months_dx_to_daravd", "dara_route_start", "bortezomib_start_dose_mg_m2", "cycles_received",
     "treatment_months", "on_treatment", "end_reason", "dara_doses_skipped", "bortezomib_dose_reduced",
     "bortezomib_reduction_cycle", "bortezomib_weekly_switch", "salvage_asct", "salvage_asct_cycle",
-    "montelukast_premedication", "response_months", "next_line", "next_line_pfs_months",
+    "montelukast_premedication", "response_months", "vgpr_months", "vgpr_date_source", "next_line", "next_line_pfs_months",
     "next_line_pfs_event", "death_cause",
 ]
 
@@ -130,6 +130,13 @@ def derive(raw: pd.DataFrame) -> pd.DataFrame:
                 "bortezomib_weekly_switch", "salvage_asct", "salvage_asct_cycle", "montelukast_premedication"):
         out[col] = r[col]
     out["response_months"] = months_between(start, r["best_response_date"])
+    # >=VGPR first reached: the optional vgpr_first_date, else (file without it, or a row left empty)
+    # the best-response date, which is later for patients whose response deepened.
+    first_vgpr = months_between(start, r["vgpr_first_date"])
+    vgpr = (out["vgpr_or_better"] == 1).fillna(False).astype(bool)
+    out["vgpr_months"] = first_vgpr.where(first_vgpr.notna(), out["response_months"]).where(vgpr)
+    source = np.where(first_vgpr.notna(), "vgpr_first_date", "best_response_date")
+    out["vgpr_date_source"] = pd.Series(source, index=r.index, dtype="string").where(vgpr, pd.NA)
     nxt = r["next_treatment_date"]
     out["next_line"] = flag(nxt.notna())
     nl_t, nl_e = time_to_first(nxt, [r["second_progression_date"], death], last)

@@ -33,6 +33,8 @@ DATE_ORDER = [
     ("birth_date", "diagnosis_date", "diagnosis after birth"),
     ("daravd_start_date", "daravd_end_date", "DaraVd ends after it starts"),
     ("daravd_start_date", "best_response_date", "best response is documented on DaraVd"),
+    ("daravd_start_date", "vgpr_first_date", ">=VGPR is reached on DaraVd"),
+    ("vgpr_first_date", "best_response_date", ">=VGPR is first reached no later than the best response"),
     ("daravd_start_date", "progression_date", "progression after the start of DaraVd"),
     ("daravd_start_date", "next_treatment_date", "the next line starts after DaraVd starts"),
     ("next_treatment_date", "second_progression_date", "second progression occurs on the next line"),
@@ -49,6 +51,8 @@ PAIRED = [
     ("death_cause", "death_date", "a cause of death goes with a date of death"),
 ]
 LEN_REFRACTORY_DAYS = 60
+# Dictionary columns a file may leave out altogether (read as empty).
+OPTIONAL_COLUMNS = {"vgpr_first_date"}
 
 
 class DataValidationError(ValueError):
@@ -170,7 +174,7 @@ def schema(dictionary: pd.DataFrame | None = None) -> pa.DataFrameSchema:
     dictionary = load_dictionary() if dictionary is None else dictionary
     columns = {
         spec["name"]: pa.Column(str, checks=_column_check(spec), nullable=False,
-                                unique=spec["name"] == "patient_id", required=True)
+                                unique=spec["name"] == "patient_id", required=spec["name"] not in OPTIONAL_COLUMNS)
         for _, spec in dictionary.iterrows()
     }
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
@@ -264,7 +268,7 @@ def typed(text: pd.DataFrame, dictionary: pd.DataFrame | None = None) -> pd.Data
     out = pd.DataFrame(index=text.index)
     for _, spec in dictionary.iterrows():
         col, typ = spec["name"], spec["type"]
-        values = text[col].replace("", np.nan)
+        values = text[col].replace("", np.nan) if col in text else pd.Series(np.nan, index=text.index, dtype=object)
         if typ == "date":
             out[col] = pd.to_datetime(values, format="%Y-%m-%d")
         elif typ == "number":

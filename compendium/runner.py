@@ -525,7 +525,10 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--spec", help="analysis specification (TOML); default: the paper's, data/spec/paper.toml")
     p_run.add_argument("--mapping", help="mapping of an export's columns, codes and date format to the "
                                          "dictionary (TOML; write a skeleton with `map EXPORT --template FILE`)")
-    sub.add_parser("synthetic", help="regenerate data/synthetic/ from compendium.synthetic")
+    p_syn = sub.add_parser("synthetic", help="regenerate data/synthetic/, or write a generated cohort of any size")
+    p_syn.add_argument("--n", type=int, default=None, help="patients (default 85: the paper's cohort, pinned to its counts)")
+    p_syn.add_argument("--seed", type=int, default=None, help="seed of a free draw from the model (any N)")
+    p_syn.add_argument("--out", help="output CSV (default: data/synthetic/daravd_synthetic_cohort.csv for the default cohort)")
     p_site = sub.add_parser("site", help="render the executed notebooks as a static site")
     p_site.add_argument("--out", help="site folder (default: _site/)")
     p_site.add_argument("--run", metavar="DIR", help="render the run written with `run --out DIR` "
@@ -548,8 +551,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"`python -m compendium validate {args.export} --mapping {written}`")
         elif args.command == "synthetic":
             from . import synthetic
-            synthetic.write()
-            print(f"wrote {paths.relative(paths.SYNTHETIC_COHORT)}")
+            print(f"wrote {synthetic.write_cli(args.n, args.seed, args.out)}")
         elif args.command == "site":
             from . import site
             if args.run and not Path(args.run).is_dir():
