@@ -1,8 +1,11 @@
 """Read a raw per-patient file and validate it against the data dictionary.
 
-The file is read as text, never written to. Validation uses a pandera schema
+The file is read as text, never written to; problems with the file as a whole (empty, not UTF-8,
+another delimiter, header not on row 1, ...) are caught first by :mod:`compendium.inputs`, each
+with one message. Validation then uses a pandera schema
 built from ``data/dictionary.csv`` (types, allowed values, ranges, missingness,
-unique ids) plus cross-field rules (date order, reasons that need dates); every
+unique ids) plus cross-field rules (date order, reasons that need dates) and named
+plausibility rules (age at start, no date after the data cut-off, ...); every
 problem is collected (pandera's lazy mode) and reported at once with the file,
 the column, the row, the value and what was expected.
 """
@@ -20,6 +23,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import paths
+from .inputs import InputFileError, read_table  # noqa: F401  (InputFileError re-exported)
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -49,6 +53,16 @@ PAIRED = [
     ("death_cause", "death_date", "a cause of death goes with a date of death"),
 ]
 LEN_REFRACTORY_DAYS = 60
+# What spreadsheets and statistics packages write for a missing value; the dictionary wants an empty cell.
+MISSING_CODES = {"NA", "N/A", "NAN", "NULL", "NONE", "-", ".", "#N/A", "MISSING"}
+# Plausibility: the study enrolled patients "aged 18 years and older" (Methods); older than 100 at
+# the start of second-line therapy is taken as a typing error in the birth date.
+AGE_AT_START = (18, 100)
+# (column, cycle column): a cycle number cannot exceed the cycles received.
+WITHIN_CYCLES = [
+    ("bortezomib_reduction_cycle", "a dose reduction happens during the cycles received"),
+    ("salvage_asct_cycle", "the salvage ASCT follows a cycle that was received"),
+]
 
 
 class DataValidationError(ValueError):
@@ -69,6 +83,7 @@ class RawData:
     frame: pd.DataFrame  # typed: dates as datetime64, numbers as float, flags/integers as Int64
     source: Path
     sha256: str
+    notices: tuple[str, ...] = ()  # what was ignored in the file (extra columns, blank rows), one line each
 
 
 def load_dictionary(path: Path | None = None) -> pd.DataFrame:
@@ -85,28 +100,7 @@ def sha256(path: Path) -> str:
 
 def read_text_table(path: Path) -> pd.DataFrame:
     """Every cell as text ('' for empty), from CSV or the first sheet of an XLSX."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    if path.suffix.lower() == ".xlsx":
-        frame = pd.read_excel(path, dtype=object, engine="openpyxl")
-        frame = frame.apply(lambda col: col.map(_cell_text))
-    elif path.suffix.lower() == ".csv":
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
-    else:
-        raise ValueError(f"{path}: expected a .csv or .xlsx file")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.apply(lambda col: col.str.strip())
-
-
-def _cell_text(value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, (datetime.datetime, datetime.date)):  # Excel date cells
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return read_table(path, list(load_dictionary()["name"])).frame
 
 
 def _allowed(spec: pd.Series) -> tuple[str, list | tuple | None]:
@@ -192,14 +186,28 @@ def _schema_problems(text: pd.DataFrame, dictionary: pd.DataFrame) -> list[dict]
         column = case.column
         if case.index is None or pd.isna(case.index):  # column-level: missing column
             missing = str(case.failure_case)
-            problems.append(_problem(missing if missing in specs.index else column, None, "", "",
-                                     "this column, as named in the data dictionary"))
+            missing = missing if missing in specs.index else column
+            problems.append(_problem(missing, None, "", "",
+                                     "this column, as named in the data dictionary" + _near_name(missing, text)))
             continue
         row = int(case.index)
-        expected = "a value not used by another row" if "unique" in str(case.check) or "duplicates" in str(case.check) \
-            else expectation(specs.loc[column])
-        problems.append(_problem(column, row + 1, _pid(text, row), str(case.failure_case), expected))
+        value = str(case.failure_case)
+        if "unique" in str(case.check) or "duplicates" in str(case.check):
+            expected = "a value not used by another row"
+        else:
+            expected = expectation(specs.loc[column])
+            if value.strip().upper() in MISSING_CODES and specs.loc[column, "nullable"] == "yes":
+                expected += " (a missing value is an empty cell, not a code)"
+        problems.append(_problem(column, row + 1, _pid(text, row), value, expected))
     return problems
+
+
+def _near_name(name: str, text: pd.DataFrame) -> str:
+    """Point at a header name that differs from the dictionary's only in case or punctuation."""
+    def key(s):
+        return re.sub(r"[^a-z0-9]", "", str(s).lower())
+    near = [c for c in text.columns if key(c) == key(name)]
+    return f" (the header has '{near[0]}': names must match exactly, lower case with underscores)" if near else ""
 
 
 def _pid(text: pd.DataFrame, row: int) -> str:
@@ -243,13 +251,69 @@ def _cross_field_problems(text: pd.DataFrame) -> list[dict]:
     return problems
 
 
+def _rule(name: str, why: str) -> str:
+    return f"(rule '{name}': {why})"
+
+
+def _plausibility_problems(text: pd.DataFrame, today: datetime.date | None = None) -> list[dict]:
+    """Named rules from the study's eligibility and clinical sense, on values that are themselves valid."""
+    today = pd.Timestamp(today or datetime.date.today())
+    problems = []
+    dates = {c: pd.to_datetime(text[c], format="%Y-%m-%d", errors="coerce")
+             for c in text.columns if c.endswith("_date")}
+    if {"birth_date", "daravd_start_date"} <= set(dates):
+        birth, start = dates["birth_date"], dates["daravd_start_date"]
+        before_birthday = (start.dt.month < birth.dt.month) | (
+            (start.dt.month == birth.dt.month) & (start.dt.day < birth.dt.day))
+        age = start.dt.year - birth.dt.year - before_birthday.astype(int)
+        lo, hi = AGE_AT_START
+        for row in np.flatnonzero(((age < lo) | (age > hi)).to_numpy()):
+            problems.append(_problem(
+                "birth_date", row + 1, _pid(text, row), text["birth_date"].iat[row],
+                f"an age of {lo} to {hi} years at daravd_start_date ({text['daravd_start_date'].iat[row]}), "
+                f"not {int(age.iat[row])} " + _rule(f"age at start {lo}-{hi}", "the study enrolled patients aged "
+                                                    f"{lo} or older; over {hi} is taken as a typing error")))
+    future = {}
+    for col, values in dates.items():
+        for row in np.flatnonzero((values > today).to_numpy()):
+            future[(col, row)] = True
+            problems.append(_problem(col, row + 1, _pid(text, row), text[col].iat[row],
+                                     f"a date not after today ({today.date()}) "
+                                     + _rule("no date in the future", "a date cannot lie after the export")))
+    if "last_followup_date" in dates:
+        followup = dates["last_followup_date"]
+        cutoff = followup[followup <= today].max()
+        if pd.notna(cutoff):
+            for col, values in dates.items():
+                for row in np.flatnonzero((values > cutoff).to_numpy()):
+                    if (col, row) not in future:
+                        problems.append(_problem(
+                            col, row + 1, _pid(text, row), text[col].iat[row],
+                            f"on or before the data cut-off ({cutoff.date()}, the latest last_followup_date) "
+                            + _rule("no date after the data cut-off",
+                                    "nothing is known about a patient after the data were frozen")))
+    if "cycles_received" in text:
+        cycles = pd.to_numeric(text["cycles_received"], errors="coerce")
+        for col, why in WITHIN_CYCLES:
+            if col in text:
+                bad = pd.to_numeric(text[col], errors="coerce") > cycles
+                for row in np.flatnonzero(bad.to_numpy()):
+                    problems.append(_problem(col, row + 1, _pid(text, row), text[col].iat[row],
+                                             f"at most cycles_received ({text['cycles_received'].iat[row]}) "
+                                             + _rule("cycle within the cycles received", why)))
+    return problems
+
+
 def validate_text(text: pd.DataFrame, source: str, dictionary: pd.DataFrame | None = None) -> None:
     """Raise :class:`DataValidationError` listing every problem, or return quietly."""
     dictionary = load_dictionary() if dictionary is None else dictionary
     problems = _schema_problems(text, dictionary)
     if not any(p["row"] is None for p in problems):  # cross-field rules need every column
         flagged = {(p["column"], p["row"]) for p in problems}
-        problems += [p for p in _cross_field_problems(text) if (p["column"], p["row"]) not in flagged]
+        for p in _cross_field_problems(text) + _plausibility_problems(text):
+            if (p["column"], p["row"]) not in flagged:
+                flagged.add((p["column"], p["row"]))
+                problems.append(p)
     if problems:
         frame = pd.DataFrame(problems).fillna({"patient_id": ""})
         frame["row"] = frame["row"].astype("Int64")
@@ -264,7 +328,7 @@ def typed(text: pd.DataFrame, dictionary: pd.DataFrame | None = None) -> pd.Data
     out = pd.DataFrame(index=text.index)
     for _, spec in dictionary.iterrows():
         col, typ = spec["name"], spec["type"]
-        values = text[col].replace("", np.nan)
+        values = text[col].mask(text[col] == "")
         if typ == "date":
             out[col] = pd.to_datetime(values, format="%Y-%m-%d")
         elif typ == "number":
@@ -279,7 +343,11 @@ def typed(text: pd.DataFrame, dictionary: pd.DataFrame | None = None) -> pd.Data
 def load_raw(path: Path | str) -> RawData:
     """Validated, typed raw data with the file's sha256; the file itself is only read."""
     path = Path(path)
+    dictionary = load_dictionary()
+    table = read_table(path, list(dictionary["name"]))  # file-level problems: one message each
     digest = sha256(path)
-    text = read_text_table(path)
-    validate_text(text, paths.relative(path))
-    return RawData(frame=typed(text), source=path, sha256=digest)
+    validate_text(table.frame, paths.relative(path), dictionary)
+    extra = [c for c in table.frame.columns if c not in set(dictionary["name"])]
+    notices = table.notices + ((f"ignored {len(extra)} column(s) not in data/dictionary.csv: "
+                                + ", ".join(extra),) if extra else ())
+    return RawData(frame=typed(table.frame, dictionary), source=path, sha256=digest, notices=notices)

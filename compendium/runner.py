@@ -155,6 +155,8 @@ def run(data: str | None = None, out: str | None = None, only: list[str] | None 
     """The whole pipeline; returns the output locations."""
     data_path = Path(data).resolve() if data else paths.default_input()
     raw = load_raw(data_path)  # fail fast, before anything is written, with the dictionary's message
+    for note in raw.notices:
+        print(f"notice: {note}", file=sys.stderr)
     ensure_kernel()
     target = paths.Paths.for_run(out)
     target.out.mkdir(parents=True, exist_ok=True)
@@ -202,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {site.build(args.out)}")
         elif args.command == "validate":
             raw = load_raw(args.file)
+            for note in raw.notices:
+                print(f"notice: {note}", file=sys.stderr)
             print(f"{args.file}: {len(raw.frame)} rows follow the dictionary (sha256 {raw.sha256})")
     except DataValidationError as err:
         print(err, file=sys.stderr)
