@@ -350,4 +350,18 @@ def load_raw(path: Path | str) -> RawData:
     extra = [c for c in table.frame.columns if c not in set(dictionary["name"])]
     notices = table.notices + ((f"ignored {len(extra)} column(s) not in data/dictionary.csv: "
                                 + ", ".join(extra),) if extra else ())
-    return RawData(frame=typed(table.frame, dictionary), source=path, sha256=digest, notices=notices)
+    frame = typed(table.frame, dictionary)
+    _refuse_without_eligible(frame, paths.relative(path))
+    return RawData(frame=frame, source=path, sha256=digest, notices=notices)
+
+
+def _refuse_without_eligible(frame: pd.DataFrame, source: str) -> None:
+    """A file none of whose patients meets the study's eligibility has nothing to analyse."""
+    from .endpoints import cohort_flow
+
+    flow, eligible = cohort_flow(frame)
+    if not eligible.any():
+        excluded = flow[flow["step"] == "excluded"]
+        reasons = "; ".join(f"{r.reason}: {r.n}" for r in excluded.itertuples())
+        raise InputFileError(source, f"none of its {len(frame)} patient(s) meets the study's eligibility ({reasons})",
+                             "check daravd_start_date and cycles_received against the paper's inclusion criteria")

@@ -5,7 +5,7 @@ import hashlib
 import pandas as pd
 import pytest
 
-from compendium import loading, paths
+from compendium import inputs, loading, paths
 
 
 def _problems(path):
@@ -103,3 +103,164 @@ def test_wrong_suffix_is_refused(tmp_path):
     path.write_text("a,b\n")
     with pytest.raises(ValueError, match="expected a .csv or .xlsx"):
         loading.load_raw(path)
+
+
+# -- file-level problems (compendium.inputs) and plausibility rules ------------------------------------
+
+def _refused(path, match):
+    with pytest.raises(loading.InputFileError, match=match) as info:
+        loading.load_raw(path)
+    assert path.name in str(info.value)
+    return str(info.value)
+
+
+def test_byte_order_mark_is_accepted(synthetic_text, tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(synthetic_text.to_csv(index=False).encode("utf-8-sig"))
+    raw = loading.load_raw(path)
+    assert list(raw.frame.columns)[0] == "patient_id" and len(raw.frame) == 85
+
+
+def test_napoli_coded_na_is_text_in_csv_and_xlsx(synthetic_text, tmp_path):
+    """'NA' is a centre code (Napoli) where the dictionary expects text: no reader may make it missing."""
+    text = synthetic_text.copy()
+    text.loc[[0, 5], "center"] = "NA"
+    text.to_csv(tmp_path / "export.csv", index=False)
+    loading.typed(text).to_excel(tmp_path / "export.xlsx", index=False)
+    from_csv = loading.load_raw(tmp_path / "export.csv").frame
+    from_xlsx = loading.load_raw(tmp_path / "export.xlsx").frame
+    assert list(from_csv.loc[[0, 5], "center"]) == ["NA", "NA"]
+    pd.testing.assert_frame_equal(from_csv, from_xlsx, check_dtype=False)
+
+
+def test_not_utf8_names_the_line_and_the_remedy(synthetic_text, tmp_path):
+    text = synthetic_text.copy()
+    text.loc[40, "center"] = "Università"
+    path = tmp_path / "latin.csv"
+    path.write_bytes(text.to_csv(index=False).encode("cp1252"))
+    message = _refused(path, "is not UTF-8 text: line 42 has the byte 0xE0")
+    assert "Università" in message and "Re-save the file as UTF-8" in message
+
+
+@pytest.mark.parametrize("sep, word", [(";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")])
+def test_other_delimiters_are_named(synthetic_text, tmp_path, sep, word):
+    path = tmp_path / "export.csv"
+    # a European export: semicolons between fields, decimal commas inside them
+    synthetic_text.to_csv(path, index=False, sep=sep, decimal=",")
+    _refused(path, f"separates its fields with {word}, not commas")
+
+
+def test_quoted_commas_and_line_breaks_are_values_not_delimiters(synthetic_text, tmp_path):
+    text = synthetic_text.copy()
+    text.loc[2, "center"] = "Napoli, Federico II"
+    text.loc[3, "center"] = "Bologna\nSant'Orsola"
+    path = tmp_path / "export.csv"
+    text.to_csv(path, index=False)  # pandas quotes both
+    raw = loading.load_raw(path)
+    assert raw.frame.loc[2, "center"] == "Napoli, Federico II" and len(raw.frame) == 85
+
+
+def test_rows_with_wrong_field_counts_are_all_named(synthetic_text, tmp_path):
+    lines = synthetic_text.to_csv(index=False).splitlines()
+    bad = [5, 17, 30, 31, 32, 33, 34, 35, 36, 37]  # data rows (1-based)
+    for row in bad:
+        lines[row] = lines[row] + ",extra" if row % 2 else lines[row].rsplit(",", 1)[0]
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(lines) + "\n")
+    message = _refused(path, "10 row\\(s\\) do not have the header's 64 fields")
+    assert "row 5 (line 6, patient SYN005: 65 fields)" in message
+    assert "row 30 (line 31, patient SYN030: 63 fields)" in message
+    assert "and 2 more" in message and "row 37" not in message
+
+
+def test_trailing_blank_rows_are_dropped_with_a_notice(synthetic_text, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(synthetic_text.to_csv(index=False) + ("," * 63 + "\n") * 129 + "\n\n")
+    raw = loading.load_raw(path)
+    assert len(raw.frame) == 85
+    assert raw.notices == ("ignored 131 blank row(s) at the end (rows 86-216: no values, only delimiters or "
+                           "nothing), as a spreadsheet export leaves them",)
+
+
+def test_extra_columns_are_ignored_with_one_notice(synthetic_text, tmp_path):
+    text = synthetic_text.copy()
+    text.insert(3, "hospital_name", "x")
+    text["comment"] = ""
+    path = tmp_path / "export.csv"
+    text.to_csv(path, index=False)
+    raw = loading.load_raw(path)
+    assert raw.notices == ("ignored 2 column(s) not in data/dictionary.csv: hospital_name, comment",)
+    assert "hospital_name" not in raw.frame.columns
+
+
+def test_header_found_lower_down_is_named(synthetic_text, tmp_path):
+    path = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        loading.typed(synthetic_text).to_excel(writer, index=False, startrow=4)
+    _refused(path, "row 5 looks like the header")
+
+
+def test_directory_and_unreadable_paths(tmp_path, monkeypatch):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    _refused(folder, "is a folder, not a file")
+    path = tmp_path / "locked.csv"
+    path.write_text("patient_id\n")
+    monkeypatch.setattr(inputs.os, "access", lambda *args: False)  # chmod does not stop root
+    _refused(path, r"cannot be read \(permission denied\)")
+
+
+def test_a_file_that_cannot_be_read_midway_gives_a_message(tmp_path, monkeypatch):
+    path = tmp_path / "export.csv"
+    path.write_text("patient_id\n")
+
+    def fail(self):
+        raise OSError(5, "Input/output error")
+    monkeypatch.setattr(type(path), "read_bytes", fail)
+    _refused(path, r"cannot be read \(Input/output error\)")
+
+
+def test_capitalised_header_names_point_at_the_dictionary_name(synthetic_text, write_csv):
+    err = _problems(write_csv(synthetic_text.rename(columns={"daravd_start_date": "DaraVd Start Date"})))
+    assert list(err.problems["column"]) == ["daravd_start_date"]
+    assert "the header has 'DaraVd Start Date'" in str(err)
+
+
+def _one_patient(synthetic_text, **values):
+    text = synthetic_text.iloc[[0]].reset_index(drop=True).copy()
+    for column, value in values.items():
+        text.loc[0, column] = value
+    return text
+
+
+@pytest.mark.parametrize("birth, start, age", [
+    ("2003-12-01", "2021-11-30", 17),   # the day before the 18th birthday
+    ("1921-11-30", "2021-11-30", 100),  # the 100th birthday itself: accepted
+    ("1920-11-29", "2021-11-30", 101),
+    ("2003-11-30", "2021-11-30", 18),
+])
+def test_age_at_start_rule_counts_completed_years(synthetic_text, birth, start, age):
+    text = _one_patient(synthetic_text, birth_date=birth, diagnosis_date="2021-01-01")
+    text.loc[0, "daravd_start_date"] = start
+    hits = [p for p in loading._plausibility_problems(text) if p["column"] == "birth_date"]
+    if 18 <= age <= 100:
+        assert hits == []
+    else:
+        assert len(hits) == 1 and f"not {age} (rule 'age at start 18-100'" in hits[0]["expected"]
+
+
+def test_future_and_cutoff_rules(synthetic_text):
+    text = synthetic_text.copy()
+    text.loc[4, "best_response_date"] = "2031-01-01"
+    cutoff = max(text["last_followup_date"])
+    text.loc[6, "best_response_date"] = str((pd.Timestamp(cutoff) + pd.Timedelta(days=1)).date())
+    problems = loading._plausibility_problems(text, today=pd.Timestamp("2030-06-01").date())
+    found = {(p["row"], p["expected"].split("(rule ")[1]) for p in problems}
+    assert found == {(5, "'no date in the future': a date cannot lie after the export)"),
+                     (7, "'no date after the data cut-off': nothing is known about a patient after the data "
+                         "were frozen)")}
+    assert f"data cut-off ({cutoff}" in next(p["expected"] for p in problems if p["row"] == 7)
+
+
+def test_synthetic_cohort_passes_every_plausibility_rule(synthetic_text):
+    assert loading._plausibility_problems(synthetic_text) == []

@@ -307,6 +307,16 @@ def _():
     write_text("unknown_code.csv", csv_text(frame))
 
 
+@case("no_eligible_patient.csv", "refused", "none of its 6 patient(s) meets the study's eligibility "
+                                          "(DaraVd started outside June 2018 - December 2022: 6)")
+def _():
+    frame = base()
+    for column in [c for c in frame.columns if c.endswith("_date")]:  # the whole history ten years earlier
+        frame[column] = frame[column].map(lambda d: f"{int(d[:4]) - 10}{d[4:]}" if d else d)
+    frame["birth_date"] = frame["birth_date"].map(lambda d: d.replace("-02-29", "-02-28"))
+    write_text("no_eligible_patient.csv", csv_text(frame))
+
+
 # -- accepted, with a notice -----------------------------------------------------------------------------
 
 @case("trailing_bare_commas.csv", "accepted", "ignored 3 blank row(s) at the end (rows 7-9")
