@@ -95,7 +95,8 @@ def _check_path(path: Path, source: str) -> None:
         raise InputFileError(source, "is an old Excel .xls workbook",
                              "open it in Excel and save it as .xlsx (or as CSV UTF-8)")
     if suffix not in paths.RAW_SUFFIXES:
-        raise InputFileError(source, f"expected a .csv or .xlsx file, found a '{path.suffix or 'no'}' suffix",
+        found = f"a '{path.suffix}' suffix" if path.suffix else "no suffix"
+        raise InputFileError(source, f"expected a .csv or .xlsx file, found {found}",
                              "export the patient table as CSV (UTF-8) or XLSX")
     if not os.access(path, os.R_OK):
         raise InputFileError(source, "cannot be read (permission denied)",
@@ -188,7 +189,8 @@ def _csv_frame(text: str, delimiter: str, expected: list[str], source: str) -> t
         for row in reader:
             counts.append(len(row))
             blank.append(not "".join(row).strip())
-            lines.append(reader.line_num)
+            start = lines[-1][1] + 1 if lines else 1
+            lines.append((start, reader.line_num))  # a quoted value may span lines
     except csv.Error as err:
         raise InputFileError(source, f"cannot be split into fields at line {reader.line_num + 1} ({err})",
                              "check the quotes on that line: a value with a comma must be quoted whole") from None
@@ -200,20 +202,28 @@ def _csv_frame(text: str, delimiter: str, expected: list[str], source: str) -> t
     wrong = [i for i in range(n) if data_counts[i] != header_fields]
     if wrong:
         first_fields = _first_fields(text, delimiter, set(wrong))
-        listed = ", ".join(f"row {i + 1} (line {data_lines[i]}{_patient(first_fields.get(i))}: "
+        listed = ", ".join(f"row {i + 1} ({_lines(*data_lines[i])}{_patient(first_fields.get(i))}: "
                            f"{data_counts[i]} fields)" for i in wrong[:LISTED])
         raise InputFileError(
             source, f"{len(wrong)} row(s) do not have the header's {header_fields} fields: {listed}"
                     + _more(wrong),
             "a delimiter is missing or extra in those rows (a value containing a comma must be in "
-            "double quotes); fix them and save again")
+            "double quotes, and a quote opened must be closed); fix them and save again")
     if n == 0:
         raise _no_patient_rows(source, len(data_blank))
-    frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_values=[],
-                        header=None, names=list(range(header_fields)), skiprows=1, nrows=n,
-                        skip_blank_lines=False)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_values=[],
+                            header=None, names=list(range(header_fields)), skiprows=1, nrows=n,
+                            skip_blank_lines=False)
+    except (pd.errors.ParserError, ValueError) as err:  # what the csv module accepted and pandas does not
+        raise InputFileError(source, f"cannot be read as a table ({err})",
+                             "check the quoting of the rows named, and save the file again as CSV") from None
     frame = _named(frame, first[header_at], expected, source)
     return (_stripped(frame) if _padded(text, delimiter) else frame), notices
+
+
+def _lines(start: int, end: int) -> str:
+    return f"line {start}" if start == end else f"lines {start}-{end}"
 
 
 def _first_fields(text: str, delimiter: str, wanted: set[int]) -> dict[int, str]:

@@ -188,6 +188,13 @@ def _():
     write_text("unquoted_comma.csv", "\n".join(text) + "\n")
 
 
+@case("unclosed_quote.csv", "refused", "row 2 (lines 3-7, patient SYN002: 2 fields)")
+def _():
+    text = lines(base())
+    text[2] = text[2].replace("C01", '"Napoli', 1)
+    write_text("unclosed_quote.csv", "\n".join(text) + "\n")
+
+
 @case("blank_row_inside.csv", "refused", "has blank row(s) between patient rows (row 3)")
 def _():
     text = lines(base())
