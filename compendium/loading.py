@@ -58,6 +58,19 @@ MISSING_CODES = {"NA", "N/A", "NAN", "NULL", "NONE", "-", ".", "#N/A", "MISSING"
 # Plausibility: the study enrolled patients "aged 18 years and older" (Methods); older than 100 at
 # the start of second-line therapy is taken as a typing error in the birth date.
 AGE_AT_START = (18, 100)
+# (column, condition column, condition, rule): column is filled exactly when the condition holds;
+# condition: a value, "!value" (any other value) or ">0".
+FILLED_WHEN = [
+    ("bortezomib_reduction_cycle", "bortezomib_dose_reduced", "1", None),
+    ("salvage_asct_cycle", "salvage_asct", "1", ("salvage ASCT cycle", "a transplant cycle goes with a salvage ASCT")),
+    ("ae_pn_outcome", "ae_pn_grade", ">0", ("neuropathy outcome", "an outcome is recorded for a neuropathy only")),
+    ("best_response_date", "best_response", "!NE", ("response date", "a response not evaluable has no date")),
+]
+# DaraVd cycles 1-8 last 21 days, later ones 28 (CASTOR schedule): n cycles need about 21 (n - 1) days
+# from the first dose to the last date on treatment. One cycle of tolerance covers how the last cycle
+# is dated (and generated cohorts that give every eligible patient at least two cycles).
+SHORTEST_CYCLE_DAYS = 21
+CYCLE_TOLERANCE = 1
 # (column, cycle column): a cycle number cannot exceed the cycles received.
 WITHIN_CYCLES = [
     ("bortezomib_reduction_cycle", "a dose reduction happens during the cycles received"),
@@ -242,12 +255,18 @@ def _cross_field_problems(text: pd.DataFrame) -> list[dict]:
             problems.append(_problem("len_end_date", row + 1, _pid(text, row), text["len_end_date"].iat[row],
                                      f"within {LEN_REFRACTORY_DAYS} days before first_relapse_date "
                                      f"({text['first_relapse_date'].iat[row]}): patients must be lenalidomide-refractory"))
-    if {"bortezomib_dose_reduced", "bortezomib_reduction_cycle"} <= set(text):
-        bad = (text["bortezomib_dose_reduced"] == "1") != (text["bortezomib_reduction_cycle"] != "")
-        for row in np.flatnonzero(bad.to_numpy()):
-            problems.append(_problem("bortezomib_reduction_cycle", row + 1, _pid(text, row),
-                                     text["bortezomib_reduction_cycle"].iat[row],
-                                     "filled exactly when bortezomib_dose_reduced is 1"))
+    for col, cond, value, why in FILLED_WHEN:
+        if {col, cond} <= set(text):
+            if value == ">0":
+                holds, shown = pd.to_numeric(text[cond], errors="coerce") > 0, "above 0"
+            elif value.startswith("!"):
+                holds, shown = text[cond] != value[1:], f"not {value[1:]}"
+            else:
+                holds, shown = text[cond] == value, value
+            bad = holds != (text[col] != "")
+            for row in np.flatnonzero(bad.to_numpy()):
+                problems.append(_problem(col, row + 1, _pid(text, row), text[col].iat[row],
+                                         f"filled exactly when {cond} is {shown}" + (f" {_rule(*why)}" if why else "")))
     return problems
 
 
@@ -292,8 +311,19 @@ def _plausibility_problems(text: pd.DataFrame, today: datetime.date | None = Non
                             f"on or before the data cut-off ({cutoff.date()}, the latest last_followup_date) "
                             + _rule("no date after the data cut-off",
                                     "nothing is known about a patient after the data were frozen")))
-    if "cycles_received" in text:
+    if {"cycles_received", "daravd_start_date", "daravd_end_date", "last_followup_date"} <= set(text):
         cycles = pd.to_numeric(text["cycles_received"], errors="coerce")
+        end_col = np.where(text["daravd_end_date"] != "", "daravd_end_date", "last_followup_date")
+        end = dates["daravd_end_date"].fillna(dates["last_followup_date"])
+        days = (end - dates["daravd_start_date"]).dt.days
+        most = days // SHORTEST_CYCLE_DAYS + 1 + CYCLE_TOLERANCE
+        for row in np.flatnonzero(((cycles > most) & (days >= 0)).to_numpy()):
+            problems.append(_problem(
+                "cycles_received", row + 1, _pid(text, row), text["cycles_received"].iat[row],
+                f"at most {int(most.iat[row])} cycles in the {int(days.iat[row])} days from daravd_start_date to "
+                f"{end_col[row]} " + _rule("cycles fit the time on treatment",
+                                           f"a DaraVd cycle lasts at least {SHORTEST_CYCLE_DAYS} days, "
+                                           f"with {CYCLE_TOLERANCE} cycle of tolerance")))
         for col, why in WITHIN_CYCLES:
             if col in text:
                 bad = pd.to_numeric(text[col], errors="coerce") > cycles

@@ -264,3 +264,27 @@ def test_future_and_cutoff_rules(synthetic_text):
 
 def test_synthetic_cohort_passes_every_plausibility_rule(synthetic_text):
     assert loading._plausibility_problems(synthetic_text) == []
+
+
+@pytest.mark.parametrize("end, cycles, refused", [
+    ("2021-01-22", "3", False),  # 21 days: cycle 2 began on day 21, plus one cycle of tolerance
+    ("2021-01-22", "4", True),
+    ("2021-01-21", "3", True),   # 20 days: cycle 2 cannot have begun
+])
+def test_cycles_fit_the_time_on_treatment(synthetic_text, end, cycles, refused):
+    text = _one_patient(synthetic_text, daravd_start_date="2021-01-01", daravd_end_date=end,
+                        cycles_received=cycles)
+    hits = [p for p in loading._plausibility_problems(text) if p["column"] == "cycles_received"]
+    assert bool(hits) == refused
+    if refused:
+        days = (pd.Timestamp(end) - pd.Timestamp("2021-01-01")).days
+        assert f"at most {days // 21 + 2} cycles in the {days} days" in hits[0]["expected"]
+
+
+def test_not_evaluable_response_has_no_date(synthetic_text):
+    text = _one_patient(synthetic_text, best_response="NE")
+    hits = loading._cross_field_problems(text)
+    assert [(p["column"], p["expected"][:45]) for p in hits] == [
+        ("best_response_date", "filled exactly when best_response is not NE (")]
+    text.loc[0, "best_response_date"] = ""
+    assert loading._cross_field_problems(text) == []

@@ -292,6 +292,22 @@ def _():
     write_text("reduction_after_last_cycle.csv", csv_text(frame))
 
 
+@case("too_many_cycles.csv", "refused", "value '40'; expected at most 13 cycles in the 236 days from "
+                                      "daravd_start_date to daravd_end_date (rule 'cycles fit the time on treatment'")
+def _():
+    frame = base()
+    frame.loc[0, "cycles_received"] = "40"
+    write_text("too_many_cycles.csv", csv_text(frame))
+
+
+@case("neuropathy_outcome_without_neuropathy.csv", "refused", "column 'ae_pn_outcome', row 2 (patient SYN002): "
+      "value 'resolved'; expected filled exactly when ae_pn_grade is above 0 (rule 'neuropathy outcome'")
+def _():
+    frame = base()
+    frame.loc[1, "ae_pn_grade"] = "0"
+    write_text("neuropathy_outcome_without_neuropathy.csv", csv_text(frame))
+
+
 @case("na_in_number_column.csv", "refused", "column 'bm_pc_pct_relapse', row 3 (patient SYN003): value 'N/A'; "
                                            "expected a number from 0 to 100 or empty (a missing value is an empty cell")
 def _():
