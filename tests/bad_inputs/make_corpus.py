@@ -248,72 +248,41 @@ def _():
 
 # -- cells and plausibility ------------------------------------------------------------------------------
 
-@case("age_130.csv", "refused", "not 130 (rule 'age at start 18-100'")
-def _():
-    frame = base()
-    frame.loc[1, "birth_date"] = "1891-10-11"
-    write_text("age_130.csv", csv_text(frame))
+# (file, expected fragment, {(row index, column): value}): one edit of the base rows each.
+CELL_CASES = [
+    ("age_130.csv", "not 130 (rule 'age at start 18-100'", {(1, "birth_date"): "1891-10-11"}),
+    ("age_16.csv", "not 16 (rule 'age at start 18-100'", {(0, "birth_date"): "2005-05-10"}),
+    ("date_in_future.csv", "(rule 'no date in the future'", {(2, "best_response_date"): "2092-07-12"}),
+    # after every last follow-up of these patients
+    ("date_after_cutoff.csv", "(rule 'no date after the data cut-off'", {(2, "best_response_date"): "2024-03-01"}),
+    ("dates_out_of_order.csv", "column 'progression_date', row 1 (patient SYN001): value '2021-01-10'; "
+                               "expected on or after daravd_start_date", {(0, "progression_date"): "2021-01-10"}),
+    ("reduction_after_last_cycle.csv", "(rule 'cycle within the cycles received'",
+     {(4, "bortezomib_dose_reduced"): "1", (4, "bortezomib_reduction_cycle"): "99"}),
+    ("too_many_cycles.csv", "value '40'; expected at most 13 cycles in the 236 days from daravd_start_date to "
+                            "daravd_end_date (rule 'cycles fit the time on treatment'", {(0, "cycles_received"): "40"}),
+    ("neuropathy_outcome_without_neuropathy.csv", "column 'ae_pn_outcome', row 2 (patient SYN002): value "
+     "'resolved'; expected filled exactly when ae_pn_grade is above 0 (rule 'neuropathy outcome'",
+     {(1, "ae_pn_grade"): "0"}),
+    ("na_in_number_column.csv", "column 'bm_pc_pct_relapse', row 3 (patient SYN003): value 'N/A'; expected a "
+                                "number from 0 to 100 or empty (a missing value is an empty cell",
+     {(2, "bm_pc_pct_relapse"): "N/A"}),
+    ("unknown_code.csv", "column 'sex', row 4 (patient SYN004): value 'male'; expected one of M, F",
+     {(3, "sex"): "male"}),
+]
 
 
-@case("age_16.csv", "refused", "not 16 (rule 'age at start 18-100'")
-def _():
-    frame = base()
-    frame.loc[0, "birth_date"] = "2005-05-10"
-    frame.loc[0, "diagnosis_date"] = "2016-09-01"
-    write_text("age_16.csv", csv_text(frame))
+def _cell_case(name: str, edits: dict):
+    def make():
+        frame = base()
+        for (row, column), value in edits.items():
+            frame.loc[row, column] = value
+        write_text(name, csv_text(frame))
+    return make
 
 
-@case("date_in_future.csv", "refused", "(rule 'no date in the future'")
-def _():
-    frame = base()
-    frame.loc[2, "best_response_date"] = "2092-07-12"
-    write_text("date_in_future.csv", csv_text(frame))
-
-
-@case("date_after_cutoff.csv", "refused", "(rule 'no date after the data cut-off'")
-def _():
-    frame = base()
-    frame.loc[2, "best_response_date"] = "2024-03-01"  # after every last follow-up of these patients
-    write_text("date_after_cutoff.csv", csv_text(frame))
-
-
-@case("dates_out_of_order.csv", "refused", "column 'progression_date', row 1 (patient SYN001): value '2021-01-10'; "
-                                           "expected on or after daravd_start_date")
-def _():
-    frame = base()
-    frame.loc[0, "progression_date"] = "2021-01-10"
-    write_text("dates_out_of_order.csv", csv_text(frame))
-
-
-@case("reduction_after_last_cycle.csv", "refused", "(rule 'cycle within the cycles received'")
-def _():
-    frame = base()
-    frame.loc[4, ["bortezomib_dose_reduced", "bortezomib_reduction_cycle"]] = ["1", "99"]
-    write_text("reduction_after_last_cycle.csv", csv_text(frame))
-
-
-@case("too_many_cycles.csv", "refused", "value '40'; expected at most 13 cycles in the 236 days from "
-                                      "daravd_start_date to daravd_end_date (rule 'cycles fit the time on treatment'")
-def _():
-    frame = base()
-    frame.loc[0, "cycles_received"] = "40"
-    write_text("too_many_cycles.csv", csv_text(frame))
-
-
-@case("neuropathy_outcome_without_neuropathy.csv", "refused", "column 'ae_pn_outcome', row 2 (patient SYN002): "
-      "value 'resolved'; expected filled exactly when ae_pn_grade is above 0 (rule 'neuropathy outcome'")
-def _():
-    frame = base()
-    frame.loc[1, "ae_pn_grade"] = "0"
-    write_text("neuropathy_outcome_without_neuropathy.csv", csv_text(frame))
-
-
-@case("na_in_number_column.csv", "refused", "column 'bm_pc_pct_relapse', row 3 (patient SYN003): value 'N/A'; "
-                                           "expected a number from 0 to 100 or empty (a missing value is an empty cell")
-def _():
-    frame = base()
-    frame.loc[2, "bm_pc_pct_relapse"] = "N/A"
-    write_text("na_in_number_column.csv", csv_text(frame))
+for _name, _expected, _edits in CELL_CASES:
+    case(_name, "refused", _expected)(_cell_case(_name, _edits))
 
 
 @case("capitalised_header.csv", "refused", "column 'sex'; expected this column, as named in the data dictionary "
@@ -321,13 +290,6 @@ def _():
 def _():
     frame = base().rename(columns={"sex": "Sex"})
     write_text("capitalised_header.csv", csv_text(frame))
-
-
-@case("unknown_code.csv", "refused", "column 'sex', row 4 (patient SYN004): value 'male'; expected one of M, F")
-def _():
-    frame = base()
-    frame.loc[3, "sex"] = "male"
-    write_text("unknown_code.csv", csv_text(frame))
 
 
 @case("no_eligible_patient.csv", "refused", "none of its 6 patient(s) meets the study's eligibility "
