@@ -288,3 +288,14 @@ def test_not_evaluable_response_has_no_date(synthetic_text):
         ("best_response_date", "filled exactly when best_response is not NE (")]
     text.loc[0, "best_response_date"] = ""
     assert loading._cross_field_problems(text) == []
+
+
+@pytest.mark.parametrize("value", [" IgG", "IgG ", "\tIgG", '" IgG "'])
+def test_padding_around_one_value_is_stripped(synthetic_text, tmp_path, value):
+    """White space is looked for in the text before any cell is stripped: one padded cell must still be found."""
+    lines = synthetic_text.to_csv(index=False).splitlines()
+    lines[1] = lines[1].replace(",IgG,", f",{value},", 1)
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert value in path.read_text()
+    assert loading.read_text_table(path).loc[0, "isotype"] == "IgG"
