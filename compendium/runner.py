@@ -159,6 +159,7 @@ def run(data: str | None = None, out: str | None = None, only: list[str] | None 
         print(f"notice: {note}", file=sys.stderr)
     ensure_kernel()
     target = paths.Paths.for_run(out)
+    created = next((p for p in [*reversed(target.out.parents), target.out] if not p.exists()), None)
     target.out.mkdir(parents=True, exist_ok=True)
     selected = select(discover(), only)
     shown = shown_parameters(data_path, target)
@@ -171,6 +172,8 @@ def run(data: str | None = None, out: str | None = None, only: list[str] | None 
         _move_tree(staging_dir, target.out)
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
+        if created is not None and not any(p.is_file() for p in created.rglob("*")):
+            shutil.rmtree(created, ignore_errors=True)  # a failed run leaves not even the folder it made
     table = claims.gather(target, synthetic=dataset.is_synthetic(raw.source, raw.sha256))
     counts = table["status"].value_counts().to_dict()
     print(f"claims: {len(table)} registered; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

@@ -118,3 +118,22 @@ def test_corpus_script_writes_what_is_committed(tmp_path):
     for name in sorted(made):
         if (tmp_path / name).is_file() and not name.endswith(".xlsx") and name != "workbook_named_csv.csv":
             assert (tmp_path / name).read_bytes() == (CORPUS / name).read_bytes(), name
+
+
+def test_a_run_failing_in_a_notebook_removes_the_folders_it_made(tmp_path, capsys, monkeypatch):
+    """Input that passes validation can still fail inside a notebook: nothing may stay behind, not even
+    the --out folder (nor its missing parents) the run created."""
+    class PapermillExecutionError(Exception):  # what main() recognises by name
+        ename, evalue = "ValueError", "no events"
+
+    def fail(nb, data, staging, shown, progress):
+        (staging.results / "partial.csv").parent.mkdir(parents=True, exist_ok=True)
+        (staging.results / "partial.csv").write_text("half\n")
+        raise PapermillExecutionError()
+
+    monkeypatch.setattr(runner, "execute", fail)
+    out_dir = tmp_path / "new" / "run"
+    code = runner.main(["run", "--data", str(paths.SYNTHETIC_COHORT), "--out", str(out_dir), "--only", "01",
+                        "--no-progress"])
+    assert code == 1 and "a notebook failed" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
