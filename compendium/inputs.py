@@ -69,16 +69,13 @@ def read_table(path: Path | str, expected: list[str]) -> TextTable:
     source = source_name(path)
     _check_path(path, source)
     if path.suffix.lower() == ".xlsx":
-        rows, notices = _xlsx_rows(path, source)
-        delimiter = None
+        grid, notices = _xlsx_rows(path, source)
+        frame, more = _grid_frame(grid, expected, source)
     else:
         text = _decode(_read_bytes(path, source), source)
-        delimiter = _delimiter(text, expected, source)
-        rows, notices = None, []
-    if delimiter is not None:
-        frame, more = _csv_frame(text, delimiter, expected, source)
-    else:
-        frame, more = _grid_frame(rows, expected, source)
+        _refuse_other_delimiter(text, expected, source)
+        notices = []
+        frame, more = _csv_frame(text, ",", expected, source)
     return TextTable(frame, tuple(notices + more))
 
 
@@ -159,8 +156,8 @@ def _first_rows(text: str, delimiter: str) -> list[list[str]]:
     return rows
 
 
-def _delimiter(text: str, expected: list[str], source: str) -> str:
-    """The comma, unless another delimiter splits some early row into many more dictionary names."""
+def _refuse_other_delimiter(text: str, expected: list[str], source: str) -> None:
+    """Refuse the file when another delimiter than the comma splits an early row into more dictionary names."""
     expected_lower = {e.lower() for e in expected}
     scores = {}
     for delimiter in DELIMITERS:
@@ -172,7 +169,6 @@ def _delimiter(text: str, expected: list[str], source: str) -> str:
             source, f"separates its fields with {DELIMITERS[best]}, not commas: split on '{_show(best)}' its header "
                     f"names {scores[best]} of the {len(expected)} dictionary columns, split on ',' {scores[',']}",
             f"re-save it as comma-separated CSV ({SAVE_AS})")
-    return ","
 
 
 def _show(delimiter: str) -> str:
@@ -192,8 +188,9 @@ def _csv_frame(text: str, delimiter: str, expected: list[str], source: str) -> t
             start = lines[-1][1] + 1 if lines else 1
             lines.append((start, reader.line_num))  # a quoted value may span lines
     except csv.Error as err:
-        raise InputFileError(source, f"cannot be split into fields at line {reader.line_num + 1} ({err})",
-                             "check the quotes on that line: a value with a comma must be quoted whole") from None
+        line = lines[-1][1] + 1 if lines else 1
+        raise InputFileError(source, f"cannot be split into fields from line {line} on ({err})",
+                             "check the quotes from that line: a quote opened must be closed") from None
     header_fields = counts[header_at]
     data_counts, data_blank, data_lines = counts[1:], blank[1:], lines[1:]
     n = _last_filled(data_blank)

@@ -299,3 +299,11 @@ def test_padding_around_one_value_is_stripped(synthetic_text, tmp_path, value):
     path.write_text("\n".join(lines) + "\n")
     assert value in path.read_text()
     assert loading.read_text_table(path).loc[0, "isotype"] == "IgG"
+
+
+def test_an_unclosed_quote_in_a_large_file_names_where_it_opens(synthetic_text, tmp_path):
+    lines = synthetic_text.to_csv(index=False).splitlines()
+    lines[3] = lines[3].replace(",C", ',"C', 1)  # the quote swallows every later row into one field
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(lines + lines[4:] * 400) + "\n")
+    _refused(path, "cannot be split into fields from line 4 on")
