@@ -127,12 +127,11 @@ def _decode(data: bytes, source: str) -> str:
     try:
         return data.decode("utf-8-sig")  # a byte-order mark, as Excel writes it, is accepted
     except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        start = data.rfind(b"\n", 0, err.start) + 1
-        end = data.find(b"\n", err.start)
-        raw_line = data[start:end if end >= 0 else len(data)]
-        at = err.start - start
-        shown = raw_line[max(0, at - 20):at + 20].decode("cp1252", errors="replace").strip()
+        before = data[:err.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        line = before.count(b"\n") + 1
+        left = before[-20:].split(b"\n")[-1]
+        right = data[err.start:err.start + 20].replace(b"\r", b"\n").split(b"\n")[0]
+        shown = (left + right).decode("cp1252", errors="replace").strip()
         raise InputFileError(
             source, f"is not UTF-8 text: line {line} has the byte 0x{data[err.start]:02X} "
                     f"(read as Windows-1252/Latin-1, that part of the line is '{shown}')",
@@ -144,7 +143,7 @@ def _header_score(fields: list[str], expected_lower: set[str]) -> int:
 
 
 def _first_rows(text: str, delimiter: str) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text[:SCAN_CHARS]), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text[:SCAN_CHARS], newline=""), delimiter=delimiter)
     rows = []
     try:
         for row in reader:
@@ -180,7 +179,7 @@ def _csv_frame(text: str, delimiter: str, expected: list[str], source: str) -> t
     first = _first_rows(text, delimiter)
     header_at = _header_row(first, expected, source)  # 0, or it raises
     counts, blank, lines = [], [], []
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for row in reader:
             counts.append(len(row))
@@ -224,7 +223,7 @@ def _lines(start: int, end: int) -> str:
 
 
 def _first_fields(text: str, delimiter: str, wanted: set[int]) -> dict[int, str]:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     next(reader, None)
     return {i: row[0] if row else "" for i, row in enumerate(reader) if i in wanted}
 

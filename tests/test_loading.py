@@ -307,3 +307,14 @@ def test_an_unclosed_quote_in_a_large_file_names_where_it_opens(synthetic_text, 
     path = tmp_path / "export.csv"
     path.write_text("\n".join(lines + lines[4:] * 400) + "\n")
     _refused(path, "cannot be split into fields from line 4 on")
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_windows_and_old_mac_line_endings(synthetic_text, tmp_path, newline):
+    path = tmp_path / "export.csv"
+    text = synthetic_text.copy()
+    text.loc[30, "center"] = "Forlì"
+    path.write_bytes(text.to_csv(index=False, lineterminator=newline).encode("utf-8"))
+    assert len(loading.load_raw(path).frame) == 85
+    path.write_bytes(text.to_csv(index=False, lineterminator=newline).encode("latin-1"))
+    _refused(path, "line 32 has the byte 0xEC .*'SYN031,Forlì,")
