@@ -318,3 +318,16 @@ def test_windows_and_old_mac_line_endings(synthetic_text, tmp_path, newline):
     assert len(loading.load_raw(path).frame) == 85
     path.write_bytes(text.to_csv(index=False, lineterminator=newline).encode("latin-1"))
     _refused(path, "line 32 has the byte 0xEC .*'SYN031,Forlì,")
+
+
+def test_a_damaged_workbook_gives_a_message(synthetic_text, tmp_path):
+    import zipfile
+
+    path = tmp_path / "export.xlsx"
+    loading.typed(synthetic_text).to_excel(path, index=False)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(path) as book, zipfile.ZipFile(damaged, "w") as copy:
+        for item in book.infolist():
+            data = book.read(item.filename)
+            copy.writestr(item, data[: len(data) // 2] if "sheet1" in item.filename else data)  # cut XML
+    _refused(damaged, "is not a readable Excel workbook")
