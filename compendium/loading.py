@@ -1,8 +1,11 @@
 """Read a raw per-patient file and validate it against the data dictionary.
 
-The file is read as text, never written to. Validation uses a pandera schema
+The file is read as text, never written to; problems with the file as a whole (empty, not UTF-8,
+another delimiter, header not on row 1, ...) are caught first by :mod:`compendium.inputs`, each
+with one message. Validation then uses a pandera schema
 built from ``data/dictionary.csv`` (types, allowed values, ranges, missingness,
-unique ids) plus cross-field rules (date order, reasons that need dates); every
+unique ids) plus cross-field rules (date order, reasons that need dates) and named
+plausibility rules (age at start, no date after the data cut-off, ...); every
 problem is collected (pandera's lazy mode) and reported at once with the file,
 the column, the row, the value and what was expected.
 """
@@ -20,8 +23,8 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import paths
+from .inputs import InputFileError, read_table  # noqa: F401  (InputFileError re-exported)
 
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # (earlier, later, why): later may not precede earlier; both must be present to be checked.
 DATE_ORDER = [
@@ -53,6 +56,29 @@ PAIRED = [
 LEN_REFRACTORY_DAYS = 60
 # Dictionary columns a file may leave out altogether (read as empty).
 OPTIONAL_COLUMNS = {"vgpr_first_date"}
+# What spreadsheets and statistics packages write for a missing value; the dictionary wants an empty cell.
+MISSING_CODES = {"NA", "N/A", "NAN", "NULL", "NONE", "-", ".", "#N/A", "MISSING"}
+# Plausibility: the study enrolled patients "aged 18 years and older" (Methods); older than 100 at
+# the start of second-line therapy is taken as a typing error in the birth date.
+AGE_AT_START = (18, 100)
+# (column, condition column, condition, rule): column is filled exactly when the condition holds;
+# condition: a value, "!value" (any other value) or ">0".
+FILLED_WHEN = [
+    ("bortezomib_reduction_cycle", "bortezomib_dose_reduced", "1", None),
+    ("salvage_asct_cycle", "salvage_asct", "1", ("salvage ASCT cycle", "a transplant cycle goes with a salvage ASCT")),
+    ("ae_pn_outcome", "ae_pn_grade", ">0", ("neuropathy outcome", "an outcome is recorded for a neuropathy only")),
+    ("best_response_date", "best_response", "!NE", ("response date", "a response not evaluable has no date")),
+]
+# DaraVd cycles 1-8 last 21 days, later ones 28 (CASTOR schedule): n cycles need about 21 (n - 1) days
+# from the first dose to the last date on treatment. One cycle of tolerance covers how the last cycle
+# is dated (and generated cohorts that give every eligible patient at least two cycles).
+SHORTEST_CYCLE_DAYS = 21
+CYCLE_TOLERANCE = 1
+# (column, cycle column): a cycle number cannot exceed the cycles received.
+WITHIN_CYCLES = [
+    ("bortezomib_reduction_cycle", "a dose reduction happens during the cycles received"),
+    ("salvage_asct_cycle", "the salvage ASCT follows a cycle that was received"),
+]
 
 
 class DataValidationError(ValueError):
@@ -73,6 +99,7 @@ class RawData:
     frame: pd.DataFrame  # typed: dates as datetime64, numbers as float, flags/integers as Int64
     source: Path
     sha256: str
+    notices: tuple[str, ...] = ()  # what was ignored in the file (extra columns, blank rows), one line each
 
 
 def load_dictionary(path: Path | None = None) -> pd.DataFrame:
@@ -89,28 +116,7 @@ def sha256(path: Path) -> str:
 
 def read_text_table(path: Path) -> pd.DataFrame:
     """Every cell as text ('' for empty), from CSV or the first sheet of an XLSX."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    if path.suffix.lower() == ".xlsx":
-        frame = pd.read_excel(path, dtype=object, engine="openpyxl")
-        frame = frame.apply(lambda col: col.map(_cell_text))
-    elif path.suffix.lower() == ".csv":
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
-    else:
-        raise ValueError(f"{path}: expected a .csv or .xlsx file")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.apply(lambda col: col.str.strip())
-
-
-def _cell_text(value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, (datetime.datetime, datetime.date)):  # Excel date cells
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return read_table(path, list(load_dictionary()["name"])).frame
 
 
 def _allowed(spec: pd.Series) -> tuple[str, list | tuple | None]:
@@ -123,39 +129,35 @@ def _allowed(spec: pd.Series) -> tuple[str, list | tuple | None]:
     return "range", (float(lo), float(hi))
 
 
-def _column_check(spec: pd.Series) -> pa.Check:
-    """One element-wise check per column: type, allowed values or range, missingness."""
+def column_ok(values: pd.Series, spec: pd.Series) -> pd.Series:
+    """Whether each text value follows its dictionary entry (type, allowed values or range, missingness).
+
+    Vectorised over the column: at registry sizes a check per cell in Python dominates the run.
+    """
     kind, allowed = _allowed(spec)
-    typ, nullable = spec["type"], spec["nullable"] == "yes"
-
-    def ok(value: str) -> bool:
-        if value == "":
-            return nullable
-        if typ == "date":
-            if not DATE_RE.match(value):
-                return False
-            try:
-                pd.Timestamp(value)
-            except ValueError:
-                return False
-            return True
-        if typ in ("number", "integer"):
-            try:
-                number = float(value)
-            except ValueError:
-                return False
-            if typ == "integer" and not number.is_integer():
-                return False
-            if kind == "set":
-                return any(abs(number - float(a)) < 1e-9 for a in allowed)
-            if kind == "range":
-                return allowed[0] <= number <= allowed[1]
-            return True
+    typ = spec["type"]
+    if typ == "date":
+        # YYYY-MM-DD: ten characters in the exact format (and a real day), without a regex per cell
+        good = (values.str.len() == 10) & pd.to_datetime(values, format="%Y-%m-%d", errors="coerce").notna()
+    elif typ in ("number", "integer"):
+        number = pd.to_numeric(values, errors="coerce").astype(float)
+        good = pd.Series(np.isfinite(number), index=values.index)
+        if typ == "integer":
+            good &= np.floor(number) == number
         if kind == "set":
-            return value in allowed
-        return True
+            good &= np.isclose(number.to_numpy()[:, None], np.array(allowed, dtype=float)[None, :],
+                               rtol=0, atol=1e-9).any(axis=1)
+        elif kind == "range":
+            good &= number.between(*allowed)
+    elif kind == "set":
+        good = values.isin(allowed)
+    else:
+        good = pd.Series(True, index=values.index)
+    return good.where(values != "", spec["nullable"] == "yes").astype(bool)
 
-    return pa.Check(ok, element_wise=True, error=expectation(spec))
+
+def _column_check(spec: pd.Series) -> pa.Check:
+    return pa.Check(lambda values: column_ok(values, spec), element_wise=False, error=expectation(spec))
 
 
 def expectation(spec: pd.Series) -> str:
@@ -173,7 +175,8 @@ def expectation(spec: pd.Series) -> str:
 def schema(dictionary: pd.DataFrame | None = None) -> pa.DataFrameSchema:
     dictionary = load_dictionary() if dictionary is None else dictionary
     columns = {
-        spec["name"]: pa.Column(str, checks=_column_check(spec), nullable=False,
+        # no dtype: every cell is text by construction, and pandera's per-cell type test is costly
+        spec["name"]: pa.Column(None, checks=_column_check(spec), nullable=False,
                                 unique=spec["name"] == "patient_id", required=spec["name"] not in OPTIONAL_COLUMNS)
         for _, spec in dictionary.iterrows()
     }
@@ -196,14 +199,28 @@ def _schema_problems(text: pd.DataFrame, dictionary: pd.DataFrame) -> list[dict]
         column = case.column
         if case.index is None or pd.isna(case.index):  # column-level: missing column
             missing = str(case.failure_case)
-            problems.append(_problem(missing if missing in specs.index else column, None, "", "",
-                                     "this column, as named in the data dictionary"))
+            missing = missing if missing in specs.index else column
+            problems.append(_problem(missing, None, "", "",
+                                     "this column, as named in the data dictionary" + _near_name(missing, text)))
             continue
         row = int(case.index)
-        expected = "a value not used by another row" if "unique" in str(case.check) or "duplicates" in str(case.check) \
-            else expectation(specs.loc[column])
-        problems.append(_problem(column, row + 1, _pid(text, row), str(case.failure_case), expected))
+        value = str(case.failure_case)
+        if "unique" in str(case.check) or "duplicates" in str(case.check):
+            expected = "a value not used by another row"
+        else:
+            expected = expectation(specs.loc[column])
+            if value.strip().upper() in MISSING_CODES and specs.loc[column, "nullable"] == "yes":
+                expected += " (a missing value is an empty cell, not a code)"
+        problems.append(_problem(column, row + 1, _pid(text, row), value, expected))
     return problems
+
+
+def _near_name(name: str, text: pd.DataFrame) -> str:
+    """Point at a header name that differs from the dictionary's only in case or punctuation."""
+    def key(s):
+        return re.sub(r"[^a-z0-9]", "", str(s).lower())
+    near = [c for c in text.columns if key(c) == key(name)]
+    return f" (the header has '{near[0]}': names must match exactly, lower case with underscores)" if near else ""
 
 
 def _pid(text: pd.DataFrame, row: int) -> str:
@@ -238,12 +255,82 @@ def _cross_field_problems(text: pd.DataFrame) -> list[dict]:
             problems.append(_problem("len_end_date", row + 1, _pid(text, row), text["len_end_date"].iat[row],
                                      f"within {LEN_REFRACTORY_DAYS} days before first_relapse_date "
                                      f"({text['first_relapse_date'].iat[row]}): patients must be lenalidomide-refractory"))
-    if {"bortezomib_dose_reduced", "bortezomib_reduction_cycle"} <= set(text):
-        bad = (text["bortezomib_dose_reduced"] == "1") != (text["bortezomib_reduction_cycle"] != "")
-        for row in np.flatnonzero(bad.to_numpy()):
-            problems.append(_problem("bortezomib_reduction_cycle", row + 1, _pid(text, row),
-                                     text["bortezomib_reduction_cycle"].iat[row],
-                                     "filled exactly when bortezomib_dose_reduced is 1"))
+    for col, cond, value, why in FILLED_WHEN:
+        if {col, cond} <= set(text):
+            if value == ">0":
+                holds, shown = pd.to_numeric(text[cond], errors="coerce") > 0, "above 0"
+            elif value.startswith("!"):
+                holds, shown = text[cond] != value[1:], f"not {value[1:]}"
+            else:
+                holds, shown = text[cond] == value, value
+            bad = holds != (text[col] != "")
+            for row in np.flatnonzero(bad.to_numpy()):
+                problems.append(_problem(col, row + 1, _pid(text, row), text[col].iat[row],
+                                         f"filled exactly when {cond} is {shown}" + (f" {_rule(*why)}" if why else "")))
+    return problems
+
+
+def _rule(name: str, why: str) -> str:
+    return f"(rule '{name}': {why})"
+
+
+def _plausibility_problems(text: pd.DataFrame, today: datetime.date | None = None) -> list[dict]:
+    """Named rules from the study's eligibility and clinical sense, on values that are themselves valid."""
+    today = pd.Timestamp(today or datetime.date.today())
+    problems = []
+    dates = {c: pd.to_datetime(text[c], format="%Y-%m-%d", errors="coerce")
+             for c in text.columns if c.endswith("_date")}
+    if {"birth_date", "daravd_start_date"} <= set(dates):
+        birth, start = dates["birth_date"], dates["daravd_start_date"]
+        before_birthday = (start.dt.month < birth.dt.month) | (
+            (start.dt.month == birth.dt.month) & (start.dt.day < birth.dt.day))
+        age = start.dt.year - birth.dt.year - before_birthday.astype(int)
+        lo, hi = AGE_AT_START
+        for row in np.flatnonzero(((age < lo) | (age > hi)).to_numpy()):
+            problems.append(_problem(
+                "birth_date", row + 1, _pid(text, row), text["birth_date"].iat[row],
+                f"an age of {lo} to {hi} years at daravd_start_date ({text['daravd_start_date'].iat[row]}), "
+                f"not {int(age.iat[row])} " + _rule(f"age at start {lo}-{hi}", "the study enrolled patients aged "
+                                                    f"{lo} or older; over {hi} is taken as a typing error")))
+    future = {}
+    for col, values in dates.items():
+        for row in np.flatnonzero((values > today).to_numpy()):
+            future[(col, row)] = True
+            problems.append(_problem(col, row + 1, _pid(text, row), text[col].iat[row],
+                                     f"a date not after today ({today.date()}) "
+                                     + _rule("no date in the future", "a date cannot lie after the export")))
+    if "last_followup_date" in dates:
+        followup = dates["last_followup_date"]
+        cutoff = followup[followup <= today].max()
+        if pd.notna(cutoff):
+            for col, values in dates.items():
+                for row in np.flatnonzero((values > cutoff).to_numpy()):
+                    if (col, row) not in future:
+                        problems.append(_problem(
+                            col, row + 1, _pid(text, row), text[col].iat[row],
+                            f"on or before the data cut-off ({cutoff.date()}, the latest last_followup_date) "
+                            + _rule("no date after the data cut-off",
+                                    "nothing is known about a patient after the data were frozen")))
+    if {"cycles_received", "daravd_start_date", "daravd_end_date", "last_followup_date"} <= set(text):
+        cycles = pd.to_numeric(text["cycles_received"], errors="coerce")
+        end_col = np.where(text["daravd_end_date"] != "", "daravd_end_date", "last_followup_date")
+        end = dates["daravd_end_date"].fillna(dates["last_followup_date"])
+        days = (end - dates["daravd_start_date"]).dt.days
+        most = days // SHORTEST_CYCLE_DAYS + 1 + CYCLE_TOLERANCE
+        for row in np.flatnonzero(((cycles > most) & (days >= 0)).to_numpy()):
+            problems.append(_problem(
+                "cycles_received", row + 1, _pid(text, row), text["cycles_received"].iat[row],
+                f"at most {int(most.iat[row])} cycles in the {int(days.iat[row])} days from daravd_start_date to "
+                f"{end_col[row]} " + _rule("cycles fit the time on treatment",
+                                           f"a DaraVd cycle lasts at least {SHORTEST_CYCLE_DAYS} days, "
+                                           f"with {CYCLE_TOLERANCE} cycle of tolerance")))
+        for col, why in WITHIN_CYCLES:
+            if col in text:
+                bad = pd.to_numeric(text[col], errors="coerce") > cycles
+                for row in np.flatnonzero(bad.to_numpy()):
+                    problems.append(_problem(col, row + 1, _pid(text, row), text[col].iat[row],
+                                             f"at most cycles_received ({text['cycles_received'].iat[row]}) "
+                                             + _rule("cycle within the cycles received", why)))
     return problems
 
 
@@ -253,7 +340,10 @@ def validate_text(text: pd.DataFrame, source: str, dictionary: pd.DataFrame | No
     problems = _schema_problems(text, dictionary)
     if not any(p["row"] is None for p in problems):  # cross-field rules need every column
         flagged = {(p["column"], p["row"]) for p in problems}
-        problems += [p for p in _cross_field_problems(text) if (p["column"], p["row"]) not in flagged]
+        for p in _cross_field_problems(text) + _plausibility_problems(text):
+            if (p["column"], p["row"]) not in flagged:
+                flagged.add((p["column"], p["row"]))
+                problems.append(p)
     if problems:
         frame = pd.DataFrame(problems).fillna({"patient_id": ""})
         frame["row"] = frame["row"].astype("Int64")
@@ -268,7 +358,8 @@ def typed(text: pd.DataFrame, dictionary: pd.DataFrame | None = None) -> pd.Data
     out = pd.DataFrame(index=text.index)
     for _, spec in dictionary.iterrows():
         col, typ = spec["name"], spec["type"]
-        values = text[col].replace("", np.nan) if col in text else pd.Series(np.nan, index=text.index, dtype=object)
+        values = (text[col].mask(text[col] == "") if col in text
+                  else pd.Series(np.nan, index=text.index, dtype=object))
         if typ == "date":
             out[col] = pd.to_datetime(values, format="%Y-%m-%d")
         elif typ == "number":
@@ -287,9 +378,30 @@ def load_raw(path: Path | str, mapping=None) -> RawData:
     before validation.
     """
     path = Path(path)
+    dictionary = load_dictionary()
+    # file-level problems: one message each; a mapped export has its own column names
+    names = list(dictionary["name"]) if mapping is None else [mapping.columns.get(v) or v for v in dictionary["name"]]
+    table = read_table(path, names)
     digest = sha256(path)
-    text = read_text_table(path)
+    text = table.frame
     if mapping is not None:
-        text = mapping.apply(text, paths.relative(path), load_dictionary())
-    validate_text(text, paths.relative(path))
-    return RawData(frame=typed(text), source=path, sha256=digest)
+        text = mapping.apply(text, paths.relative(path), dictionary)
+    validate_text(text, paths.relative(path), dictionary)
+    extra = [c for c in text.columns if c not in set(dictionary["name"])]
+    notices = table.notices + ((f"ignored {len(extra)} column(s) not in data/dictionary.csv: "
+                                + ", ".join(extra),) if extra else ())
+    frame = typed(text, dictionary)
+    _refuse_without_eligible(frame, paths.relative(path))
+    return RawData(frame=frame, source=path, sha256=digest, notices=notices)
+
+
+def _refuse_without_eligible(frame: pd.DataFrame, source: str) -> None:
+    """A file none of whose patients meets the study's eligibility has nothing to analyse."""
+    from .endpoints import cohort_flow
+
+    flow, eligible = cohort_flow(frame)
+    if not eligible.any():
+        excluded = flow[flow["step"] == "excluded"]
+        reasons = "; ".join(f"{r.reason}: {r.n}" for r in excluded.itertuples())
+        raise InputFileError(source, f"none of its {len(frame)} patient(s) meets the study's eligibility ({reasons})",
+                             "check daravd_start_date and cycles_received against the paper's inclusion criteria")

@@ -473,6 +473,8 @@ def run(data: str | None = None, out: str | None = None, only: list[str] | None 
     mapping_path = Path(mapping).resolve() if mapping else None
     # fail fast, before anything is written, with the dictionary's, the mapping's or the spec's message
     raw = load_raw(data_path, mappings.load(mapping_path))
+    for note in raw.notices:
+        print(f"notice: {note}", file=sys.stderr)
     check_spec(spec_path, raw)
     synthetic = dataset.is_synthetic(raw.source, raw.sha256)
     if not synthetic:  # 00 documents how the synthetic cohort was made: nothing to say about other data
@@ -559,6 +561,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {site.build(args.out, paths.Paths.for_run(args.run))}")
         elif args.command == "validate":
             raw = load_raw(args.file, mappings.load(args.mapping))
+            for note in raw.notices:
+                print(f"notice: {note}", file=sys.stderr)
             print(f"{args.file}: {len(raw.frame)} rows follow the dictionary (sha256 {raw.sha256})")
     except DataValidationError as err:
         print(err, file=sys.stderr)
