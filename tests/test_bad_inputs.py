@@ -123,17 +123,15 @@ def test_corpus_script_writes_what_is_committed(tmp_path):
 def test_a_run_failing_in_a_notebook_removes_the_folders_it_made(tmp_path, capsys, monkeypatch):
     """Input that passes validation can still fail inside a notebook: nothing may stay behind, not even
     the --out folder (nor its missing parents) the run created."""
-    class PapermillExecutionError(Exception):  # what main() recognises by name
-        ename, evalue = "ValueError", "no events"
-
-    def fail(nb, data, staging, shown, progress):
+    def fail(nb, parameters, staging, shown, progress=False):
         (staging.results / "partial.csv").parent.mkdir(parents=True, exist_ok=True)
         (staging.results / "partial.csv").write_text("half\n")
-        raise PapermillExecutionError()
+        raise runner.RunError(f"notebook {nb.stem} failed in cell 3: `x`\n  ValueError: no events")
 
     monkeypatch.setattr(runner, "execute", fail)
     out_dir = tmp_path / "new" / "run"
     code = runner.main(["run", "--data", str(paths.SYNTHETIC_COHORT), "--out", str(out_dir), "--only", "01",
                         "--no-progress"])
-    assert code == 1 and "a notebook failed" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 1 and "01_cleaning failed in cell 3" in err and "nothing was written" in err
     assert not (tmp_path / "new").exists()
