@@ -401,12 +401,32 @@ END_MARKERS = {  # end_reason -> (marker, label); ongoing patients get an arrow
 }
 
 
-def swimmer_plot(analysis: pd.DataFrame, width_in: float = 7.0):
-    """One bar per patient: months on DaraVd, coloured by best response, ended by why it stopped."""
+#: Most bars a swimmer plot draws: past this, one bar per patient is unreadable (a bar
+#: narrower than a line of print), so the plot shows a random sample of this size.
+SWIMMER_MAX_PATIENTS = 150
+SWIMMER_SEED = 20250101
+
+
+def swimmer_sample(analysis: pd.DataFrame, max_patients: int = SWIMMER_MAX_PATIENTS) -> pd.DataFrame:
+    """The patients a swimmer plot shows: all of them, or a reproducible random sample of
+    ``max_patients`` when there are more (same seed, same sample on a rerun)."""
+    if len(analysis) <= max_patients:
+        return analysis
+    return analysis.sample(n=max_patients, random_state=SWIMMER_SEED)
+
+
+def swimmer_plot(analysis: pd.DataFrame, width_in: float = 7.0, max_patients: int = SWIMMER_MAX_PATIENTS):
+    """One bar per patient: months on DaraVd, coloured by best response, ended by why it stopped.
+
+    With more than ``max_patients`` patients the plot shows a random sample of them
+    (:func:`swimmer_sample`) and its axis label says so.
+    """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    cohort_n = len(analysis)
+    analysis = swimmer_sample(analysis, max_patients)
     frame = analysis.assign(
         months=pd.to_numeric(analysis["treatment_months"], errors="coerce"),
         on=flag(analysis["on_treatment"]),
@@ -424,7 +444,10 @@ def swimmer_plot(analysis: pd.DataFrame, width_in: float = 7.0):
     ax.set_yticks([])
     ax.set_ylim(-1, len(frame))
     ax.set_xlabel("Months on DaraVd", fontsize=9)
-    ax.set_ylabel(f"Patients (n = {len(frame)}), by time on treatment", fontsize=9)
+    if len(frame) < cohort_n:
+        ax.set_ylabel(f"Random sample of {len(frame)} of {cohort_n:,} patients,\nby time on treatment", fontsize=9)
+    else:
+        ax.set_ylabel(f"Patients (n = {len(frame)}), by time on treatment", fontsize=9)
     ax.tick_params(labelsize=8)
     ax.spines[["top", "right", "left"]].set_visible(False)
     present = [r for r in RESPONSE_ORDER if equals(frame["best_response"], r).any()]

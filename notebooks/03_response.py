@@ -30,7 +30,7 @@ out_dir = None    # None: the repository; otherwise every output goes below this
 # %%
 import pandas as pd
 
-from compendium import claims, dataset, descriptives, paths, plots, response
+from compendium import claims, dataset, descriptives, narrative, paths, plots, response
 
 P = paths.Paths.for_run(out_dir)
 analysis = dataset.read_analysis(P)
@@ -261,6 +261,18 @@ descriptives.implied_denominator_table(
 #
 # One bar per patient, longest at the top; colour is the best response, the marker at the end of
 # each bar says why DaraVd stopped (an arrow: still on treatment at the analysis).
+
+# %% [markdown]
+# A bar per patient stops being readable beyond a few hundred patients, so on a larger cohort
+# the plot shows a reproducible random sample (a fixed seed) and says so on its axis.
+
+# %%
+swimmer_shown = len(response.swimmer_sample(analysis))
+narrative.md(narrative.choose(
+    swimmer_shown < len(analysis),
+    f"The cohort has {len(analysis):,} patients, too many for a bar each: the plot shows a random sample of "
+    f"{swimmer_shown} of them.",
+    f"The plot shows all {narrative.count(len(analysis), 'patient')}."))
 
 # %%
 fig = response.swimmer_plot(analysis)

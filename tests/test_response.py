@@ -263,3 +263,16 @@ def test_rx2_past_the_exact_limit_falls_back_to_a_reproducible_monte_carlo_p_and
     mc = r.fisher_rx2(mid, limit=10)["p"]
     se = np.sqrt(0.0404 * (1 - 0.0404) / r.FISHER_MC_TABLES)
     assert abs(mc - 0.040434209730417454) < 4 * se
+
+
+def test_swimmer_plot_samples_a_large_cohort_and_says_so():
+    big = pd.concat([exposure_cohort()] * 30, ignore_index=True)
+    big["patient_id"] = [f"P{i}" for i in range(len(big))]
+    fig = r.swimmer_plot(big, max_patients=40)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 40
+    assert ax.get_ylabel().startswith(f"Random sample of 40 of {len(big):,} patients")
+    # reproducible: the same patients on a rerun
+    assert r.swimmer_sample(big, 40).index.equals(r.swimmer_sample(big, 40).index)
+    small = r.swimmer_plot(exposure_cohort(), max_patients=40)
+    assert small.axes[0].get_ylabel().startswith("Patients (n = 10)")
