@@ -168,9 +168,9 @@ runner.execute(nb, data, staging, runner.shown_parameters(data, staging), progre
 """
 
 
-def bench_pipeline(sizes, work: Path) -> list[dict]:
+def bench_pipeline(sizes, work: Path, whole=()) -> list[dict]:
     """Per notebook (each in its own process, as the runner executes it), then the whole
-    ``python -m compendium run`` end to end."""
+    ``python -m compendium run`` end to end for the sizes in ``whole``."""
     from compendium import runner
 
     (work / "one_notebook.py").write_text(ONE_NOTEBOOK)
@@ -188,6 +188,9 @@ def bench_pipeline(sizes, work: Path) -> list[dict]:
             if not res["ok"]:
                 break
         shutil.rmtree(per, ignore_errors=True)
+        if n not in whole:
+            data.unlink(missing_ok=True)
+            continue
         out = work / f"run_{n}"
         res = timed([PYTHON, "-m", "compendium", "run", "--data", str(data), "--out", str(out), "--no-progress"])
         rows.append({"n": n, "cohort": how, "step": "compendium run (whole)",
@@ -202,6 +205,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--whole", type=int, nargs="*", default=[1_000, 10_000],
+                        help="sizes also run end to end with `python -m compendium run`")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one, removed)")
     parser.add_argument("--skip-fits", action="store_true")
@@ -216,7 +221,7 @@ def main(argv=None) -> int:
         if not args.skip_fits:
             results["fits"] = bench_fits(args.fit_sizes, args.repeats, work)
         if not args.skip_pipeline:
-            results["pipeline"] = bench_pipeline(args.sizes, work)
+            results["pipeline"] = bench_pipeline(args.sizes, work, set(args.whole))
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
