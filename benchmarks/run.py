@@ -82,11 +82,13 @@ def timed(cmd: list[str], cwd: Path = ROOT, nice: bool = True) -> dict:
     err = proc.stderr
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)", err)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
+    cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): (\d+(?:\.\d+)?)", err)]
     seconds = None
     if wall:
         h, m, s = wall.groups()
         seconds = int(h or 0) * 3600 + int(m) * 60 + float(s)
-    return {"ok": proc.returncode == 0, "wall_s": seconds, "peak_mib": int(rss.group(1)) / 1024 if rss else None,
+    return {"ok": proc.returncode == 0, "wall_s": seconds, "cpu_s": sum(cpu) if cpu else None,
+            "peak_mib": int(rss.group(1)) / 1024 if rss else None,
             "stdout": proc.stdout[-2000:], "stderr": err[-3000:] if proc.returncode else ""}
 
 
@@ -135,6 +137,7 @@ def bench_fits(sizes, repeats, work: Path) -> list[dict]:
                     res = timed(cmd)
                     found = re.search(r"SECONDS (\S+) VALUE (\S+)", res["stdout"])
                     rows.append({"n": n, "what": what, "tool": tool, "repeat": rep, "process_s": res["wall_s"],
+                                 "process_cpu_s": res["cpu_s"],
                                  "peak_mib": res["peak_mib"], "ok": res["ok"] and found is not None,
                                  "fit_s": float(found.group(1)) if found else None,
                                  "value": float(found.group(2)) if found else None, "error": res["stderr"]})
@@ -181,7 +184,7 @@ def bench_pipeline(sizes, work: Path, whole=()) -> list[dict]:
         per = work / f"per_notebook_{n}"
         for nb in runner.discover():
             res = timed([PYTHON, str(work / "one_notebook.py"), nb.key, str(data), str(per)])
-            rows.append({"n": n, "cohort": how, "step": nb.stem, **{k: res[k] for k in ("ok", "wall_s", "peak_mib")},
+            rows.append({"n": n, "cohort": how, "step": nb.stem, **{k: res[k] for k in ("ok", "wall_s", "cpu_s", "peak_mib")},
                          "error": res["stderr"][-1500:]})
             print(f"pipeline n={n} {nb.stem}: {res['wall_s']} s, {res['peak_mib']:.0f} MiB, ok={res['ok']}",
                   flush=True)
@@ -194,7 +197,7 @@ def bench_pipeline(sizes, work: Path, whole=()) -> list[dict]:
         out = work / f"run_{n}"
         res = timed([PYTHON, "-m", "compendium", "run", "--data", str(data), "--out", str(out), "--no-progress"])
         rows.append({"n": n, "cohort": how, "step": "compendium run (whole)",
-                     **{k: res[k] for k in ("ok", "wall_s", "peak_mib")}, "error": res["stderr"][-1500:]})
+                     **{k: res[k] for k in ("ok", "wall_s", "cpu_s", "peak_mib")}, "error": res["stderr"][-1500:]})
         print(f"pipeline n={n} whole run: {res['wall_s']} s, {res['peak_mib']:.0f} MiB, ok={res['ok']}", flush=True)
         shutil.rmtree(out, ignore_errors=True)
         data.unlink(missing_ok=True)

@@ -92,7 +92,10 @@ pd.DataFrame([
 #   a t-test is out; a rank test asks the clinically relevant question (do those reaching
 #   ≥ VGPR have had higher or lower doses?) and does not spend power on sparse dose-by-response
 #   cells. As a sensitivity analysis we also give **Fisher's exact test over every dose level**
-#   (an r × 2 table, computed exactly, as R's `fisher.test`).
+#   (an r × 2 table, computed exactly, as R's `fisher.test`, by an algorithm whose work grows
+#   with the table's counts rather than with the number of possible tables; on a registry-sized
+#   cohort with many dose levels, past `response.FISHER_EXACT_LIMIT` partial tables, it falls back
+#   to R's own remedy, a Monte Carlo p-value with a fixed seed, and the `test` column says so).
 # - **Prior bortezomib, prior carfilzomib**: **Fisher's exact test** (two-sided) on the 2 × 2
 #   table, as R's `fisher.test`, since some cells are small (10 carfilzomib-exposed patients).
 
