@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-DEFAULT = [HERE / "results_fits.json", HERE / "results_pipeline.json"]
+DEFAULT = sorted(HERE.glob("results_*.json"))
 MIB_PER_GB = 1e9 / 2**20
 
 # issue 11's targets for the pipeline: patients -> seconds (peak memory only stated at 1e6)
@@ -62,8 +62,8 @@ def fits_section(fits: list[dict]) -> tuple[list[str], list[str]]:
              "`benchmarks/run.py:fit_data` (a continuous, a 0/1 and a 3-level covariate; times in whole "
              "days / 30.4375, so ties occur).", "",
              "| rows | what | Python fit s | R fit s | ratio (fit) | Python process s (CPU s) | "
-             "R process s (CPU s) | ratio (process) | same answer |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+             "R process s (CPU s) | ratio (process) | peak MiB Python / R | same answer |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     targets = []
     for (n, what), row in med.iterrows():
         py, r = row[("fit_s", "python")], row[("fit_s", "R")]
@@ -72,7 +72,8 @@ def fits_section(fits: list[dict]) -> tuple[list[str], list[str]]:
         v = values.loc[(n, what)]
         same = abs(v["python"] - v["R"]) <= 1e-6 * max(1.0, abs(v["R"]))
         lines.append(f"| {n:,} | {names[what]} | {_fmt(py, 3)} | {_fmt(r, 3)} | {_fmt(py / r)} | {_fmt(pp, 1)} ({_fmt(pc, 1)}) | "
-                     f"{_fmt(rp, 1)} ({_fmt(rc, 1)}) | {_fmt(pp / rp)} | {'yes' if same else f'no ({v.python:.6g} vs {v.R:.6g})'} |")
+                     f"{_fmt(rp, 1)} ({_fmt(rc, 1)}) | {_fmt(pp / rp)} | "
+                     f"{_fmt(row[('peak_mib', 'python')], 0)} / {_fmt(row[('peak_mib', 'R')], 0)} | {'yes' if same else f'no ({v.python:.6g} vs {v.R:.6g})'} |")
         if n >= 100_000:
             targets.append(f"| {names[what]} at {n:,} rows: ratio ≤ 1.0 | {_fmt(py / r)} (fit), "
                            f"{_fmt(pp / rp)} (process) | {_met(py / r <= 1.0)} |")
@@ -83,7 +84,7 @@ def fits_section(fits: list[dict]) -> tuple[list[str], list[str]]:
 def pipeline_section(rows: list[dict]) -> tuple[list[str], list[str]]:
     if not rows:
         return ["## Pipeline at growing N", "", "Not measured in this run.", ""], []
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(rows).drop_duplicates(["n", "step"], keep="last")
     if "cpu_s" not in df:
         df["cpu_s"] = float("nan")
     lines = ["## Pipeline at growing N", "",
@@ -136,7 +137,7 @@ def pipeline_section(rows: list[dict]) -> tuple[list[str], list[str]]:
 
 
 def main(argv=None) -> int:
-    files = [Path(a) for a in (argv or sys.argv[1:])] or [p for p in DEFAULT if p.exists()]
+    files = [Path(a) for a in (argv or sys.argv[1:])] or DEFAULT
     runs = [json.loads(p.read_text()) for p in files]
     fits = [f for run in runs for f in run.get("fits", [])]
     pipeline = [p for run in runs for p in run.get("pipeline", [])]

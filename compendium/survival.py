@@ -26,6 +26,13 @@ numbers against R itself:
 R also merges times that differ only by floating-point noise before any of
 this (``aeqSurv``, the ``timefix`` default); ``_timefix`` does the same.
 
+Speed, as R's C code: every estimator runs once through the time-sorted data
+with cumulative sums (:class:`_RiskSets`), O(N log N) for the sort and O(N p^2)
+per Newton step for the Cox model, (start, stop] data included (R's ``agfit4``:
+add at the stop time, remove at the start time); ``cox_zph`` reuses the same
+sums with the transformed time as a weight per death time. Nothing of size
+(death times x covariates x covariates) is formed, so memory is O(N p).
+
 Why not lifelines for these (lifelines 0.30; checked, not assumed):
 ``KaplanMeierFitter`` has only the log-log ("exponential Greenwood") band, so
 ``median_survival_times(kmf.confidence_interval_)`` gives R's log-log limits,
