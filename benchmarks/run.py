@@ -122,7 +122,7 @@ def fit_data(n: int, seed: int, path: Path) -> None:
                   "age": age, "emd": emd, "isotype": isotype}).to_csv(path, index=False)
 
 
-def bench_fits(sizes, repeats, work: Path) -> list[dict]:
+def bench_fits(sizes, repeats, work: Path, save=lambda rows: None) -> list[dict]:
     (work / "fit.py").write_text(PY_FIT)
     (work / "fit.R").write_text(R_FIT)
     rows = []
@@ -141,6 +141,7 @@ def bench_fits(sizes, repeats, work: Path) -> list[dict]:
                                  "peak_mib": res["peak_mib"], "ok": res["ok"] and found is not None,
                                  "fit_s": float(found.group(1)) if found else None,
                                  "value": float(found.group(2)) if found else None, "error": res["stderr"]})
+                    save(rows)
                     print(f"fit n={n} {what} {tool} rep{rep}: {rows[-1]['fit_s']} s "
                           f"(process {res['wall_s']} s, {res['peak_mib']:.0f} MiB)", flush=True)
     return rows
@@ -171,7 +172,7 @@ runner.execute(nb, data, staging, runner.shown_parameters(data, staging), progre
 """
 
 
-def bench_pipeline(sizes, work: Path, whole=()) -> list[dict]:
+def bench_pipeline(sizes, work: Path, whole=(), save=lambda rows: None) -> list[dict]:
     """Per notebook (each in its own process, as the runner executes it), then the whole
     ``python -m compendium run`` end to end for the sizes in ``whole``."""
     from compendium import runner
@@ -186,6 +187,7 @@ def bench_pipeline(sizes, work: Path, whole=()) -> list[dict]:
             res = timed([PYTHON, str(work / "one_notebook.py"), nb.key, str(data), str(per)])
             rows.append({"n": n, "cohort": how, "step": nb.stem, **{k: res[k] for k in ("ok", "wall_s", "cpu_s", "peak_mib")},
                          "error": res["stderr"][-1500:]})
+            save(rows)
             print(f"pipeline n={n} {nb.stem}: {res['wall_s']} s, {res['peak_mib']:.0f} MiB, ok={res['ok']}",
                   flush=True)
             if not res["ok"]:
@@ -198,6 +200,7 @@ def bench_pipeline(sizes, work: Path, whole=()) -> list[dict]:
         res = timed([PYTHON, "-m", "compendium", "run", "--data", str(data), "--out", str(out), "--no-progress"])
         rows.append({"n": n, "cohort": how, "step": "compendium run (whole)",
                      **{k: res[k] for k in ("ok", "wall_s", "cpu_s", "peak_mib")}, "error": res["stderr"][-1500:]})
+        save(rows)
         print(f"pipeline n={n} whole run: {res['wall_s']} s, {res['peak_mib']:.0f} MiB, ok={res['ok']}", flush=True)
         shutil.rmtree(out, ignore_errors=True)
         data.unlink(missing_ok=True)
@@ -208,7 +211,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
-    parser.add_argument("--whole", type=int, nargs="*", default=[1_000, 10_000],
+    parser.add_argument("--whole", type=int, nargs="*", default=[10_000],
                         help="sizes also run end to end with `python -m compendium run`")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one, removed)")
@@ -220,11 +223,19 @@ def main(argv=None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     previous = json.loads(args.results.read_text()) if args.results.exists() else {}
     results = {"machine_before": machine(), "fits": previous.get("fits", []), "pipeline": previous.get("pipeline", [])}
+    def saver(key):
+        def save(rows):  # after every measurement, so an interrupted benchmark keeps what it measured
+            results[key] = rows
+            results["machine_after"] = {**results["machine_before"],
+                                        "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
+            args.results.write_text(json.dumps(results, indent=1) + "\n")
+        return save
+
     try:
         if not args.skip_fits:
-            results["fits"] = bench_fits(args.fit_sizes, args.repeats, work)
+            results["fits"] = bench_fits(args.fit_sizes, args.repeats, work, saver("fits"))
         if not args.skip_pipeline:
-            results["pipeline"] = bench_pipeline(args.sizes, work, set(args.whole))
+            results["pipeline"] = bench_pipeline(args.sizes, work, set(args.whole), saver("pipeline"))
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
