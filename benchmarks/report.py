@@ -9,6 +9,7 @@ machine it describes; the targets are those of issue 11.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -38,9 +39,13 @@ def machine_section(runs: list[dict]) -> list[str]:
              "- Shared with other engineers while measured; load (`uptime`) at the start and end of each part:"]
     for run in runs:
         lines.append(f"  - `{run['machine_before']['uptime']}` … `{run['machine_after']['uptime']}`")
-    lines += ["", "The machine has 2 cores and the load average stayed far above 2, so every absolute time "
-              "below is several times what an idle machine gives; the Python/R ratios are fairer, since "
-              "the two ran alternately under the same load.", ""]
+    loads = [float(re.search(r"load average: ([\d.]+)", run[k]["uptime"]).group(1))
+             for run in runs for k in ("machine_before", "machine_after")]
+    lines += ["", f"The 1-minute load average ranged from {min(loads):.1f} to {max(loads):.1f} on "
+              f"{m['nproc']} cores: "
+              + ("above the core count, so absolute times are longer than an idle machine gives; "
+                 if max(loads) > m["nproc"] else "")
+              + "the Python/R ratios are fairer, since the two ran alternately under the same load.", ""]
     return lines
 
 
