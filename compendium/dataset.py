@@ -105,15 +105,14 @@ def read_analysis(run_paths: paths.Paths) -> pd.DataFrame:
     """The analysis dataset with its types: strings, floats, and nullable integers for the rest."""
     if not run_paths.analysis_csv.exists():
         raise FileNotFoundError(f"{run_paths.analysis_csv} is missing: {_run_01_first(run_paths)}")
-    frame = pd.read_csv(run_paths.analysis_csv, dtype=str, keep_default_na=False)
-    for col in frame.columns:
-        values = frame[col].replace("", pd.NA)
-        if col in STRING_COLUMNS:
-            frame[col] = values.astype("string")
-        elif col in FLOAT_COLUMNS:
-            frame[col] = pd.to_numeric(values).astype(float)
-        else:
-            frame[col] = pd.to_numeric(values).astype("Int64")
+    header = pd.read_csv(run_paths.analysis_csv, nrows=0).columns
+    # numbers parsed by the CSV reader itself (fast at any N); only an empty cell is missing
+    # ("NA" is a centre's code)
+    frame = pd.read_csv(run_paths.analysis_csv, keep_default_na=False, na_values=[""],
+                        dtype={col: "string" for col in header if col in STRING_COLUMNS})
+    for col in header:
+        if col not in STRING_COLUMNS:
+            frame[col] = frame[col].astype(float if col in FLOAT_COLUMNS else "Int64")
     return frame
 
 

@@ -188,6 +188,11 @@ def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200,
     return [png, svg]
 
 
+#: Beyond this many points a scatter layer is rasterised in vector output (a 100,000-patient
+#: cohort's residuals would otherwise make a 15 MB SVG).
+RASTER_POINTS = 2000
+
+
 def zph_plot(fit: "sv.CoxFit", title: str | None = None, labels: dict | None = None, transform: str = "km",
              width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
     """Scaled Schoenfeld residuals against time, one panel per coefficient, as R ``plot(cox.zph(fit))``.
@@ -220,7 +225,8 @@ def zph_plot(fit: "sv.CoxFit", title: str | None = None, labels: dict | None = N
             cov = sigma2 * np.linalg.pinv(basis.T @ basis)
             fit_y = grid_basis @ beta
             se = np.sqrt(np.einsum("ij,jk,ik->i", grid_basis, cov, grid_basis))
-            ax.scatter(t, y, s=6, color="0.45", linewidths=0)
+            # thousands of residuals: one bitmap layer in the SVG, not a vector marker each
+            ax.scatter(t, y, s=6, color="0.45", linewidths=0, rasterized=len(t) > RASTER_POINTS)
             ax.plot(grid_time, fit_y, color=colour, lw=1.2)
             ax.fill_between(grid_time, fit_y - 2 * se, fit_y + 2 * se, color=colour, alpha=0.18, linewidth=0)
             ax.axhline(coefs[name], color="black", lw=0.7, ls="--")

@@ -87,42 +87,159 @@ def wilcoxon_rank_sum(x, y) -> tuple[float, float]:
     return float(res.statistic), float(res.pvalue)
 
 
+#: Largest number of partial tables :func:`fisher_exact_rx2` enumerates (about 2 s); past
+#: it, :func:`fisher_rx2` falls back to R's own remedy, a Monte Carlo p-value.
+FISHER_EXACT_LIMIT = 2_000_000
+#: Tables simulated by the Monte Carlo fallback (R's default B is 2000); seed fixed for reruns.
+FISHER_MC_TABLES = 100_000
+FISHER_MC_SEED = 20250101
+#: Largest tail mass of an enumerated row's hypergeometric margin left out (see _tail).
+FISHER_TAIL = 1e-17
+_REL_ERR = 1 + 1e-7  # R fisher.test: tables within this factor of the observed one count as "as likely"
+
+
 def fisher_exact(table) -> tuple[float, float]:
     """Two-sided Fisher's exact test as R ``fisher.test`` (odds ratio, p).
 
     2x2: scipy (its odds ratio is the sample one, not R's conditional MLE; only p is
-    reported). r x 2: exact enumeration (:func:`fisher_exact_rx2`), because scipy's default
-    for larger tables is a Monte Carlo p-value, which would not be reproducible.
+    reported). r x 2: :func:`fisher_rx2` (exact, or R's Monte Carlo fallback past
+    :data:`FISHER_EXACT_LIMIT`), because scipy's default for larger tables is an
+    unseeded Monte Carlo p-value.
     """
     table = np.asarray(table, dtype=int)
     if table.shape == (2, 2):
         res = stats.fisher_exact(table, alternative="two-sided")
         return float(res.statistic), float(res.pvalue)
-    return float("nan"), fisher_exact_rx2(table)
+    return float("nan"), fisher_rx2(table)["p"]
+
+
+def _log_choose(n, x):
+    from scipy.special import gammaln
+
+    return gammaln(n + 1) - gammaln(x + 1) - gammaln(n - x + 1)
+
+
+def _rx2_setup(table):
+    """Non-empty rows sorted by size (the two largest last), and the log probability of the
+    observed table under the hypergeometric null given both margins."""
+    table = np.asarray(table, dtype=np.int64)
+    if table.ndim != 2 or table.shape[1] != 2 or (table < 0).any():
+        raise ValueError("expected an r x 2 table of counts")
+    table = table[table.sum(axis=1) > 0]
+    table = table[np.argsort(table.sum(axis=1), kind="stable")]
+    rows, k, total = table.sum(axis=1), int(table[:, 0].sum()), int(table.sum())
+    observed = float(np.sum(_log_choose(rows, table[:, 0])) - _log_choose(total, k))
+    return table, rows, k, total, observed
+
+
+def _row_range(a: int, k: int, total: int, x_obs: int, tail: float) -> np.ndarray:
+    """Values of one row's first-column count that carry more than ``tail`` of its
+    hypergeometric margin in either tail (always including the observed value)."""
+    x = np.arange(max(0, k - (total - a)), min(a, k) + 1)
+    pmf = np.exp(_log_choose(a, x) + _log_choose(total - a, k - x) - _log_choose(total, k))
+    keep = (np.cumsum(pmf) > tail) & (np.cumsum(pmf[::-1])[::-1] > tail)
+    lo, hi = x[keep].min(initial=x_obs), x[keep].max(initial=x_obs)
+    return np.arange(min(lo, x_obs), max(hi, x_obs) + 1)
+
+
+def _rx2_size(table) -> int:
+    """How many partial tables fisher_exact_rx2 would enumerate."""
+    table, rows, k, total, observed = _rx2_setup(table)
+    tail = _tail(observed)
+    return int(np.prod([len(_row_range(a, k, total, x, tail)) for a, x in zip(rows[:-2], table[:-2, 0])],
+                       dtype=float))
+
+
+def _tail(observed_log_p: float) -> float:
+    """Margin mass an enumerated row may leave out: FISHER_TAIL, and at most 1e-10 of the
+    observed table's probability, so the p-value keeps ~10 significant digits when tiny."""
+    return max(min(FISHER_TAIL, 1e-10 * float(np.exp(observed_log_p))), 1e-300)
 
 
 def fisher_exact_rx2(table) -> float:
-    """Exact two-sided p of an r x 2 table: the probability of every table with the observed
-    margins that is no more likely than the observed one (R's rule, relative tolerance 1e-7)."""
-    from scipy.special import gammaln
+    """Exact two-sided p of an r x 2 table, R's rule: the total probability of every table
+    with the observed margins that is no more likely than the observed one (relative
+    tolerance 1e-7).
 
-    table = np.asarray(table, dtype=int)
-    if table.ndim != 2 or table.shape[1] != 2:
-        raise ValueError("expected an r x 2 table")
-    rows, k, total = table.sum(axis=1), int(table[:, 0].sum()), int(table.sum())
-    log_choose = lambda n, x: gammaln(n + 1) - gammaln(x + 1) - gammaln(n - x + 1)  # noqa: E731
-    sums, logs = np.zeros(1, dtype=int), np.zeros(1)
-    remaining = int(rows.sum())
-    for a in rows:
+    Not by listing every table (their number grows as N^(r-1)): the rows but the two largest
+    are enumerated (each over the values holding all but 1e-17 of its hypergeometric
+    margin, and all but 1e-10 of the observed table's probability: the p-value is exact to
+    1e-16 absolute and 1e-9 relative, down to p ~ 1e-290), and for each such partial
+    table the two remaining rows form a hypergeometric distribution in one count, whose
+    probability is unimodal: the tables at most as likely as the observed one are its two
+    tails, found by binary search and summed (once per distinct count left to them). Work and memory grow
+    with the product of the enumerated rows' ranges (O(N^((r-2)/2))), not with the number
+    of tables; a 2 x 2 or 3 x 2 table of a million patients takes milliseconds.
+    """
+    table, rows, k, total, observed = _rx2_setup(table)
+    if len(rows) < 2 or k in (0, total):
+        return 1.0
+    limit = observed + np.log(_REL_ERR)
+    sums, logs = np.zeros(1, dtype=np.int64), np.zeros(1)
+    remaining = total  # patients in the rows not yet enumerated
+    for a, x_obs in zip(rows[:-2], table[:-2, 0]):
         remaining -= int(a)
-        x = np.arange(a + 1)
+        x = _row_range(int(a), k, total, int(x_obs), _tail(observed))
         sums = (sums[:, None] + x[None, :]).ravel()
-        logs = (logs[:, None] + log_choose(a, x)[None, :]).ravel()
+        logs = (logs[:, None] + _log_choose(a, x)[None, :]).ravel()
         keep = (sums <= k) & (sums >= k - remaining)
         sums, logs = sums[keep], logs[keep]
-    logs = logs - log_choose(total, k)
-    observed = float(np.sum(log_choose(rows, table[:, 0])) - log_choose(total, k))
-    return float(min(1.0, np.exp(logs[logs <= observed + np.log1p(1e-7)]).sum()))
+    big_a, big_b = int(rows[-2]), int(rows[-1])
+    p = 0.0
+    # the two largest rows: for each count m left to them, the second-largest row's count is
+    # hypergeometric; the qualifying tables are the tails of that unimodal distribution
+    for m, slot in zip(*_group_by(k - sums)):
+        pmf_log = _pair_logpmf(big_a, big_b, int(m))
+        pmf = np.exp(pmf_log)
+        mode = int(np.argmax(pmf_log))
+        threshold = limit - logs[slot] + _log_choose(total, k) - _log_choose(big_a + big_b, m)
+        left = np.searchsorted(pmf_log[: mode + 1], threshold, side="right")  # prefix that qualifies
+        right_desc = pmf_log[mode + 1:][::-1]  # rising again, read from the far end
+        right = np.searchsorted(right_desc, threshold, side="right")  # suffix that qualifies
+        left_mass = np.concatenate([[0.0], np.cumsum(pmf[: mode + 1])])[left]
+        right_mass = np.concatenate([[0.0], np.cumsum(pmf[mode + 1:][::-1])])[right]
+        weight = np.exp(logs[slot] + _log_choose(big_a + big_b, m) - _log_choose(total, k))
+        p += float(np.sum(weight * (left_mass + right_mass)))
+    return float(min(1.0, p))
+
+
+def _group_by(values: np.ndarray):
+    """Distinct values and, for each, the positions holding it."""
+    order = np.argsort(values, kind="stable")
+    uniq, starts = np.unique(values[order], return_index=True)
+    return uniq, np.split(order, starts[1:])
+
+
+def _pair_logpmf(a: int, b: int, m: int) -> np.ndarray:
+    """log P(X = x) for X ~ hypergeometric (m draws from a + b, a marked), over the values
+    within 60 standard deviations of the mode (the hypergeometric tail beyond is far below
+    double precision next to the mode)."""
+    lo, hi = max(0, m - b), min(a, m)
+    mode = min(max(((m + 1) * (a + 1)) // (a + b + 2), lo), hi)
+    sd = np.sqrt(max(m * a / (a + b) * (b / (a + b)) * (a + b - m) / max(a + b - 1, 1), 1.0))
+    lo, hi = max(lo, int(mode - 60 * sd) - 2), min(hi, int(mode + 60 * sd) + 2)
+    x = np.arange(lo, hi + 1)
+    return _log_choose(a, x) + _log_choose(b, m - x) - _log_choose(a + b, m)
+
+
+def fisher_rx2(table, limit: int = FISHER_EXACT_LIMIT) -> dict:
+    """Fisher's test of an r x 2 table: ``{p, method}``.
+
+    Exact (:func:`fisher_exact_rx2`) while it enumerates at most ``limit`` partial
+    tables; past that, R's own fallback for large tables, ``fisher.test(simulate.p.value =
+    TRUE)``: the share of tables drawn under the null (fixed margins, here
+    :data:`FISHER_MC_TABLES` with a fixed seed) at most as likely as the observed one,
+    (1 + hits) / (B + 1). ``method`` says which was used, for the output to state it.
+    """
+    if _rx2_size(table) <= limit:
+        return {"p": fisher_exact_rx2(table), "method": "exact"}
+    table, rows, k, _, observed = _rx2_setup(table)
+    rng = np.random.default_rng(FISHER_MC_SEED)
+    draws = rng.multivariate_hypergeometric(rows, k, size=FISHER_MC_TABLES, method="marginals")
+    logs = _log_choose(rows[None, :], draws).sum(axis=1)
+    hits = int(np.sum(logs <= observed + _log_choose(int(rows.sum()), k) + np.log(_REL_ERR)))
+    return {"p": (1 + hits) / (FISHER_MC_TABLES + 1),
+            "method": f"Monte Carlo, {FISHER_MC_TABLES:,} tables (as R fisher.test(simulate.p.value = TRUE))"}
 
 
 # factor -> (column, test, what the paper's p refers to)
@@ -171,9 +288,9 @@ def dose_category_fisher(analysis: pd.DataFrame, column: str) -> dict:
     """Sensitivity analysis: Fisher's exact test on every observed dose level x (>= VGPR or not)."""
     hit, miss = _split_by_vgpr(analysis, column)
     levels = sorted(set(hit) | set(miss))
-    table = np.array([[(hit == d).sum(), (miss == d).sum()] for d in levels])
-    _, p = fisher_exact(table)
-    return {"column": column, "levels": len(levels), "n": int(table.sum()), "p": p}
+    table = np.array([[(hit == d).sum(), (miss == d).sum()] for d in levels]).reshape(-1, 2)
+    res = fisher_rx2(table) if len(levels) > 2 else {"p": fisher_exact(table)[1], "method": "exact"}
+    return {"column": column, "levels": len(levels), "n": int(table.sum()), **res}
 
 
 def vgpr_associations(analysis: pd.DataFrame, sensitivity: bool = True) -> pd.DataFrame:
@@ -185,7 +302,8 @@ def vgpr_associations(analysis: pd.DataFrame, sensitivity: bool = True) -> pd.Da
             column = ASSOCIATION_FACTORS[factor][0]
             hit, miss = _split_by_vgpr(analysis, column)
             res = dose_category_fisher(analysis, column)
-            rows.append({"factor": factor, "column": column, "test": f"fisher ({res['levels']} dose levels x 2)",
+            method = "" if res["method"] == "exact" else f"; p by {res['method']}"
+            rows.append({"factor": factor, "column": column, "test": f"fisher ({res['levels']} dose levels x 2{method})",
                          "n": res["n"], "n_vgpr": len(hit), "n_below": len(miss),
                          "summary_vgpr": "", "summary_below": "", "statistic": float("nan"),
                          "p": res["p"], "role": "sensitivity"})
@@ -283,12 +401,32 @@ END_MARKERS = {  # end_reason -> (marker, label); ongoing patients get an arrow
 }
 
 
-def swimmer_plot(analysis: pd.DataFrame, width_in: float = 7.0):
-    """One bar per patient: months on DaraVd, coloured by best response, ended by why it stopped."""
+#: Most bars a swimmer plot draws: past this, one bar per patient is unreadable (a bar
+#: narrower than a line of print), so the plot shows a random sample of this size.
+SWIMMER_MAX_PATIENTS = 150
+SWIMMER_SEED = 20250101
+
+
+def swimmer_sample(analysis: pd.DataFrame, max_patients: int = SWIMMER_MAX_PATIENTS) -> pd.DataFrame:
+    """The patients a swimmer plot shows: all of them, or a reproducible random sample of
+    ``max_patients`` when there are more (same seed, same sample on a rerun)."""
+    if len(analysis) <= max_patients:
+        return analysis
+    return analysis.sample(n=max_patients, random_state=SWIMMER_SEED)
+
+
+def swimmer_plot(analysis: pd.DataFrame, width_in: float = 7.0, max_patients: int = SWIMMER_MAX_PATIENTS):
+    """One bar per patient: months on DaraVd, coloured by best response, ended by why it stopped.
+
+    With more than ``max_patients`` patients the plot shows a random sample of them
+    (:func:`swimmer_sample`) and its axis label says so.
+    """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    cohort_n = len(analysis)
+    analysis = swimmer_sample(analysis, max_patients)
     frame = analysis.assign(
         months=pd.to_numeric(analysis["treatment_months"], errors="coerce"),
         on=flag(analysis["on_treatment"]),
@@ -306,7 +444,10 @@ def swimmer_plot(analysis: pd.DataFrame, width_in: float = 7.0):
     ax.set_yticks([])
     ax.set_ylim(-1, len(frame))
     ax.set_xlabel("Months on DaraVd", fontsize=9)
-    ax.set_ylabel(f"Patients (n = {len(frame)}), by time on treatment", fontsize=9)
+    if len(frame) < cohort_n:
+        ax.set_ylabel(f"Random sample of {len(frame)} of {cohort_n:,} patients,\nby time on treatment", fontsize=9)
+    else:
+        ax.set_ylabel(f"Patients (n = {len(frame)}), by time on treatment", fontsize=9)
     ax.tick_params(labelsize=8)
     ax.spines[["top", "right", "left"]].set_visible(False)
     present = [r for r in RESPONSE_ORDER if equals(frame["best_response"], r).any()]

@@ -30,7 +30,7 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 # %%
 import pandas as pd
 
-from compendium import audit, claims, dataset, descriptives, paths, plots, response
+from compendium import audit, claims, dataset, descriptives, narrative, paths, plots, response
 from compendium import narrative as nv
 
 P = paths.Paths.for_run(out_dir)
@@ -98,7 +98,10 @@ among the patients whose response and factor are both known:
   a t-test is out; a rank test asks the clinically relevant question (do those reaching
   ≥ VGPR have had higher or lower doses?) and does not spend power on sparse dose-by-response
   cells. As a sensitivity analysis we also give **Fisher's exact test over every dose level**
-  (an r × 2 table, computed exactly, as R's `fisher.test`).
+  (an r × 2 table, computed exactly, as R's `fisher.test`, by an algorithm whose work grows
+  with the table's counts rather than with the number of possible tables; on a registry-sized
+  cohort with many dose levels, past `response.FISHER_EXACT_LIMIT` partial tables, it falls back
+  to R's own remedy, a Monte Carlo p-value with a fixed seed, and the `test` column says so).
 - **Prior bortezomib, prior carfilzomib**: **Fisher's exact test** (two-sided) on the 2 × 2
   table, as R's `fisher.test`, since some cells can be small.
 """)
@@ -296,6 +299,18 @@ meant, so these claims keep our denominator, all {len(analysis)} treated patient
 #
 # One bar per patient, longest at the top; colour is the best response, the marker at the end of
 # each bar says why DaraVd stopped (an arrow: still on treatment at the analysis).
+
+# %% [markdown]
+# A bar per patient stops being readable beyond a few hundred patients, so on a larger cohort
+# the plot shows a reproducible random sample (a fixed seed) and says so on its axis.
+
+# %%
+swimmer_shown = len(response.swimmer_sample(analysis))
+narrative.md(narrative.choose(
+    swimmer_shown < len(analysis),
+    f"The cohort has {len(analysis):,} patients, too many for a bar each: the plot shows a random sample of "
+    f"{swimmer_shown} of them.",
+    f"The plot shows all {narrative.count(len(analysis), 'patient')}."))
 
 # %%
 fig = response.swimmer_plot(analysis)

@@ -207,3 +207,72 @@ def test_distribution_display_formats_percent_and_ci():
     assert shown.loc["ORR (>= PR)", "%"] == "66.7"
     lo, hi = r.clopper_pearson(6, 9)
     assert shown.loc["ORR (>= PR)", "95% CI (exact)"] == f"{100 * lo:.1f}–{100 * hi:.1f}"
+
+
+def _r_fisher_tables():
+    ref = pd.read_csv("tests/reference/r_out/fisher_rx2.csv", dtype={"p": float})
+    return [([[int(v) for v in row.split()] for row in t.split(";")], p) for t, p in zip(ref["table"], ref["p"])]
+
+
+@pytest.mark.parametrize("table,p", _r_fisher_tables())
+def test_exact_rx2_equals_r_fisher_test_small_and_medium(table, p):
+    # R: tests/reference/fisher_reference.R (fisher.test(x, workspace = 2e8)), up to 2,800 patients
+    assert r.fisher_exact_rx2(table) == pytest.approx(p, rel=1e-9, abs=1e-300)
+    assert r.fisher_rx2(table) == {"p": r.fisher_exact_rx2(table), "method": "exact"}
+
+
+def test_exact_rx2_equals_brute_force_enumeration_on_random_small_tables():
+    from itertools import product
+
+    from scipy.special import gammaln
+
+    def brute(table):
+        rows, k = table.sum(axis=1), int(table[:, 0].sum())
+        lc = lambda n, x: gammaln(n + 1) - gammaln(x + 1) - gammaln(n - x + 1)  # noqa: E731
+        logs = np.array([lc(rows, np.array(xs)).sum() for xs in product(*[range(a + 1) for a in rows])
+                         if sum(xs) == k])
+        obs = lc(rows, table[:, 0]).sum()
+        return np.exp(logs[logs <= obs + np.log1p(1e-7)] - lc(rows.sum(), k)).sum()
+
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        table = rng.integers(0, 8, (int(rng.integers(2, 6)), 2))
+        assert r.fisher_exact_rx2(table) == pytest.approx(min(1.0, brute(table)), rel=1e-9, abs=1e-15)
+
+
+def test_rx2_of_100000_patients_is_exact_and_quick_for_three_rows():
+    import time
+
+    table = np.array([[10_000, 10_150], [30_000, 29_900], [10_000, 9_850]])
+    start = time.perf_counter()
+    res = r.fisher_rx2(table)
+    assert time.perf_counter() - start < 20 and res["method"] == "exact"
+    # the chi-square test agrees with the exact p at this size (to a few per cent)
+    chi = __import__("scipy.stats", fromlist=["chi2_contingency"]).chi2_contingency(table, correction=False)
+    assert res["p"] == pytest.approx(chi.pvalue, rel=0.05)
+
+
+def test_rx2_past_the_exact_limit_falls_back_to_a_reproducible_monte_carlo_p_and_says_so():
+    table = np.array([[400, 1000], [900, 860], [150, 200], [300, 310]])
+    res = r.fisher_rx2(table, limit=10)
+    assert res["method"].startswith("Monte Carlo")
+    assert res == r.fisher_rx2(table, limit=10)  # fixed seed
+    exact = r.fisher_exact_rx2(table)
+    assert res["p"] == pytest.approx(max(exact, 1 / (r.FISHER_MC_TABLES + 1)), abs=1e-4)
+    mid = np.array([[15, 10], [30, 41], [22, 20], [5, 18], [60, 55]])  # R: 0.040434209730417454
+    mc = r.fisher_rx2(mid, limit=10)["p"]
+    se = np.sqrt(0.0404 * (1 - 0.0404) / r.FISHER_MC_TABLES)
+    assert abs(mc - 0.040434209730417454) < 4 * se
+
+
+def test_swimmer_plot_samples_a_large_cohort_and_says_so():
+    big = pd.concat([exposure_cohort()] * 30, ignore_index=True)
+    big["patient_id"] = [f"P{i}" for i in range(len(big))]
+    fig = r.swimmer_plot(big, max_patients=40)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 40
+    assert ax.get_ylabel().startswith(f"Random sample of 40 of {len(big):,} patients")
+    # reproducible: the same patients on a rerun
+    assert r.swimmer_sample(big, 40).index.equals(r.swimmer_sample(big, 40).index)
+    small = r.swimmer_plot(exposure_cohort(), max_patients=40)
+    assert small.axes[0].get_ylabel().startswith("Patients (n = 10)")

@@ -354,3 +354,71 @@ def test_response_not_evaluable_is_left_out_everywhere():
     assert cp["patient_id"].tolist() == ["a", "a", "c"]
     assert cp["responded"].tolist() == [0, 1, 0] and cp["pfs_event"].tolist() == [0, 1, 0]
     assert sv.cox_fit(df, "pfs", ["vgpr_or_better"]).n == 2
+
+
+def _naive_derivs(beta, x, start, stop, event, method):
+    """Log partial likelihood, score and information by visiting every risk set (the textbook
+    definition, O(N) per death time): the reference for the one-pass implementation."""
+    eta = x @ beta
+    r = np.exp(eta)
+    loglik, u, imat = 0.0, np.zeros(x.shape[1]), np.zeros((x.shape[1], x.shape[1]))
+    for t in np.unique(stop[event == 1]):
+        at_risk = (stop >= t) if start is None else (stop >= t) & (start < t)
+        dead = at_risk & (stop == t) & (event == 1)
+        d = int(dead.sum())
+        s0, s1 = r[at_risk].sum(), r[at_risk] @ x[at_risk]
+        s2 = (x[at_risk] * r[at_risk, None]).T @ x[at_risk]
+        d0, d1 = r[dead].sum(), r[dead] @ x[dead]
+        d2 = (x[dead] * r[dead, None]).T @ x[dead]
+        loglik += eta[dead].sum()
+        u += x[dead].sum(axis=0)
+        for k in range(d):
+            f = k / d if method == "efron" else 0.0
+            den = s0 - f * d0
+            mean = (s1 - f * d1) / den
+            loglik -= np.log(den)
+            u -= mean
+            imat += (s2 - f * d2) / den - np.outer(mean, mean)
+    return loglik, u, imat
+
+
+@pytest.mark.parametrize("method", ["efron", "breslow"])
+@pytest.mark.parametrize("counting", [False, True])
+def test_one_pass_cox_derivatives_equal_the_risk_set_definition(method, counting):
+    rng = np.random.default_rng(5 + counting)
+    n = 400
+    x = np.column_stack([rng.normal(size=n), rng.integers(0, 2, n), rng.normal(2, 3, n)])
+    stop = rng.integers(1, 40, n).astype(float)  # many ties
+    event = rng.integers(0, 2, n)
+    start = np.floor(stop * rng.uniform(0, 0.9, n)) if counting else None
+    beta = np.array([0.3, -0.5, 0.1])
+    ours = sv._coxph_derivs(beta, x, start, stop, event, method)
+    ref = _naive_derivs(beta, x, start, stop, event, method)
+    assert ours[0] == pytest.approx(ref[0], rel=1e-12)
+    np.testing.assert_allclose(ours[1], ref[1], rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(ours[2], ref[2], rtol=1e-10, atol=1e-10)
+
+
+def test_vectorised_km_and_logrank_equal_their_definitions_on_ties():
+    rng = np.random.default_rng(9)
+    t = rng.integers(1, 30, 500).astype(float)
+    e = rng.integers(0, 2, 500)
+    km = sv.km_table(t, e)
+    surv = 1.0
+    for row in km.itertuples():
+        n = (t >= row.time).sum()
+        d = ((t == row.time) & (e == 1)).sum()
+        assert row.n_risk == n and row.n_event == d
+        surv *= 1 - d / n
+        assert row.surv == pytest.approx(surv, rel=1e-13)
+    g = rng.integers(0, 3, 500)
+    df = pd.DataFrame({"pfs_months": t, "pfs_event": e, "arm": g})
+    o_e, var = np.zeros(3), np.zeros((3, 3))
+    for u in np.unique(t[e == 1]):
+        risk = t >= u
+        n, d = risk.sum(), ((t == u) & (e == 1)).sum()
+        nk = np.bincount(g[risk], minlength=3)
+        o_e += np.bincount(g[(t == u) & (e == 1)], minlength=3) - d * nk / n
+        var += d * (n - d) / (n * n * (n - 1)) * (np.diag(nk) * n - np.outer(nk, nk))
+    chisq = o_e[1:] @ np.linalg.solve(var[1:, 1:], o_e[1:])
+    assert sv.logrank_test(df, "pfs", "arm")["chisq"] == pytest.approx(chisq, rel=1e-10)

@@ -1,0 +1,249 @@
+"""Benchmark: survival fits against R, and the pipeline at growing N (issue 11, part 5).
+
+    .venv/bin/python benchmarks/run.py [--sizes 1000 10000 100000] [--fit-sizes 1000 ... 1000000]
+                                       [--repeats 3] [--work DIR] [--skip-pipeline] [--skip-fits]
+
+Everything is measured as whole processes (``/usr/bin/time -v``: wall time and the
+peak resident memory of the process tree), so imports, start-up and reading the
+file count as a user would feel them; each fit process also reports the time of the
+fit alone. Python and R alternate, fit by fit and repeat by repeat, so that the
+load of a shared machine falls on both. Writes ``benchmarks/results.json`` (every
+measurement) and prints a summary; ``benchmarks/report.py`` turns the JSON into
+``benchmarks/results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+TIME = "/usr/bin/time"
+
+PY_FIT = r"""
+import sys, time
+import pandas as pd
+from compendium import survival as sv
+what, path = sys.argv[1], sys.argv[2]
+df = pd.read_csv(path)
+t0 = time.perf_counter()
+if what == "km":
+    res = sv.km_median(df["pfs_months"], df["pfs_event"])
+    out = res["median"]
+else:
+    fit = sv.cox_fit(df, "pfs", ["age", "emd", "isotype"], references={"isotype": "IgG"})
+    out = fit.coef[0]
+    if what == "zph":
+        t0 = time.perf_counter()
+        out = sv.cox_zph(fit)["chisq"].iloc[-1]
+print(f"SECONDS {time.perf_counter() - t0:.6f} VALUE {out:.10g}")
+"""
+
+R_FIT = r"""
+suppressMessages(library(survival))
+args <- commandArgs(trailingOnly = TRUE)
+what <- args[1]
+df <- read.csv(args[2])
+df$isotype <- relevel(factor(df$isotype), ref = "IgG")
+t0 <- proc.time()[["elapsed"]]
+if (what == "km") {
+  fit <- survfit(Surv(pfs_months, pfs_event) ~ 1, data = df)
+  out <- quantile(fit, 0.5)$quantile
+} else {
+  fit <- coxph(Surv(pfs_months, pfs_event) ~ age + emd + isotype, data = df, ties = "efron")
+  out <- coef(fit)[1]
+  if (what == "zph") {
+    t0 <- proc.time()[["elapsed"]]
+    z <- cox.zph(fit)
+    out <- z$table["GLOBAL", "chisq"]
+  }
+}
+cat(sprintf("SECONDS %.6f VALUE %.10g\n", proc.time()[["elapsed"]] - t0, out))
+"""
+
+
+def timed(cmd: list[str], cwd: Path = ROOT, nice: bool = True) -> dict:
+    """Run ``cmd`` under /usr/bin/time -v; wall seconds, peak RSS (MiB) of the process tree, output."""
+    full = ([TIME, "-v"] if Path(TIME).exists() else []) + (["nice", "-n", "5"] if nice else []) + cmd
+    proc = subprocess.run(full, cwd=cwd, capture_output=True, text=True)
+    err = proc.stderr
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)", err)
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
+    cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): (\d+(?:\.\d+)?)", err)]
+    seconds = None
+    if wall:
+        h, m, s = wall.groups()
+        seconds = int(h or 0) * 3600 + int(m) * 60 + float(s)
+    return {"ok": proc.returncode == 0, "wall_s": seconds, "cpu_s": sum(cpu) if cpu else None,
+            "peak_mib": int(rss.group(1)) / 1024 if rss else None,
+            "stdout": proc.stdout[-2000:], "stderr": err[-3000:] if proc.returncode else ""}
+
+
+def machine() -> dict:
+    cpu = ""
+    if Path("/proc/cpuinfo").exists():
+        found = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+        cpu = found.group(1).strip() if found else ""
+    mem = ""
+    if Path("/proc/meminfo").exists():
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    r_version = subprocess.run(["Rscript", "-e", "cat(R.version.string, as.character(packageVersion('survival')))"],
+                               capture_output=True, text=True).stdout.strip()
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory": mem, "python": platform.python_version(),
+            "r": r_version, "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
+
+
+def fit_data(n: int, seed: int, path: Path) -> None:
+    """Survival data with the analysis set's column names: time to progression in months
+    (days / 30.4375, so ties occur as in the real data), a continuous, a 0/1 and a
+    3-level covariate, with known effects."""
+    rng = np.random.default_rng(seed)
+    age = rng.normal(68, 9, n).round()
+    emd = rng.binomial(1, 0.2, n)
+    isotype = rng.choice(["IgG", "IgA", "light chain"], n, p=[0.6, 0.25, 0.15])
+    lp = 0.02 * (age - 68) + 0.5 * emd + np.where(isotype == "IgA", 0.3, 0.0)
+    days = np.ceil(rng.exponential(600 * np.exp(-lp)))
+    censor = np.ceil(rng.uniform(100, 1500, n))
+    pd.DataFrame({"pfs_months": np.minimum(days, censor) / 30.4375, "pfs_event": (days <= censor).astype(int),
+                  "age": age, "emd": emd, "isotype": isotype}).to_csv(path, index=False)
+
+
+def bench_fits(sizes, repeats, work: Path, save=lambda rows: None) -> list[dict]:
+    (work / "fit.py").write_text(PY_FIT)
+    (work / "fit.R").write_text(R_FIT)
+    rows = []
+    for n in sizes:
+        data = work / f"fit_{n}.csv"
+        fit_data(n, 11, data)
+        for rep in range(repeats):
+            for what in ("cox", "zph", "km"):
+                pair = [("python", [PYTHON, str(work / "fit.py"), what, str(data)]),
+                        ("R", ["Rscript", str(work / "fit.R"), what, str(data)])]
+                for tool, cmd in (pair if rep % 2 == 0 else pair[::-1]):  # alternate who goes first
+                    res = timed(cmd)
+                    found = re.search(r"SECONDS (\S+) VALUE (\S+)", res["stdout"])
+                    rows.append({"n": n, "what": what, "tool": tool, "repeat": rep, "process_s": res["wall_s"],
+                                 "process_cpu_s": res["cpu_s"],
+                                 "peak_mib": res["peak_mib"], "ok": res["ok"] and found is not None,
+                                 "fit_s": float(found.group(1)) if found else None,
+                                 "value": float(found.group(2)) if found else None, "error": res["stderr"]})
+                    save(rows)
+                    print(f"fit n={n} {what} {tool} rep{rep}: {rows[-1]['fit_s']} s "
+                          f"(process {res['wall_s']} s, {res['peak_mib']:.0f} MiB)", flush=True)
+    return rows
+
+
+def cohort(n: int, path: Path) -> str:
+    """A raw-format cohort: the synthetic generator when it takes --n, else the resampler."""
+    probe = subprocess.run([PYTHON, "-m", "compendium", "synthetic", "--help"], cwd=ROOT, capture_output=True, text=True)
+    if "--n" in probe.stdout:
+        cmd = [PYTHON, "-m", "compendium", "synthetic", "--n", str(n), "--seed", "1", "--out", str(path)]
+        how = "python -m compendium synthetic --n"
+    else:
+        cmd = [PYTHON, str(HERE / "make_cohort.py"), "--n", str(n), "--seed", "1", "--out", str(path),
+               "--no-validate"]
+        how = "benchmarks/make_cohort.py (resampled synthetic cohort)"
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+    return how
+
+
+ONE_NOTEBOOK = r"""
+import sys
+from pathlib import Path
+from compendium import paths, runner
+key, data, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+nb = next(nb for nb in runner.discover() if nb.key == key)
+staging = paths.Paths(work)
+runner.execute(nb, data, staging, runner.shown_parameters(data, staging), progress=False)
+"""
+
+
+def bench_pipeline(sizes, work: Path, whole=(), save=lambda rows: None) -> list[dict]:
+    """Per notebook (each in its own process, as the runner executes it), then the whole
+    ``python -m compendium run`` end to end for the sizes in ``whole``."""
+    from compendium import runner
+
+    (work / "one_notebook.py").write_text(ONE_NOTEBOOK)
+    rows = []
+    for n in sizes:
+        data = work / f"cohort_{n}.csv"
+        how = cohort(n, data)
+        per = work / f"per_notebook_{n}"
+        for nb in runner.discover():
+            res = timed([PYTHON, str(work / "one_notebook.py"), nb.key, str(data), str(per)])
+            rows.append({"n": n, "cohort": how, "step": nb.stem, **{k: res[k] for k in ("ok", "wall_s", "cpu_s", "peak_mib")},
+                         "error": res["stderr"][-1500:]})
+            save(rows)
+            print(f"pipeline n={n} {nb.stem}: {res['wall_s']} s, {res['peak_mib']:.0f} MiB, ok={res['ok']}",
+                  flush=True)
+            if not res["ok"]:
+                break
+        shutil.rmtree(per, ignore_errors=True)
+        if n not in whole:
+            data.unlink(missing_ok=True)
+            continue
+        out = work / f"run_{n}"
+        res = timed([PYTHON, "-m", "compendium", "run", "--data", str(data), "--out", str(out), "--no-progress"])
+        rows.append({"n": n, "cohort": how, "step": "compendium run (whole)",
+                     **{k: res[k] for k in ("ok", "wall_s", "cpu_s", "peak_mib")}, "error": res["stderr"][-1500:]})
+        save(rows)
+        print(f"pipeline n={n} whole run: {res['wall_s']} s, {res['peak_mib']:.0f} MiB, ok={res['ok']}", flush=True)
+        shutil.rmtree(out, ignore_errors=True)
+        data.unlink(missing_ok=True)
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fit-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--whole", type=int, nargs="*", default=[10_000],
+                        help="sizes also run end to end with `python -m compendium run`")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one, removed)")
+    parser.add_argument("--skip-fits", action="store_true")
+    parser.add_argument("--skip-pipeline", action="store_true")
+    parser.add_argument("--results", type=Path, default=HERE / "results.json")
+    args = parser.parse_args(argv)
+    work = args.work or Path(tempfile.mkdtemp(prefix="daravd-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(args.results.read_text()) if args.results.exists() else {}
+    results = {"machine_before": machine(), "fits": previous.get("fits", []), "pipeline": previous.get("pipeline", [])}
+    def saver(key):
+        def save(rows):  # after every measurement, so an interrupted benchmark keeps what it measured
+            results[key] = rows
+            results["machine_after"] = {**results["machine_before"],
+                                        "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
+            args.results.write_text(json.dumps(results, indent=1) + "\n")
+        return save
+
+    try:
+        if not args.skip_fits:
+            results["fits"] = bench_fits(args.fit_sizes, args.repeats, work, saver("fits"))
+        if not args.skip_pipeline:
+            results["pipeline"] = bench_pipeline(args.sizes, work, set(args.whole), saver("pipeline"))
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    results["machine_after"] = machine()
+    args.results.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"wrote {args.results.relative_to(ROOT) if args.results.is_relative_to(ROOT) else args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
