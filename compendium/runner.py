@@ -186,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--only", nargs="+", metavar="NN", help="run only these notebooks (and what they need)")
     p_run.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
     sub.add_parser("synthetic", help="regenerate data/synthetic/ from compendium.synthetic")
-    sub.add_parser("site", help="render the executed notebooks as a static site").add_argument(
-        "--out", help="site folder (default: _site/)")
+    p_site = sub.add_parser("site", help="render a run's executed notebooks as a static site")
+    p_site.add_argument("--run", help="the run's folder (the --out of `run`; default: the repository's canonical run)")
+    p_site.add_argument("--out", help="site folder (default: _site/, or RUN/site/ with --run)")
     sub.add_parser("validate", help="validate a raw file against the dictionary").add_argument("file")
     args = parser.parse_args(argv)
     try:
@@ -199,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {paths.relative(paths.SYNTHETIC_COHORT)}")
         elif args.command == "site":
             from . import site
-            print(f"wrote {site.build(args.out)}")
+            print(f"wrote {site.build(args.out, run=args.run)}")
         elif args.command == "validate":
             raw = load_raw(args.file)
             print(f"{args.file}: {len(raw.frame)} rows follow the dictionary (sha256 {raw.sha256})")
