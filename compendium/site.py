@@ -38,6 +38,7 @@ REMOVED_TAGS = {"parameters", "injected-parameters"}
 #: notebooks shown in the numbered part of the site, in the paper's order (01 -> section 1).
 APPENDIX_NOTEBOOKS = {"00"}
 #: an asset (script, stylesheet, image, frame) fetched from the network when a page opens
+FIGURE_STEM = re.compile(r"\.figure\(\s*[\"']([\w.-]+)[\"']")
 REMOTE_ASSET = re.compile(r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=[\"']?(?:https?:)?//",
                           re.IGNORECASE)
 
@@ -83,13 +84,26 @@ def _kind(output) -> str | None:
     return None
 
 
-def prepare_notebook(nb: nbformat.NotebookNode, number: str) -> tuple[nbformat.NotebookNode, list[dict]]:
+def _caption(kind: str, heading: str | None, source: str, svg_stems: set[str]) -> str:
+    """The section heading; for a figure, the file it was saved as and a link to its vector copy."""
+    caption = heading or "Output"
+    if kind == "table" and source.rstrip().endswith("rec.table()"):
+        return f"{caption}: the paper's numbers beside this run's"
+    m = FIGURE_STEM.search(source) if kind == "figure" else None
+    if m and m.group(1) in svg_stems:
+        return f"{caption} (`{m.group(1)}`, {{download}}`vector copy <figures/{m.group(1)}.svg>`)"
+    return caption
+
+
+def prepare_notebook(nb: nbformat.NotebookNode, number: str,
+                     svg_stems: set[str] = frozenset()) -> tuple[nbformat.NotebookNode, list[dict]]:
     """A reader's copy of an executed notebook, and the figures and tables it labels.
 
     Removes the parameters and injected-parameters cells, folds every code cell's source behind
     a toggle, turns the title's "04 · " into the section number the site gives it, and wraps
     each cell whose only display output is a figure or a table into a numbered, captioned
-    figure or table (caption: the section heading above it).
+    figure or table (caption: the section heading above it; a figure saved as ``figures/STEM``
+    whose SVG is in ``svg_stems`` links its vector copy).
     """
     nb = copy.deepcopy(nb)
     cells, items, heading = [], [], None
@@ -107,7 +121,7 @@ def prepare_notebook(nb: nbformat.NotebookNode, number: str) -> tuple[nbformat.N
             kind = _kind(shown[0]) if len(shown) == 1 else None
             if kind:
                 label = f"{'fig' if kind == 'figure' else 'tab'}-{number}-{len(items) + 1}"
-                caption = heading or "Output"
+                caption = _caption(kind, heading, cell.source, svg_stems)
                 options = {"name": label, "caption": caption}
                 if kind == "table":
                     options["classes"] = "nbtable"
@@ -139,7 +153,7 @@ def bib_entries(trials_csv: Path) -> str:
                 raise SiteError(f"{paths.relative(trials_csv)}: source {row['source']!r} is not "
                                 "'Author et al., Journal YEAR (note)'")
             author, journal, year, note = m.groups()
-            title = f"{row['trial']} trial" + (f": {note}" if note else "")
+            title = "{" + f"{row['trial']} trial" + (f": {note}" if note else "") + "}"  # braces keep the case
             key = "trial-" + re.sub(r"[^a-z0-9]+", "-", doi.lower()).strip("-")
             entries.append(f"@article{{{key},\n  author = {{{author} and others}},\n  title = {{{title}}},\n"
                            f"  journal = {{{journal}}},\n  year = {{{year}}},\n  doi = {{{doi}}}\n}}\n")
@@ -176,7 +190,8 @@ def _short(value: str) -> str:
 
 def claims_page(claims_csv: Path, folder: Path) -> str:
     table = pd.read_csv(claims_csv, dtype=str, keep_default_na=False)
-    table["reproduced"] = table["reproduced"].map(_short)
+    for column in ["published", "reproduced"]:
+        table[column] = table[column].map(_short)
     shown = ["claim_id", "location", "quantity", "published", "reproduced", "basis"]
     parts = ["# Reconciliation: every claim of the paper\n",
              "Each quantitative statement of the paper (from the claims registry, `data/claims/`) beside "
@@ -195,7 +210,8 @@ def claims_page(claims_csv: Path, folder: Path) -> str:
 
 def audit_page(audit_csv: Path, folder: Path) -> str:
     table = pd.read_csv(audit_csv, dtype=str, keep_default_na=False)
-    table["implied"] = table["implied"].map(_short)
+    for column in ["printed", "implied"]:
+        table[column] = table[column].map(_short)
     parts = ["# Audit: the paper beside itself\n",
              "Checks of the paper's printed numbers against each other (Wald arithmetic of hazard ratios, "
              "confidence intervals and p-values, percentages against counts, totals, the Abstract against "
@@ -253,10 +269,13 @@ def stage(run_paths: paths.Paths, folder: Path) -> None:
     label, banner = data_label(run_paths)
     shutil.copytree(SOURCE, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "index.md"))
     (folder / "run.json").write_text(json.dumps({"label": label, "banner": banner}))
+    svg_stems = {svg.stem for svg in run_paths.figures.glob("*.svg")}
+    if svg_stems:
+        shutil.copytree(run_paths.figures, folder / "figures", ignore=shutil.ignore_patterns("*.png"))
     listing, main, appendix = [], [], []
     for ipynb in notebooks:
         number = ipynb.stem[:2]
-        nb, items = prepare_notebook(nbformat.read(ipynb, as_version=4), number)
+        nb, items = prepare_notebook(nbformat.read(ipynb, as_version=4), number, svg_stems)
         nbformat.write(nb, folder / ipynb.name)
         listing.append((ipynb.stem, _title(nb, ipynb.stem), items))
         (appendix if number in APPENDIX_NOTEBOOKS else main).append(ipynb.stem)

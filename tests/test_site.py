@@ -39,9 +39,9 @@ def _notebook() -> nbformat.NotebookNode:
         v4.new_code_cell("out_dir = None", metadata={"tags": ["parameters"]}),
         v4.new_code_cell('out_dir = "x"', metadata={"tags": ["injected-parameters"]}),
         v4.new_markdown_cell("## Figure 1: PFS"),
-        v4.new_code_cell("plot()", outputs=[v4.new_output("display_data", data={"image/png": "iVBOR", "text/plain": "<F>"})]),
+        v4.new_code_cell('plots.save_and_show(fig, P.figure("fig1a_pfs"))', outputs=[v4.new_output("display_data", data={"image/png": "iVBOR", "text/plain": "<F>"})]),
         v4.new_markdown_cell("## Table 2"),
-        v4.new_code_cell("table", outputs=[v4.new_output("execute_result", data={"text/html": "<table></table>"},
+        v4.new_code_cell("rec.table()", outputs=[v4.new_output("execute_result", data={"text/html": "<table></table>"},
                                                           execution_count=1)]),
         v4.new_code_cell("two()", outputs=[v4.new_output("display_data", data={"text/html": "<table></table>"}),
                                            v4.new_output("display_data", data={"text/html": "<table></table>"})]),
@@ -58,9 +58,13 @@ def test_prepare_removes_parameter_cells_and_folds_code():
 
 
 def test_prepare_numbers_single_figures_and_tables_with_the_heading_as_caption():
-    nb, items = site.prepare_notebook(_notebook(), "04")
-    assert items == [{"kind": "figure", "label": "fig-04-1", "caption": "Figure 1: PFS"},
-                     {"kind": "table", "label": "tab-04-2", "caption": "Table 2"}]
+    nb, items = site.prepare_notebook(_notebook(), "04", svg_stems={"fig1a_pfs"})
+    assert items == [
+        {"kind": "figure", "label": "fig-04-1",
+         "caption": "Figure 1: PFS (`fig1a_pfs`, {download}`vector copy <figures/fig1a_pfs.svg>`)"},
+        {"kind": "table", "label": "tab-04-2", "caption": "Table 2: the paper's numbers beside this run's"}]
+    _, items = site.prepare_notebook(_notebook(), "04")
+    assert items[0]["caption"] == "Figure 1: PFS", "no link to a vector copy the run does not have"
     figure_cells = [c for c in nb.cells if "mystnb" in c.metadata]
     assert [c.metadata["mystnb"]["figure"].get("classes") for c in figure_cells] == [None, "nbtable"]
     assert "mystnb" not in nb.cells[-1].metadata, "two outputs cannot share one label"
@@ -81,6 +85,7 @@ def test_bibliography_of_the_trials_has_one_entry_per_doi_with_its_doi():
         expected = {row["doi"] for row in csv.DictReader(handle) if row["doi"]}
     assert dois == expected
     assert "author = {Mateos and others}" in bib and "year = {2020}" in bib
+    assert "title = {{CASTOR trial: final OS analysis}}" in bib, "braces keep the capitals"
 
 
 def test_remote_assets_are_found(tmp_path):
