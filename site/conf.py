@@ -9,14 +9,14 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))  # the local `tables` extension
+sys.path.insert(0, str(Path(__file__).parent))  # the local `site_tables` extension
 
 RUN = json.loads((Path(__file__).parent / "run.json").read_text())
 
 project = "DaraVd compendium"
 author = "daravd-compendium contributors"
 copyright = "the authors of the compendium; the paper is CC BY 4.0"
-extensions = ["myst_nb", "sphinxcontrib.bibtex", "tables"]
+extensions = ["myst_nb", "sphinxcontrib.bibtex", "site_tables"]
 exclude_patterns = ["run.json", "_build"]
 root_doc = "index"
 language = "en"

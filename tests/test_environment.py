@@ -71,7 +71,7 @@ def _third_party_imports(files) -> set[str]:
                 modules |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 modules.add(node.module.split(".")[0])
-    modules -= set(sys.stdlib_module_names) | {"compendium", "tables", "__future__"}
+    modules -= set(sys.stdlib_module_names) | {"compendium", "site_tables", "__future__"}
     providers = metadata.packages_distributions()
     unknown = sorted(m for m in modules if m not in providers)
     assert not unknown, f"imported but not installed: {unknown}"
@@ -96,10 +96,11 @@ def test_the_site_extra_is_what_the_site_configuration_loads():
     conf = (paths.ROOT / "site" / "conf.py").read_text()
     extensions = set(ast.literal_eval(re.search(r"^extensions = (\[.*\])$", conf, re.M).group(1)))
     theme = re.search(r'^html_theme = "(\w+)"$', conf, re.M).group(1)
-    modules = {e.split(".")[0] for e in extensions - {"tables"}} | {theme, "sphinx"}
+    modules = {e.split(".")[0] for e in extensions - {"site_tables"}} | {theme, "sphinx"}
     providers = metadata.packages_distributions()
     needed = {_norm(providers[m][0]) for m in modules if m != "sphinxcontrib"}
     needed |= {_norm(e.replace(".", "-")) for e in extensions if e.startswith("sphinxcontrib.")}
+    needed |= _third_party_imports(sorted((paths.ROOT / "site").glob("*.py")))  # the local extension
     assert _declared("site") == needed
 
 

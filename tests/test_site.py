@@ -148,6 +148,7 @@ class _Links(HTMLParser):
             self.hrefs.append(attrs["href"])
 
 
+@functools.lru_cache(maxsize=None)
 def _parse(page: Path) -> _Links:
     parser = _Links()
     parser.feed(page.read_text())
