@@ -56,7 +56,7 @@ def data_label(run_paths: paths.Paths) -> tuple[str, str]:
     name = Path(meta["input_file"]).name
     digest = meta["input_sha256"][:12]
     if meta["synthetic"]:
-        return ("synthetic cohort",
+        return (f"synthetic cohort ({name})",
                 f"SYNTHETIC COHORT: not patient data. Every result on this site was computed on {name} "
                 f"(sha256 {digest}), made up by compendium.synthetic.")
     analysed = meta["cohort_flow"][-1]["n"] if meta.get("cohort_flow") else "?"
