@@ -276,10 +276,16 @@ def typed(text: pd.DataFrame, dictionary: pd.DataFrame | None = None) -> pd.Data
     return out
 
 
-def load_raw(path: Path | str) -> RawData:
-    """Validated, typed raw data with the file's sha256; the file itself is only read."""
+def load_raw(path: Path | str, mapping=None) -> RawData:
+    """Validated, typed raw data with the file's sha256; the file itself is only read.
+
+    ``mapping`` (a :class:`compendium.mapping.Mapping`) renames and recodes an export in memory
+    before validation.
+    """
     path = Path(path)
     digest = sha256(path)
     text = read_text_table(path)
+    if mapping is not None:
+        text = mapping.apply(text, paths.relative(path), load_dictionary())
     validate_text(text, paths.relative(path))
     return RawData(frame=typed(text), source=path, sha256=digest)

@@ -10,79 +10,47 @@ which is exactly the Wald interval of the negated coefficient. p is unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
+from . import spec as specs
 from . import survival as sv
+from .narrative import NOT_ESTIMABLE, estimable
+from .spec import PaperRow, Spec  # noqa: F401  (PaperRow is part of this module's interface)
 
-ENDPOINTS = ("pfs", "os", "ttnt", "pfs2")
-KM_ENDPOINTS = ("pfs", "os", "ttnt", "pfs2", sv.FOLLOWUP)
-
-# Every factor the paper reports or mentions for PFS and OS (Results, Tables 2-3, Abstract).
-UNIVARIATE_FACTORS = [
-    ("vgpr_or_better", None), ("cr_or_better", None), ("age_ge65", None), ("dex_dose_group", "full"),
-    ("emd_relapse", None), ("cyto_high_risk_dx", None), ("cyto_high_risk_relapse", None),
-    ("del17p_relapse", None), ("pc_ge60_relapse", None), ("amp1q", None),
-    ("len_exposure_months", None), ("len_dose_start_mg", None), ("len_dose_pd_mg", None),
-]
-# "The same characteristics were selected for ... a multivariate model for PFS and OS".
-MULTIVARIABLE = ("vgpr_or_better", "emd_relapse", "age_ge65")
-LABELS = {"vgpr_or_better": "≥VGPR", "emd_relapse": "EMD present", "age_ge65": "age ≥65"}
-
-
-@dataclass(frozen=True)
-class PaperRow:
-    """One row of a published table and where our estimate of it comes from."""
-
-    claim: str       # claim-id prefix in the registry, e.g. "T2_no_emd"
-    label: str       # the paper's wording
-    endpoint: str
-    covariate: str
-    level: str       # level as coded in our results
-    invert: bool     # the paper reports the other level against this one
+ENDPOINTS = specs.KNOWN_ENDPOINTS
+#: The paper's specification (data/spec/paper.toml); notebooks read the run's with specs.load().
+PAPER = specs.load()
+KM_ENDPOINTS = PAPER.km_endpoints
+UNIVARIATE_FACTORS = [(f.column, f.reference) for f in PAPER.factors]
+MULTIVARIABLE = PAPER.model("paper").covariates
+LABELS = PAPER.labels
+TABLE2 = list(PAPER.table("T2").rows)
+TABLE3 = list(PAPER.table("T3").rows)
+TABLE4 = list(PAPER.table("T4").rows)
+TABLE5 = list(PAPER.table("T5").rows)
+TEXT_PFS = list(PAPER.table("R_pfs").rows)
 
 
-def _rows(prefix: str, endpoint: str, spec) -> list[PaperRow]:
-    return [PaperRow(f"{prefix}_{key}", label, endpoint, cov, level, inv) for key, label, cov, level, inv in spec]
-
-
-_VGPR = ("vgpr", "Best response ≥VGPR", "vgpr_or_better", "1", False)
-_AGE = ("age65", "Age ≥65 years at relapse", "age_ge65", "1", False)
-_NO_EMD = ("no_emd", "Absence of EMD at relapse", "emd_relapse", "1", True)
-_PC = ("pc_lt60", "Medullary plasma cells <60% at relapse", "pc_ge60_relapse", "1", True)
-_DEX = {mg: (f"dex{mg}", f"Dexamethasone {mg} mg/week", "dex_dose_group", str(mg), False) for mg in (20, 40, 80)}
-_T2 = [_VGPR, _AGE, _DEX[20], _NO_EMD,
-       ("std_risk_dx", "Standard cytogenetic risk at diagnosis", "cyto_high_risk_dx", "1", True),
-       ("no_del17p", "Absence of del17p at relapse", "del17p_relapse", "1", True), _PC]
-_T3 = [_VGPR, _AGE, _DEX[20], _DEX[40], _DEX[80], _NO_EMD, _PC]
-_MV = [_VGPR, _NO_EMD, _AGE]
-TABLE2 = _rows("T2", "pfs", _T2)
-TABLE3 = _rows("T3", "os", _T3)
-TABLE4 = _rows("T4", "pfs", _MV)
-TABLE5 = _rows("T5", "os", _MV)
-# Mentioned in the Results text only.
-TEXT_PFS = _rows("R_pfs", "pfs", [("std_risk_relapse", "Standard cytogenetic risk at relapse", "cyto_high_risk_relapse", "1", True)])
-
-
-def km_results(analysis: pd.DataFrame) -> pd.DataFrame:
-    """Every Kaplan-Meier median of the paper: ``results/survival_km.csv``."""
-    parts = [sv.km_summary(analysis, e) for e in KM_ENDPOINTS]
-    parts += [sv.km_summary(analysis, e, group="vgpr_or_better") for e in ENDPOINTS]
+def km_results(analysis: pd.DataFrame, spec: Spec = PAPER) -> pd.DataFrame:
+    """Every Kaplan-Meier median of the specification: ``results/survival_km.csv``."""
+    parts = [sv.km_summary(analysis, e) for e in spec.km_endpoints]
+    parts += [sv.km_summary(analysis, e, group=g) for g in spec.km_groups for e in spec.km_group_endpoints]
     return pd.concat(parts, ignore_index=True)
 
 
-def univariate_results(analysis: pd.DataFrame, endpoints=("pfs", "os", "pfs2")) -> pd.DataFrame:
+def univariate_results(analysis: pd.DataFrame, endpoints=None, spec: Spec = PAPER) -> pd.DataFrame:
     """Univariate Cox models of every factor: ``results/cox_univariate.csv``."""
-    parts = [sv.cox_univariate(analysis, e, cov, ref) for e in endpoints for cov, ref in UNIVARIATE_FACTORS]
+    endpoints = spec.cox_endpoints if endpoints is None else endpoints
+    parts = [sv.cox_univariate(analysis, e, f.column, f.reference) for e in endpoints for f in spec.factors]
     return pd.concat(parts, ignore_index=True)
 
 
-def multivariable_results(analysis: pd.DataFrame) -> pd.DataFrame:
-    """The paper's multivariable models for PFS and OS: ``results/cox_multivariable.csv``."""
-    return pd.concat([sv.cox_multivariable(analysis, e, list(MULTIVARIABLE), "paper") for e in ("pfs", "os")],
-                     ignore_index=True)
+def multivariable_results(analysis: pd.DataFrame, spec: Spec = PAPER) -> pd.DataFrame:
+    """The specification's multivariable models: ``results/cox_multivariable.csv``."""
+    refs = spec.references
+    return pd.concat([sv.cox_multivariable(analysis, e, list(m.covariates), m.name, refs)
+                      for m in spec.models for e in m.endpoints], ignore_index=True)
 
 
 def oriented(results: pd.DataFrame, row: PaperRow) -> dict:
@@ -92,7 +60,8 @@ def oriented(results: pd.DataFrame, row: PaperRow) -> dict:
     if len(hit) != 1:
         raise KeyError(f"no unique estimate for {row.endpoint} {row.covariate}={row.level}")
     r = hit.iloc[0]
-    hr, lcl, ucl = (1 / r.hr, 1 / r.ucl, 1 / r.lcl) if row.invert else (r.hr, r.lcl, r.ucl)
+    with np.errstate(divide="ignore"):  # a limit of 0 (monotone likelihood) turns into inf: not estimable
+        hr, lcl, ucl = (1 / r.hr, 1 / r.ucl, 1 / r.lcl) if row.invert else (r.hr, r.lcl, r.ucl)
     return {"hr": hr, "lcl": lcl, "ucl": ucl, "p": r.p, "n": int(r.n), "events": int(r.events)}
 
 
@@ -105,8 +74,8 @@ def format_p(p: float) -> str:
 
 def format_hr(hr: float, lcl: float, ucl: float) -> str:
     """'0.26 (0.15–0.46)'; a fit with no finite estimate (monotone likelihood) says so."""
-    if not np.isfinite(ucl) or lcl <= 0 or hr < 1e-6 or hr > 1e6:
-        return "not estimable (monotone likelihood)"
+    if not estimable(hr, lcl, ucl):
+        return NOT_ESTIMABLE
     return f"{hr:.2f} ({lcl:.2f}–{ucl:.2f})"
 
 
@@ -120,29 +89,44 @@ def format_median(median: float, lcl: float, ucl: float) -> str:
 
 
 def paper_table(results: pd.DataFrame, rows: list[PaperRow], registry: pd.DataFrame) -> pd.DataFrame:
-    """A published table beside ours: HR (95% CI) and p from both, n and events of our model."""
+    """A published table beside ours: HR (95% CI) and p from both, n and events of our model.
+
+    Rows without a registered claim (a user's own specification) show the paper's columns empty.
+    """
     reg = registry.set_index("claim_id")["published"]
     out = []
     for row in rows:
         ours = oriented(results, row)
-        paper_p = reg.get(f"{row.claim}_p", np.nan)
+        paper = {k: reg.get(f"{row.claim}_{k}", np.nan) for k in ("hr", "lcl", "ucl", "p")} if row.claim else {}
+        has_paper = bool(paper) and not np.isnan(paper["hr"])
         out.append({
             "characteristic": row.label,
             "HR (95% CI), compendium": format_hr(ours["hr"], ours["lcl"], ours["ucl"]),
-            "p, compendium": format_p(ours["p"]),
+            "p, compendium": format_p(ours["p"]) if estimable(ours["hr"], ours["lcl"], ours["ucl"]) else "",
             "n / events": f"{ours['n']} / {ours['events']}",
-            "HR (95% CI), paper": format_hr(reg[f"{row.claim}_hr"], reg[f"{row.claim}_lcl"], reg[f"{row.claim}_ucl"]),
-            "p, paper": "<0.001" if paper_p == 0.0005 else format_p(paper_p),
+            "HR (95% CI), paper": format_hr(paper["hr"], paper["lcl"], paper["ucl"]) if has_paper else "",
+            "p, paper": ("<0.001" if paper["p"] == 0.0005 else format_p(paper["p"])) if has_paper else "",
         })
     return pd.DataFrame(out)
 
 
 def record_rows(rec, results: pd.DataFrame, rows: list[PaperRow]) -> None:
-    """Record HR, limits and p of each published row against its claims."""
+    """Record HR, limits and p of each published row against its claims (rows with claims only).
+
+    A hazard ratio that is not estimable is recorded as not reproducible, with the reason.
+    """
+    registered = set(rec.registry["claim_id"])
     for row in rows:
         ours = oriented(results, row)
+        ok = estimable(ours["hr"], ours["lcl"], ours["ucl"])
         for key in ("hr", "lcl", "ucl", "p"):
-            rec.record(f"{row.claim}_{key}", ours[key])
+            claim_id = f"{row.claim}_{key}"
+            if not row.claim or claim_id not in registered:
+                continue
+            if ok:
+                rec.record(claim_id, ours[key])
+            else:
+                rec.not_reproducible(claim_id, f"{row.label}: {NOT_ESTIMABLE}")
 
 
 def median_of(km: pd.DataFrame, endpoint: str, group: str = "all", conf_type: str = "log") -> dict:

@@ -134,3 +134,13 @@ def published(registry: pd.DataFrame, claim_id: str, digits: int | None = None) 
     if digits is None:
         return f"{value:g}"
     return f"{value:.{digits}f}"
+
+
+def quoter(registry: pd.DataFrame):
+    """``paper = quoter(registry); paper("R_pfs_median")`` -> '14': the paper's number, as printed."""
+    return lambda claim_id, digits=None: published(registry, claim_id, digits)
+
+
+def verb(n, singular: str, plural: str) -> str:
+    """The verb that agrees with a count: verb(1, 'differs', 'differ')."""
+    return singular if int(n) == 1 else plural

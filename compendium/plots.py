@@ -179,8 +179,11 @@ def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200,
     fig.text(0.005, -0.004, provenance, ha="left", va="top", fontsize=4.8, color="#555555")
     png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
     with mpl.rc_context({"svg.hashsalt": "daravd-compendium", "svg.fonttype": "path"}):
-        fig.savefig(png, dpi=dpi, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.04)
-        fig.savefig(svg, metadata={"Date": None, "Creator": None}, bbox_inches="tight", pad_inches=0.04)
+        # the footer's text is also kept as metadata, so that tools (and tests) can read it back
+        fig.savefig(png, dpi=dpi, metadata={"Software": None, "Source": provenance}, bbox_inches="tight",
+                    pad_inches=0.04)
+        fig.savefig(svg, metadata={"Date": None, "Creator": None, "Source": provenance}, bbox_inches="tight",
+                    pad_inches=0.04)
     return [png, svg]
 
 

@@ -22,7 +22,9 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from . import claims, dataset, paths
+from . import claims, dataset, endpoints, paths
+from . import mapping as mappings
+from . import spec as specs
 from .loading import DataValidationError, load_raw
 
 KERNEL = "daravd"
@@ -93,19 +95,25 @@ def strip_volatile(nb: nbformat.NotebookNode, parameters: dict) -> None:
             cell.source = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in parameters.items())
 
 
-def shown_parameters(data: Path, target: paths.Paths) -> dict:
-    """Parameters as recorded in executed notebooks: repository-relative where possible."""
-    data_shown = paths.relative(data) if _inside(data, paths.ROOT) else str(data)
-    out_shown = None if target.out == paths.ROOT else str(target.out)
-    return {"data_path": data_shown, "out_dir": out_shown}
+def _shown(path: Path | None) -> str | None:
+    """A path as recorded in executed notebooks: repository-relative, else its name only."""
+    return None if path is None else paths.relative(path)
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        Path(path).resolve().relative_to(root)
-        return True
-    except ValueError:
-        return False
+def shown_parameters(data: Path, target: paths.Paths, spec: Path | None = None,
+                     mapping: Path | None = None) -> dict:
+    """Parameters as recorded in executed notebooks: no absolute path of the machine that ran them."""
+    out_shown = None if target.out == paths.ROOT else target.out.name
+    return {"data_path": _shown(data), "out_dir": out_shown, "spec_path": _shown(spec),
+            "mapping_path": _shown(mapping)}
+
+
+def check_spec(spec_path: Path | None, raw) -> None:
+    """A specification naming a column the analysis dataset will lack fails before anything runs."""
+    spec = specs.load(spec_path)
+    flow, eligible = endpoints.cohort_flow(raw.frame)
+    columns = endpoints.derive(raw.frame[eligible].reset_index(drop=True)).columns
+    specs.check_columns(spec, columns)
 
 
 def ensure_kernel() -> None:
@@ -118,7 +126,7 @@ def ensure_kernel() -> None:
         install(kernel_name=KERNEL, display_name=KERNEL_DISPLAY, prefix=sys.prefix)
 
 
-def execute(nb: Notebook, data: Path, staging: paths.Paths, shown: dict, progress: bool) -> Path:
+def execute(nb: Notebook, parameters: dict, staging: paths.Paths, shown: dict, progress: bool) -> Path:
     import papermill as pm
 
     notebook = jupytext.read(nb.source)
@@ -129,7 +137,7 @@ def execute(nb: Notebook, data: Path, staging: paths.Paths, shown: dict, progres
     out = staging.notebooks / f"{nb.stem}.ipynb"
     nbformat.write(notebook, src)
     pm.execute_notebook(
-        str(src), str(out), parameters={"data_path": str(data), "out_dir": str(staging.out)},
+        str(src), str(out), parameters={**parameters, "out_dir": str(staging.out)},
         kernel_name=KERNEL, cwd=str(paths.NOTEBOOKS), progress_bar=progress, log_output=False,
     )
     src.unlink()
@@ -151,25 +159,35 @@ def _move_tree(staging: Path, target: Path) -> list[Path]:
 
 
 def run(data: str | None = None, out: str | None = None, only: list[str] | None = None,
-        progress: bool = True) -> paths.Paths:
+        progress: bool = True, spec: str | None = None, mapping: str | None = None) -> paths.Paths:
     """The whole pipeline; returns the output locations."""
     data_path = Path(data).resolve() if data else paths.default_input()
-    raw = load_raw(data_path)  # fail fast, before anything is written, with the dictionary's message
+    spec_path = Path(spec).resolve() if spec else None
+    mapping_path = Path(mapping).resolve() if mapping else None
+    # fail fast, before anything is written, with the dictionary's, the mapping's or the spec's message
+    raw = load_raw(data_path, mappings.load(mapping_path))
+    check_spec(spec_path, raw)
+    synthetic = dataset.is_synthetic(raw.source, raw.sha256)
     ensure_kernel()
     target = paths.Paths.for_run(out)
     target.out.mkdir(parents=True, exist_ok=True)
     selected = select(discover(), only)
-    shown = shown_parameters(data_path, target)
+    if not synthetic:  # 00 documents how the synthetic cohort was made: nothing to say about other data
+        selected = [nb for nb in selected if nb.key != "00"]
+    shown = shown_parameters(data_path, target, spec_path, mapping_path)
+    parameters = {"data_path": str(data_path), "spec_path": spec_path and str(spec_path),
+                  "mapping_path": mapping_path and str(mapping_path)}
     staging_dir = Path(tempfile.mkdtemp(prefix=".run-", dir=target.out))
     staging = paths.Paths(staging_dir)
     try:
         for i, nb in enumerate(selected, 1):
             print(f"[{i}/{len(selected)}] {nb.stem}", flush=True)
-            execute(nb, data_path, staging, shown, progress)
+            execute(nb, parameters, staging, shown, progress)
         _move_tree(staging_dir, target.out)
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
-    table = claims.gather(target, synthetic=dataset.is_synthetic(raw.source, raw.sha256))
+    dataset.write_provenance(target, raw, spec_path, mapping_path, [nb.stem for nb in selected])
+    table = claims.gather(target, synthetic=synthetic)
     counts = table["status"].value_counts().to_dict()
     print(f"claims: {len(table)} registered; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print(f"outputs under {target.out}")
@@ -185,15 +203,28 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--out", help="write every output below this directory instead of the repository")
     p_run.add_argument("--only", nargs="+", metavar="NN", help="run only these notebooks (and what they need)")
     p_run.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
+    p_run.add_argument("--spec", help="analysis specification (TOML); default: the paper's, data/spec/paper.toml")
+    p_run.add_argument("--mapping", help="mapping of an export's columns, codes and date format to the "
+                                         "dictionary (TOML; write a skeleton with `map EXPORT --template FILE`)")
     sub.add_parser("synthetic", help="regenerate data/synthetic/ from compendium.synthetic")
     p_site = sub.add_parser("site", help="render a run's executed notebooks as a static site")
     p_site.add_argument("--run", help="the run's folder (the --out of `run`; default: the repository's canonical run)")
     p_site.add_argument("--out", help="site folder (default: _site/, or RUN/site/ with --run)")
-    sub.add_parser("validate", help="validate a raw file against the dictionary").add_argument("file")
+    p_val = sub.add_parser("validate", help="validate a raw file against the dictionary")
+    p_val.add_argument("file")
+    p_val.add_argument("--mapping", help="mapping file (TOML), applied in memory before validation")
+    p_map = sub.add_parser("map", help="write a mapping skeleton for an export whose columns and codes differ "
+                                       "from data/dictionary.csv")
+    p_map.add_argument("export", help="the export (CSV or XLSX)")
+    p_map.add_argument("--template", required=True, metavar="MAPPING", help="the mapping file to write (TOML)")
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
-            run(args.data, args.out, args.only, progress=not args.no_progress)
+            run(args.data, args.out, args.only, progress=not args.no_progress, spec=args.spec, mapping=args.mapping)
+        elif args.command == "map":
+            written = mappings.write_template(args.export, args.template)
+            print(f"wrote {written}: check every line, fill in the empty codes, then "
+                  f"`python -m compendium validate {args.export} --mapping {written}`")
         elif args.command == "synthetic":
             from . import synthetic
             synthetic.write()
@@ -202,10 +233,13 @@ def main(argv: list[str] | None = None) -> int:
             from . import site
             print(f"wrote {site.build(args.out, run=args.run)}")
         elif args.command == "validate":
-            raw = load_raw(args.file)
+            raw = load_raw(args.file, mappings.load(args.mapping))
             print(f"{args.file}: {len(raw.frame)} rows follow the dictionary (sha256 {raw.sha256})")
     except DataValidationError as err:
         print(err, file=sys.stderr)
+        return 2
+    except (mappings.MappingError, specs.SpecError) as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
     except (FileNotFoundError, FileExistsError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -26,8 +26,10 @@
 # they compute from the file.
 
 # %% tags=["parameters"]
-data_path = None  # unused here: this notebook documents the generator, whatever the run's input
-out_dir = None
+data_path = None  # type: Optional[str] input file (CSV or XLSX in data/dictionary.csv format); read by notebook 01 only; None: data/raw/ if it holds a file, else the synthetic cohort
+out_dir = None  # type: Optional[str] folder below which every output is written; None: the repository
+spec_path = None  # type: Optional[str] analysis specification (TOML); None: the paper's, data/spec/paper.toml
+mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
 import hashlib

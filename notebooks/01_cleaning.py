@@ -14,15 +14,14 @@
 # **Question.** Which patients enter the analysis, and how are the paper's endpoints
 # (PFS, OS, TTNT, PFS2) computed from the dates a centre records?
 #
-# **Paper.** *Materials and methods* (eligibility, endpoint definitions) and the cohort of 85
-# patients from 10 centres. This notebook is the only writer of `data/derived/`.
-#
-# > The committed outputs below were computed on the **synthetic cohort** (notebook 00), not on
-# > patient data. Put the real export into `data/raw/` (or pass `--data`) to run on it.
+# **Paper.** *Materials and methods* (eligibility, endpoint definitions) and the study cohort.
+# This notebook is the only writer of `data/derived/`.
 
 # %% tags=["parameters"]
-data_path = None  # None: the file in data/raw/ if there is one, else the synthetic cohort
-out_dir = None    # None: the repository; otherwise every output goes below this directory
+data_path = None  # type: Optional[str] input file (CSV or XLSX in data/dictionary.csv format); read by notebook 01 only; None: data/raw/ if it holds a file, else the synthetic cohort
+out_dir = None  # type: Optional[str] folder below which every output is written; None: the repository
+spec_path = None  # type: Optional[str] analysis specification (TOML); None: the paper's, data/spec/paper.toml
+mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
 from pathlib import Path
@@ -30,6 +29,8 @@ from pathlib import Path
 import pandas as pd
 
 from compendium import claims, dataset, endpoints, loading, paths
+from compendium import mapping as mappings
+from compendium import narrative as nv
 
 P = paths.Paths.for_run(out_dir)
 source = Path(data_path) if data_path else paths.default_input()
@@ -47,10 +48,14 @@ rec = claims.Recorder("01_cleaning", P)
 # and what was expected; the file itself is never written to.
 
 # %%
-raw = loading.load_raw(source)
-if dataset.is_synthetic(raw.source, raw.sha256):
-    print("SYNTHETIC COHORT - not patient data (made by compendium.synthetic, see notebook 00)")
-print(f"{paths.relative(raw.source)}: {len(raw.frame)} rows, {raw.frame.shape[1]} dictionary columns, sha256 {raw.sha256[:16]}…")
+mapping = mappings.load(mapping_path)
+raw = loading.load_raw(source, mapping)
+nv.md(f"""
+`{paths.relative(raw.source)}`: {nv.count(len(raw.frame), "row")}, {raw.frame.shape[1]} dictionary columns,
+sha256 `{raw.sha256[:16]}…`{nv.choose(mapping is not None, f", renamed and recoded in memory by `{paths.relative(mapping.path) if mapping else ''}`", "")}.
+{nv.choose(dataset.is_synthetic(raw.source, raw.sha256),
+           "**This is the synthetic cohort: not patient data** (made by `compendium.synthetic`, see notebook 00).", "")}
+""")
 
 # %% [markdown]
 # The data dictionary, grouped by the part of the paper each variable serves:
@@ -75,6 +80,12 @@ rec.record("M_patients_n", len(analysed))
 rec.record("A_centres_n", analysed["center"].nunique())
 rec.record("M_accrual_first_year", analysed["daravd_start_date"].min().year)
 rec.record("M_accrual_last_year", analysed["daravd_start_date"].max().year)
+nv.md(f"""
+{nv.count(len(analysed), "patient")} from {nv.count(analysed["center"].nunique(), "centre")} enter the analysis
+({nv.choose(len(analysed) == len(raw.frame), "every row of the file",
+            f"{len(raw.frame) - len(analysed)} of the file's {len(raw.frame)} rows are excluded, as the flow above says")}),
+having started DaraVd between {analysed["daravd_start_date"].min():%B %Y} and {analysed["daravd_start_date"].max():%B %Y}.
+""")
 
 # %% [markdown]
 # ## Endpoints
@@ -88,18 +99,23 @@ rec.record("M_accrual_last_year", analysed["daravd_start_date"].max().year)
 # | OS | death | last follow-up |
 # | TTNT | start of the next line (the paper counts only that) | death or last follow-up |
 # | PFS2 | progression on the next line, or death | last follow-up |
-#
-# The paper defines PFS2 from the start of DaraVd, yet reports a median PFS2 of 5 months "evaluated
-# in 45 patients", shorter than its median PFS of 14 months. Measured from the start of DaraVd,
-# PFS2 can never be shorter than PFS for the same patient (below we check that on every row), so
-# the published 5 months can only be the PFS of the *next* line, from its start, in the patients
-# who started one. We keep the paper's written definition for `pfs2_months` and add
-# `next_line_pfs_months` for that reading; notebook 04 estimates both.
+
+# %%
+paper = nv.quoter(rec.registry)
+nv.md(f"""
+The paper defines PFS2 from the start of DaraVd, yet reports a median PFS2 of {paper("R_pfs2_median")} months
+"evaluated in {paper("R_pfs2_evaluable_n")} patients", shorter than its median PFS of {paper("R_pfs_median")} months.
+Measured from the start of DaraVd, PFS2 can never be shorter than PFS for the same patient (below we check that
+on every row), so the published {paper("R_pfs2_median")} months can only be the PFS of the *next* line, from its
+start, in the patients who started one. We keep the paper's written definition for `pfs2_months` and add
+`next_line_pfs_months` for that reading; notebook 04 estimates both.
+""")
 
 # %%
 analysis = endpoints.derive(analysed)
-print("PFS2 >= PFS on every row:", bool((analysis["pfs2_months"] >= analysis["pfs_months"] - 1e-9).all()))
 rec.record("R_pfs2_evaluable_n", int(analysis["next_line"].sum()))
+nv.md(f"PFS2 ≥ PFS holds on {nv.choose(bool((analysis['pfs2_months'] >= analysis['pfs_months'] - 1e-9).all()), 'every row', 'NOT every row: check the dates')}; "
+      f"{nv.share(analysis['next_line'].sum(), len(analysis))} patients started a next line of therapy.")
 
 # %%
 events = pd.DataFrame({
@@ -120,14 +136,14 @@ analysis[["patient_id", "age_years", "best_response", "vgpr_or_better", "emd_rel
 # %% [markdown]
 # ## Write the analysis dataset
 #
-# `analysis.csv` (one row per patient) and `analysis.meta.json` (input file and its sha256,
-# synthetic or not, generator seeds, package versions), both written atomically.
+# `analysis.csv` (one row per patient) and `analysis.meta.json` (input file and its sha256, how
+# it was made, package versions), both written atomically.
 
 # %%
-meta = dataset.build_meta(raw, flow)
+meta = dataset.build_meta(raw, flow, mapping)
 dataset.write_analysis(analysis, meta, P)
-dataset.banner(P)
 print(f"analysis dataset: {analysis.shape[0]} patients x {analysis.shape[1]} columns")
+dataset.banner(P)
 
 # %%
 rec.table()

@@ -11,41 +11,43 @@
 # %% [markdown]
 # # 02 · Descriptive analyses: Table 1 and first-line history
 #
-# **Question.** Who were the 85 patients who received DaraVd at first relapse, and what had
+# **Question.** Who were the patients who received DaraVd at first relapse, and what had
 # their first line of therapy been?
 #
 # **Paper.** *Results – Patients' characteristics* (text), **Table 1** (baseline
 # characteristics) and the corresponding sentences of the *Abstract*.
-#
-# > The committed outputs below were computed on the **SYNTHETIC cohort** (notebook 00), built to
-# > reproduce the paper's printed counts; they are not patient data. Where a number differs, the
-# > text says whether the paper or the synthetic construction is the reason.
 
 # %% tags=["parameters"]
-data_path = None  # the input file is read by notebook 01 only; kept for a uniform interface
-out_dir = None    # None: the repository; otherwise every output goes below this directory
+data_path = None  # type: Optional[str] input file (CSV or XLSX in data/dictionary.csv format); read by notebook 01 only; None: data/raw/ if it holds a file, else the synthetic cohort
+out_dir = None  # type: Optional[str] folder below which every output is written; None: the repository
+spec_path = None  # type: Optional[str] analysis specification (TOML); None: the paper's, data/spec/paper.toml
+mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
 import pandas as pd
 
 from compendium import claims, dataset, descriptives, paths
+from compendium import narrative as nv
 
 P = paths.Paths.for_run(out_dir)
 analysis = dataset.read_analysis(P)
-dataset.banner(P)
 rec = claims.Recorder("02_descriptives", P)
 registered = set(rec.registry["claim_id"])
+paper = nv.quoter(rec.registry)
 pd.set_option("display.max_rows", 200, "display.width", 160)
+dataset.banner(P, "Its printed counts are constructed on the paper's; where a number differs, the text below says whether the paper or the construction is the reason.")
 
-# %% [markdown]
-# ## Table 1
-#
-# Table 1 prints each characteristic as `n (%)` over **all 85 patients**, with a row for those
-# not evaluated (NA), and medians with interquartile range for creatinine, calcium and the time
-# on lenalidomide. The text, in contrast, gives percentages over the **evaluable** patients
-# (ISS over 83, R-ISS over 61, ...). We compute both and keep them unrounded in
-# `results/table1.csv`; the rounding happens only on display (half away from zero, as people
-# round). Quartiles are R's default (type 7), since the paper's analyses were done in R 4.4.1.
+# %%
+nv.md(f"""
+## Table 1
+
+Table 1 prints each characteristic as `n (%)` over **all treated patients** (here {len(analysis)}), with a row
+for those not evaluated (NA), and medians with interquartile range for creatinine, calcium and the time on
+lenalidomide. The text, in contrast, gives percentages over the **evaluable** patients (in the paper ISS over
+{paper("R_iss_evaluable_n")}, R-ISS over {paper("R_riss_evaluable_n")}, ...). We compute both and keep them
+unrounded in `results/table1.csv`; the rounding happens only on display (half away from zero, as people
+round). Quartiles are R's default (type 7), since the paper's analyses were done in R 4.4.1.
+""")
 
 # %%
 table1 = descriptives.table1(analysis)
@@ -76,16 +78,24 @@ t1_check["status"].value_counts()
 t1_check[t1_check["status"] != "match"]
 
 # %% [markdown]
-# On the synthetic cohort every count of Table 1 is reproduced, since the cohort is constructed on
-# them; on real data the table above lists whatever differs. One row cannot match on any data, as
-# it is a property of the paper: **26 single ASCT of 85 is 30.6%**, which
-# the table prints as 30. The audit below derives this from the registry's printed numbers only
-# (count over the stated denominator against the printed percentage), so it would flag the same
-# rows on any data.
+# The audit below derives, from the registry's printed numbers only (count over the stated
+# denominator against the printed percentage), the Table 1 rows that cannot match on any data
+# because the paper's own percentage does not fit its count.
 
 # %%
 t1_audit = descriptives.audit_printed_percentages(rec.registry, "T1_")
 t1_audit[~t1_audit["consistent"]]
+
+# %%
+t1_differs = t1_check[t1_check["status"] != "match"]
+nv.md(f"""
+Of the {len(t1_check)} Table 1 entries, {len(t1_check) - len(t1_differs)} {nv.verb(len(t1_check) - len(t1_differs), "is", "are")} reproduced and {len(t1_differs)} {nv.verb(len(t1_differs), "differs", "differ")}.
+{nv.choose(dataset.read_meta(P)["synthetic"],
+           "The synthetic cohort is constructed on these counts, so a difference can only come from the paper. ", "")}
+The paper's own arithmetic fails on {nv.count((~t1_audit["consistent"]).sum(), "printed percentage")}
+({nv.listing(f"{r.quantity}: {r.printed_n:g} of {r.denominator:g} is {r.n_over_denominator_pct:.1f}%, printed as {r.printed_pct:g}"
+             for r in t1_audit[~t1_audit["consistent"]].itertuples())}): such a row cannot match on any data.
+""")
 
 # %% [markdown]
 # ## The text: percentages over evaluable patients
@@ -114,21 +124,32 @@ for claim_id, (key, column) in text_claims.items():
     rec.record(claim_id, t1.loc[key, column])
 rec.table(list(text_claims))
 
-# %% [markdown]
-# Two statements cannot both hold with the others:
-#
-# - the **Abstract's median age of 57 years** contradicts the 68 of Table 1 and the Results
-#   (and "45% older than 70" is incompatible with a median of 57);
-# - **ISS II is 28 of 83 = 33.7%**, printed as 33% (the other two stages round correctly).
+# %%
+nv.md(f"""
+Two statements of the paper cannot both hold with the others:
 
-# %% [markdown]
-# ## Cytogenetics at diagnosis and at first relapse
-#
-# FISH high risk means del(17p) and/or t(4;14) and/or t(14;16). The Results say 16 of **59**
-# evaluable patients were high risk and 44 standard risk; but 16 + 44 = 60, and Table 1's NA row
-# (25) also implies 60 evaluable. At relapse, the Results give 14 high and 10 standard risk of 24
-# evaluable, the Abstract "7 (29%)": 7 of 24 is 29%, so the Abstract's count and the Results'
-# count cannot both be right. The synthetic cohort follows the Results (14 + 10 = 24).
+- the **Abstract's median age of {paper("A_age_median")} years** contradicts the {paper("T1_age_median")} of Table 1
+  and the Results (and "{paper("R_age_gt70_pct")}% older than 70" is incompatible with a median of
+  {paper("A_age_median")});
+- **ISS II is {paper("T1_iss_II_n")} of {paper("R_iss_evaluable_n")} =
+  {100 * rec.registry.set_index("claim_id").at["T1_iss_II_n", "published"] / rec.registry.set_index("claim_id").at["R_iss_evaluable_n", "published"]:.1f}%**,
+  printed as {paper("R_iss_II_pct")}% (the other two stages round correctly).
+
+Here the median age is {nv.num(t1.loc["age_median", "median"], 0)} years.
+""")
+
+# %%
+nv.md(f"""
+## Cytogenetics at diagnosis and at first relapse
+
+FISH high risk means del(17p) and/or t(4;14) and/or t(14;16). The Results say {paper("R_cyto_dx_high_n")} of
+**{paper("R_cyto_dx_evaluable_n")}** evaluable patients were high risk and {paper("R_cyto_dx_standard_n")} standard
+risk; but {paper("R_cyto_dx_high_n")} + {paper("R_cyto_dx_standard_n")} is not {paper("R_cyto_dx_evaluable_n")}, and
+Table 1's NA row ({paper("T1_cyto_dx_na_n")}) implies the same larger number evaluable. At relapse, the Results give
+{paper("R_cyto_relapse_high_n")} high and {paper("R_cyto_relapse_standard_n")} standard risk of
+{paper("R_cyto_relapse_evaluable_n")} evaluable, the Abstract "{paper("A_cyto_relapse_high_n")}
+({paper("A_cyto_relapse_high_pct")}%)": so the Abstract's count and the Results' count cannot both be right.
+""")
 
 # %%
 cyto = descriptives.cytogenetics_summary(analysis)
@@ -153,6 +174,13 @@ for finding in ("del1p", "gain1q", "amp1q"):
         if finding != "del1p":
             rec.record(f"{prefix}_chr1_relapse_{finding}_n", c.loc[("chr1_relapse", finding), "n"])
 rec.table([i for i in rec.values if "cyto" in i or "chr1" in i])
+
+# %%
+nv.md(f"""
+Here FISH at diagnosis is known for {nv.count(c.loc[("cyto_risk_dx", "high"), "evaluable"], "patient")}, of whom
+{c.loc[("cyto_risk_dx", "high"), "n"]} are high risk; at relapse for {nv.count(c.loc[("cyto_risk_relapse", "high"), "evaluable"], "patient")},
+of whom {c.loc[("cyto_risk_relapse", "high"), "n"]} are high risk.
+""")
 
 # %% [markdown]
 # ## First-line history
@@ -201,12 +229,20 @@ rec.record("R_asct_n", t1.loc["asct_prior", "n"])
 first_line_ids = [i for i in rec.values if i.startswith(("R_fl", "R_asct", "R_len", "R_carf", "R_bort", "R_dx"))]
 rec.table(first_line_ids)
 
-# %% [markdown]
-# The counts are constructed. The lenalidomide exposure is measured between two dates, so it can
-# sit up to half a day (0.016 months) away from the printed two-decimal values; the tolerance of
-# those claims says so. First-line PFS and the time from diagnosis to DaraVd are **emergent** on
-# the synthetic cohort: nothing in the generator aims at the paper's 27/27/25 and 28 months, so
-# agreement there is approximate by design, not a reproduction.
+# %%
+fl_ids = ["R_fl_pfs_median", "R_fl_pfs_asct_median", "R_fl_pfs_noasct_median", "R_dx_to_daravd_median"]
+fl_check = rec.table(fl_ids)
+asct, no_asct = (fl.loc[("first-line PFS median (months)", k), "value"] for k in ("ASCT", "no ASCT"))
+nv.md(f"""
+The lenalidomide exposure is measured between two dates, so it can sit up to half a day (0.016 months) away
+from the printed two-decimal values; the tolerance of those claims says so. Of the first-line PFS medians and
+the time from diagnosis to DaraVd ({len(fl_ids)} values), {(fl_check["status"] == "match").sum()}
+{nv.verb((fl_check["status"] == "match").sum(), "matches", "match")} the paper
+{nv.choose(dataset.read_meta(P)["synthetic"], "(on the synthetic cohort they are **emergent**: nothing in the generator aims at them, so neither agreement nor difference is a reproduction)", "")}.
+Here patients with a first-line ASCT had a {nv.compare(asct, no_asct, "longer", "shorter")} first-line PFS than those
+without ({nv.months(asct)} against {nv.months(no_asct)}); the paper reports {paper("R_fl_pfs_asct_median")} against
+{paper("R_fl_pfs_noasct_median")} months.
+""")
 
 # %% [markdown]
 # ## What this notebook recorded

@@ -18,25 +18,26 @@
 # **Paper.** *Results – Response and survival outcomes* (first paragraph), the treatment
 # details at the end of *Patients' characteristics* and the first paragraph of *Toxicity*
 # (dose modifications), and the *Abstract*.
-#
-# > The committed outputs below were computed on the **SYNTHETIC cohort** (notebook 00): the
-# > response categories, stop reasons and dose modifications are constructed on the paper's
-# > counts, the times are calibrated, and the association p-values are emergent.
 
 # %% tags=["parameters"]
-data_path = None  # the input file is read by notebook 01 only; kept for a uniform interface
-out_dir = None    # None: the repository; otherwise every output goes below this directory
+data_path = None  # type: Optional[str] input file (CSV or XLSX in data/dictionary.csv format); read by notebook 01 only; None: data/raw/ if it holds a file, else the synthetic cohort
+out_dir = None  # type: Optional[str] folder below which every output is written; None: the repository
+spec_path = None  # type: Optional[str] analysis specification (TOML); None: the paper's, data/spec/paper.toml
+mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
 import pandas as pd
 
-from compendium import claims, dataset, descriptives, paths, plots, response
+from compendium import audit, claims, dataset, descriptives, paths, plots, response
+from compendium import narrative as nv
 
 P = paths.Paths.for_run(out_dir)
 analysis = dataset.read_analysis(P)
-dataset.banner(P)
 rec = claims.Recorder("03_response", P)
+paper = nv.quoter(rec.registry)
+synthetic = dataset.read_meta(P)["synthetic"]
 pd.set_option("display.max_rows", 200, "display.width", 160)
+dataset.banner(P, "The response categories, stop reasons and dose modifications are constructed on the paper's counts, the times are calibrated, and the association p-values are emergent.")
 
 # %% [markdown]
 # ## Best response
@@ -44,8 +45,8 @@ pd.set_option("display.max_rows", 200, "display.width", 160)
 # Best response is the physician-reported IMWG category. Rates come with **exact
 # (Clopper–Pearson) 95% confidence intervals**, the interval R's `binom.test` gives (the test
 # suite checks ours against `binom.test` values). The overall response rate (ORR) is the share
-# reaching at least a partial response. We report the rates over all treated patients (the
-# text's 84.7%) and over the response-evaluable ones (best response other than NE).
+# reaching at least a partial response. We report the rates over all treated patients (as the
+# Results do) and over the response-evaluable ones (best response other than NE).
 
 # %%
 distribution = response.response_distribution(analysis)
@@ -61,13 +62,15 @@ for endpoint, (text_id, abstract_id) in rates.items():
         rec.record(abstract_id, 100 * response.rate(distribution, endpoint, "evaluable")["proportion"])
 rec.table()
 
-# %% [markdown]
-# The Results give ORR 84.7% and ≥ VGPR 60%; the Abstract says 86% and 61%. With the text's
-# counts (72 and 51 of 85) the Abstract's figures correspond to a denominator of 84, as the
-# computation below shows: one patient fewer, perhaps one not evaluable for response. We record
-# the Abstract's figures over the response-evaluable patients (best response not NE). The
-# synthetic cohort has no NE patient, so there they equal the Results' figures and the Abstract's
-# are shown as differing; on data with one NE patient they would match.
+# %%
+n_ne = int((analysis["best_response"] == "NE").sum())
+nv.md(f"""
+The Results give ORR {paper("R_orr_pct")}% and ≥VGPR {paper("R_vgpr_pct")}%; the Abstract says {paper("A_orr_pct")}% and
+{paper("A_vgpr_pct")}%. With the text's counts the Abstract's figures correspond to a smaller denominator, as the
+computation below shows: perhaps one patient not evaluable for response. We record the Abstract's figures over
+the response-evaluable patients (best response not NE). This input has
+{nv.count(n_ne, "patient")} not evaluable for response{nv.choose(n_ne == 0, ", so both denominators are the same and the Abstract's figures can only match if the paper's counts differ from ours", "")}.
+""")
 
 # %%
 counts = {e: int(response.rate(distribution, e)["n"]) for e in ("orr", "vgpr_or_better")}
@@ -78,23 +81,25 @@ pd.DataFrame([
     for e, cid in (("orr", "A_orr_pct"), ("vgpr_or_better", "A_vgpr_pct"))
 ])
 
-# %% [markdown]
-# ## Was reaching ≥ VGPR influenced by the lenalidomide history or prior proteasome inhibitors?
-#
-# The paper gives five p-values (0.11, 0.07, 0.53, 0.63, 0.73) without naming a test. Our choice,
-# among the patients whose response and factor are both known:
-#
-# - **Lenalidomide exposure time**: the two-sided **Wilcoxon rank-sum** (Mann–Whitney) test, as
-#   R's `wilcox.test(exact = FALSE, correct = TRUE)`: the paper compares "median time", the
-#   distribution is skewed (2 to 95 months), and ties rule out the exact test.
-# - **Starting dose and dose at progression**: the same rank-sum test, taking the dose as an
-#   **ordered** value (2.5 < 5 < 10 < 15 < 20 < 25 mg). Doses take only a handful of values, so
-#   a t-test is out; a rank test asks the clinically relevant question (do those reaching
-#   ≥ VGPR have had higher or lower doses?) and does not spend power on sparse dose-by-response
-#   cells. As a sensitivity analysis we also give **Fisher's exact test over every dose level**
-#   (an r × 2 table, computed exactly, as R's `fisher.test`).
-# - **Prior bortezomib, prior carfilzomib**: **Fisher's exact test** (two-sided) on the 2 × 2
-#   table, as R's `fisher.test`, since some cells are small (10 carfilzomib-exposed patients).
+# %%
+nv.md(f"""
+## Was reaching ≥ VGPR influenced by the lenalidomide history or prior proteasome inhibitors?
+
+The paper gives five p-values ({", ".join(paper(c) for c in ("R_vgpr_p_len_exposure", "R_vgpr_p_len_dose_start", "R_vgpr_p_len_dose_pd", "R_vgpr_p_bortezomib", "R_vgpr_p_carfilzomib"))}) without naming a test. Our choice,
+among the patients whose response and factor are both known:
+
+- **Lenalidomide exposure time**: the two-sided **Wilcoxon rank-sum** (Mann–Whitney) test, as
+  R's `wilcox.test(exact = FALSE, correct = TRUE)`: the paper compares "median time", the
+  distribution is skewed (here {nv.num(analysis["len_exposure_months"].min())} to {nv.num(analysis["len_exposure_months"].max())} months), and ties rule out the exact test.
+- **Starting dose and dose at progression**: the same rank-sum test, taking the dose as an
+  **ordered** value (2.5 < 5 < 10 < 15 < 20 < 25 mg). Doses take only a handful of values, so
+  a t-test is out; a rank test asks the clinically relevant question (do those reaching
+  ≥ VGPR have had higher or lower doses?) and does not spend power on sparse dose-by-response
+  cells. As a sensitivity analysis we also give **Fisher's exact test over every dose level**
+  (an r × 2 table, computed exactly, as R's `fisher.test`).
+- **Prior bortezomib, prior carfilzomib**: **Fisher's exact test** (two-sided) on the 2 × 2
+  table, as R's `fisher.test`, since some cells can be small.
+""")
 
 # %%
 associations = response.vgpr_associations(analysis)
@@ -111,11 +116,20 @@ for row in associations[associations["role"] == "primary"].itertuples():
     rec.record(claim_of[row.factor], row.p)
 rec.table(list(claim_of.values()))
 
-# %% [markdown]
-# On the synthetic cohort these p-values are **emergent**: the generator fixes how many patients
-# reach ≥ VGPR and the lenalidomide and exposure marginals, but it does not aim at any
-# association between them, so our p-values say only that, here too, no association is
-# detectable. They are not a test of the paper's numbers, which need the real data.
+# %%
+primary = associations[associations["role"] == "primary"]
+significant = primary[primary["p"] < nv.ALPHA]
+nv.md(f"""
+Here {nv.count(analysis["carfilzomib_exposed"].eq(1).sum(), "patient")} had been exposed to carfilzomib and
+{analysis["bortezomib_exposed"].eq(1).sum()} to bortezomib. Of the {len(primary)} associations,
+{nv.choose(len(significant) == 0, "none is significant at the 5% level: no association is detectable",
+           nv.listing(f"{r.factor} ({nv.p_value(r.p)})" for r in significant.itertuples())
+           + f" {nv.verb(len(significant), 'is', 'are')} significant at the 5% level")}
+(the paper's {len(claim_of)} p-values are {nv.choose(all(published[c] >= nv.ALPHA for c in claim_of.values()), "all above 0.05", "not all above 0.05")}). {nv.choose(synthetic,
+"On the synthetic cohort these p-values are **emergent**: the generator fixes how many patients reach ≥VGPR and the "
+"lenalidomide and exposure marginals, but it does not aim at any association between them, so they are not a test of "
+"the paper's numbers, which need the real data.", "")}
+""")
 
 # %% [markdown]
 # ## Time to best response, cycles and duration of treatment
@@ -139,18 +153,26 @@ for stat in ("median", "q1", "q3"):
     rec.record(f"R_duration_{stat}", exposure.loc["treatment duration (months)", stat])
 rec.table([i for i in rec.values if i.startswith(("R_time", "R_cycles", "R_duration"))])
 
-# %% [markdown]
-# On the synthetic cohort the time to best response is **calibrated** (the generator aims at
-# its median). Cycles and treatment duration are **emergent**: they follow from the simulated
-# progression times and the approved schedule (eight 21-day cycles, then 28-day cycles). Note
-# that under that schedule the paper's own medians do not fit together: 9 cycles last about
-# 6.4 months, not the 10 months printed for the median duration.
-#
-# ## Why DaraVd stopped
-#
-# Stop reasons as the Results list them; the remaining patients were still on DaraVd at the
-# analysis. Note that the *Toxicity* section says "No patient discontinued treatment for
-# toxicities", while this list (and the Abstract) has three; notebook 06 records both.
+# %%
+nv.md(f"""
+{nv.choose(synthetic, "On the synthetic cohort the time to best response is **calibrated** (the generator aims at its median). "
+"Cycles and treatment duration are **emergent**: they follow from the simulated progression times and the approved schedule. ", "")}
+Here the median time to best response is {nv.months(exposure.loc["time to best response (months)", "median"])}, the median
+number of cycles {nv.num(exposure.loc["cycles received", "median"], 0)} and the median treatment duration
+{nv.months(exposure.loc["treatment duration (months)", "median"])}. Under the approved schedule (eight 21-day cycles,
+then 28-day cycles) the paper's own medians do not fit together: {paper("R_cycles_median")} cycles last about
+{audit.schedule_months(rec.registry.set_index("claim_id").at["R_cycles_median", "published"]):.1f} months, not the
+{paper("R_duration_median")} months printed for the median duration.
+""")
+
+# %%
+nv.md(f"""
+## Why DaraVd stopped
+
+Stop reasons as the Results list them; the remaining patients were still on DaraVd at the analysis. Note that the
+*Toxicity* section says "No patient discontinued treatment for toxicities", while the list in the Results (and the
+Abstract) has {paper("R_disc_toxicity_n")}; notebook 06 records both.
+""")
 
 # %%
 reasons = response.discontinuation_reasons(analysis)
@@ -239,22 +261,30 @@ rec.table([i for i in rec.values if i.startswith(("R_dara_all", "R_dara_skip", "
                                                     "R_btz_reduced_pct", "R_btz_reduced_first3", "R_btz_weekly",
                                                     "A_btz", "A_dara"))])
 
-# %% [markdown]
-# The Abstract's "39 (49.4%)" bortezomib reductions and "27 (44%)" delayed daratumumab do not use
-# the 85 treated patients. The printed counts and percentages, taken from the registry, fit these
-# denominators:
+# %%
+nv.md(f"""
+The Abstract's "{paper("A_btz_reduced_n")} ({paper("A_btz_reduced_pct")}%)" bortezomib reductions and
+"{paper("A_dara_delayed_n")} ({paper("A_dara_delayed_pct")}%)" delayed daratumumab do not use the paper's
+{paper("M_patients_n")} treated patients. The printed counts and percentages, taken from the registry, fit these
+denominators:
+""")
 
 # %%
 descriptives.implied_denominator_table(
     rec.registry, [("A_btz_reduced_pct", "A_btz_reduced_n"), ("A_dara_delayed_pct", "A_dara_delayed_n"),
                    ("R_btz_reduced_pct", "R_btz_reduced_n")])
 
-# %% [markdown]
-# 39 of 79 is 49.4%: the Abstract's toxicity figures appear to use **79** patients (notebook 06
-# finds the same denominator for the grade ≥ 2 adverse events and the neuropathy rate), perhaps
-# those with complete toxicity records. 27 of 61 or 62 is 44%, which matches no other
-# denominator in the paper. We cannot tell which 79 (or 61) patients were meant, so these claims
-# keep our denominator, 85, and are shown as differing.
+# %%
+implied = descriptives.implied_denominator_table(
+    rec.registry, [("A_btz_reduced_pct", "A_btz_reduced_n"), ("A_dara_delayed_pct", "A_dara_delayed_n")]).set_index("claim_id")
+nv.md(f"""
+{paper("A_btz_reduced_n")} of {implied.at["A_btz_reduced_pct", "denominators_that_fit"]} is {paper("A_btz_reduced_pct")}%:
+the Abstract's toxicity figures appear to use **{implied.at["A_btz_reduced_pct", "denominators_that_fit"]}** patients
+(notebook 06 finds the same denominator for the grade ≥ 2 adverse events and the neuropathy rate), perhaps those with
+complete toxicity records. {paper("A_dara_delayed_n")} of {nv.listing(implied.at["A_dara_delayed_pct", "denominators_that_fit"].split(", "), "or")}
+is {paper("A_dara_delayed_pct")}%, which matches no other denominator in the paper. We cannot tell which patients were
+meant, so these claims keep our denominator, all {len(analysis)} treated patients, and are compared as such.
+""")
 
 # %% [markdown]
 # ## Swimmer plot: time on DaraVd, best response and why treatment ended

@@ -19,49 +19,55 @@
 # **Paper.** *Response and survival outcomes* and Tables 4 (PFS) and 5 (OS): Cox models with
 # ≥VGPR, absence of EMD and age ≥65. The proportional-hazards checks and the guarantee-time-bias
 # analyses go beyond the paper.
-#
-# > The committed outputs were computed on the **synthetic cohort** (notebook 00).
 
 # %% tags=["parameters"]
-data_path = None  # read by notebook 01 only
-out_dir = None    # None: the repository; otherwise every output goes below this directory
+data_path = None  # type: Optional[str] input file (CSV or XLSX in data/dictionary.csv format); read by notebook 01 only; None: data/raw/ if it holds a file, else the synthetic cohort
+out_dir = None  # type: Optional[str] folder below which every output is written; None: the repository
+spec_path = None  # type: Optional[str] analysis specification (TOML); None: the paper's, data/spec/paper.toml
+mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
 import numpy as np
 import pandas as pd
 
 from compendium import claims, dataset, models, paths, plots
+from compendium import narrative as nv
+from compendium import spec as specs
 from compendium import survival as sv
 
 pd.set_option("display.max_rows", 200)
 P = paths.Paths.for_run(out_dir)
-dataset.banner(P)
 analysis = dataset.read_analysis(P)
 registry = claims.load_registry()
 rec = claims.Recorder("05_multivariable", P, registry)
-
-
-# %% [markdown]
-# ## Tables 4 and 5
-#
-# "The same characteristics were selected for the building of a multivariate model for PFS and
-# OS": best response ≥VGPR, EMD at relapse and age ≥65. A Cox model needs every covariate, so the
-# models use the patients with EMD evaluated (complete cases), fewer than the 85 of the univariate
-# ≥VGPR model; ties by Efron's method, Wald limits and p, as R `coxph`.
+spec = specs.load(spec_path)
+dataset.banner(P)
 
 # %%
-fits = {e: sv.cox_fit(analysis, e, list(models.MULTIVARIABLE)) for e in ("pfs", "os")}
-paper_models = models.multivariable_results(analysis)
-print("Table 4 - PFS")
-models.paper_table(paper_models, models.TABLE4, registry)
+fits = {(m.name, e): sv.cox_fit(analysis, e, list(m.covariates), spec.references) for m in spec.models for e in m.endpoints}
+paper_models = models.multivariable_results(analysis, spec)
+n_all = {e: int(analysis[f"{e}_months"].notna().sum()) for e in specs.KNOWN_ENDPOINTS}
+nv.md(f"""
+## Tables 4 and 5
+
+"The same characteristics were selected for the building of a multivariate model for PFS and OS". The
+specification (`{spec.path.name}`) declares {nv.listing(
+    [f"the model *{m.name}* for {nv.listing([e.upper() for e in m.endpoints])} with {nv.listing([spec.labels[c] for c in m.covariates])}"
+     for m in spec.models])}. A Cox model needs every covariate, so each model uses the complete cases:
+{nv.listing([f"{f.n} of {n_all[e]} patients for {e.upper()} ({name})" for (name, e), f in fits.items()])}.
+Ties by Efron's method, Wald limits and p, as R `coxph`.
+""")
 
 # %%
-print("Table 5 - OS")
-models.paper_table(paper_models, models.TABLE5, registry)
+model_tables = [t for t in spec.tables if t.source != "univariate"]
+for table in model_tables:
+    display(nv.md(f"**{table.title}**"),
+            models.paper_table(paper_models[paper_models.model == table.source], list(table.rows), registry))
 
 # %%
-models.record_rows(rec, paper_models, models.TABLE4 + models.TABLE5)
-pd.DataFrame([sv.cox_global_tests(f) for f in fits.values()]).round(4)
+for table in model_tables:
+    models.record_rows(rec, paper_models[paper_models.model == table.source], list(table.rows))
+pd.DataFrame([{"model": name, "endpoint": e.upper(), **sv.cox_global_tests(f)} for (name, e), f in fits.items()]).round(4)
 
 # %% [markdown]
 # **Events per variable.** With three covariates the models spend one parameter per 10 events only
@@ -70,8 +76,8 @@ pd.DataFrame([sv.cox_global_tests(f) for f in fits.values()]).round(4)
 # confounder adjustment).
 
 # %%
-pd.DataFrame([{"model": e.upper(), "patients": f.n, "events": f.events, "parameters": len(f.columns),
-               "events per parameter": round(f.events / len(f.columns), 1)} for e, f in fits.items()])
+pd.DataFrame([{"model": name, "endpoint": e.upper(), "patients": f.n, "events": f.events, "parameters": len(f.columns),
+               "events per parameter": round(f.events / len(f.columns), 1)} for (name, e), f in fits.items()])
 
 # %% [markdown]
 # ## Proportional hazards
@@ -83,17 +89,15 @@ pd.DataFrame([{"model": e.upper(), "patients": f.n, "events": f.events, "paramet
 # model's coefficient is what proportional hazards look like.
 
 # %%
-zph = pd.concat([sv.cox_zph(f).assign(model=e.upper()) for e, f in fits.items()], ignore_index=True)
+zph = pd.concat([sv.cox_zph(f).assign(model=f"{name} {e.upper()}") for (name, e), f in fits.items()], ignore_index=True)
 paths.write_csv(zph, P.result("cox_zph.csv"))
 zph.assign(p=zph.p.map(models.format_p)).round(3)
 
 # %%
-fig_zph = plots.zph_plot(fits["pfs"], title="PFS model: scaled Schoenfeld residuals", labels=models.LABELS)
-plots.save_and_show(fig_zph, P.figure("fig_zph_pfs"))
-
-# %%
-fig_zph = plots.zph_plot(fits["os"], title="OS model: scaled Schoenfeld residuals", labels=models.LABELS)
-plots.save_and_show(fig_zph, P.figure("fig_zph_os"))
+for (name, e), f in fits.items():
+    stem = f"fig_zph_{e}" if name == "paper" else f"fig_zph_{name}_{e}"
+    fig_zph = plots.zph_plot(f, title=f"{e.upper()} model ({name}): scaled Schoenfeld residuals", labels=spec.labels)
+    display(plots.save_and_show(fig_zph, P.figure(stem)))
 
 # %% [markdown]
 # With the few events of these models (table above), the tests have little power: a
@@ -180,9 +184,14 @@ for endpoint in ("pfs", "os"):
     zero = sv.cox_univariate(analysis, endpoint, "vgpr_or_better").iloc[0]
     td = fitted[(fitted.endpoint == endpoint) & (fitted.model == "time_dependent")].iloc[0]
     lm3 = fitted[(fitted.endpoint == endpoint) & (fitted.model == "landmark_3m")].iloc[0]
-    print(f"{endpoint.upper()}: HR for >=VGPR {zero.hr:.2f} from time zero, {td.hr:.2f} with response as a "
-          f"time-dependent covariate (log-HR {abs(np.log(td.hr) / np.log(zero.hr)):.0%} of the time-zero one), "
-          f"{models.format_hr(lm3.hr, lm3.lcl, lm3.ucl)} from a 3-month landmark.")
+    ratio_meaningful = abs(np.log(zero.hr)) >= np.log(1.25)  # a ratio of log-HRs means nothing near HR 1
+    share = np.log(td.hr) / np.log(zero.hr)
+    ratio = (" (the time-zero HR is too close to 1 for a ratio of log-HRs to mean anything)" if not ratio_meaningful else
+             " (pointing the other way from the time-zero one)" if share < 0 else
+             f" (log-HR {share:.0%} of the time-zero one)")
+    display(nv.md(f"{endpoint.upper()}: {nv.hr_ci(zero.hr, zero.lcl, zero.ucl)} for ≥VGPR from time zero, "
+                  f"{nv.hr_ci(td.hr, td.lcl, td.ucl)} with response as a time-dependent covariate{ratio}, "
+                  f"{nv.hr_ci(lm3.hr, lm3.lcl, lm3.ucl)} from a 3-month landmark."))
 
 # %% [markdown]
 # ## Results written

@@ -17,34 +17,33 @@
 # **Paper.** *Results – Toxicity* (second and third paragraphs), **Table 6** and the toxicity
 # sentences of the *Abstract*. The dose modifications of the first *Toxicity* paragraph are in
 # notebook 03.
-#
-# > The committed outputs below were computed on the **SYNTHETIC cohort** (notebook 00): its
-# > Table 6 *grade rows* are constructed exactly as printed and every any-grade total is the sum
-# > of its grade rows. Where the paper's own total is not that sum, our total differs, and this
-# > notebook shows why.
 
 # %% tags=["parameters"]
-data_path = None  # the input file is read by notebook 01 only; kept for a uniform interface
-out_dir = None    # None: the repository; otherwise every output goes below this directory
+data_path = None  # type: Optional[str] input file (CSV or XLSX in data/dictionary.csv format); read by notebook 01 only; None: data/raw/ if it holds a file, else the synthetic cohort
+out_dir = None  # type: Optional[str] folder below which every output is written; None: the repository
+spec_path = None  # type: Optional[str] analysis specification (TOML); None: the paper's, data/spec/paper.toml
+mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
 import pandas as pd
 
 from compendium import claims, dataset, descriptives, paths, plots, toxicity
+from compendium import narrative as nv
 
 P = paths.Paths.for_run(out_dir)
 analysis = dataset.read_analysis(P)
-dataset.banner(P)
 rec = claims.Recorder("06_toxicity", P)
 registered = set(rec.registry["claim_id"])
+paper = nv.quoter(rec.registry)
 pd.set_option("display.max_rows", 200, "display.width", 160)
+dataset.banner(P, "Its Table 6 grade rows are constructed exactly as printed and every any-grade total is the sum of its grade rows; where the paper's own total is not that sum, ours differs, and this notebook shows why.")
 
 # %% [markdown]
 # ## Table 6
 #
 # Each event is summarised by the patient's **worst** CTCAE v5 grade, so every patient counts
 # once per event. As in the paper, grades 3 and 4 share a row (the paper prints pneumonia's
-# third row as "G3"), percentages are over all 85 treated patients, and the neuropathy outcome
+# third row as "G3"), percentages are over all treated patients, and the neuropathy outcome
 # rows (resolved, improved) are over the patients with neuropathy. Grade rows nobody reached are
 # left out of the display, as in the paper; `results/table6.csv` keeps them as zeros.
 
@@ -76,37 +75,49 @@ t6_check[t6_check["status"] != "match"]
 #
 # 1. the printed any-grade total against the sum of the printed grade rows. A patient counts
 #    in one grade row only (the worst grade), so the rows must sum to the total;
-# 2. each printed percentage against its printed count over its denominator (85, or the 46
-#    patients with neuropathy), rounded as printed.
+# 2. each printed percentage against its printed count over its stated denominator (all treated
+#    patients, or the patients with neuropathy), rounded as printed.
 
 # %%
-toxicity.audit_table6_totals(rec.registry)
+t6_totals = toxicity.audit_table6_totals(rec.registry)
+t6_totals
 
 # %%
 t6_pct_audit = descriptives.audit_printed_percentages(rec.registry, "T6_")
 t6_pct_audit[~t6_pct_audit["consistent"]]
 
-# %% [markdown]
-# - **Infusion-related reaction**: printed 11, grade rows 4 + 6 = 10. The text says 11 with
-#   "5 of grade 1 and 6 of grade 2", so the table's G1 row (4) is probably the slip.
-# - **Infection**: printed 36 (42%), grade rows 6 + 18 + 13 + 2 = 39 (46%).
-# - **Pneumonia**: printed 11 (13%), grade rows 1 + 4 + 6 + 1 = 12 (14%), and the Abstract's 14%
-#   is 12 of 85.
-# - Four percentages are not their count over 85 rounded: anemia 48/85 = 56.5% (printed 57),
-#   grade-1 neuropathy 14/85 = 16.5% (17), asthenia 31/85 = 36.5% (37), hepatic toxicity
-#   3/85 = 3.5% (3). Three are .47 rounded up, one .53 rounded down: not a rounding rule, more
-#   likely percentages computed on slightly different counts or typed by hand.
-#
-# On the synthetic cohort the totals are sums of the constructed grade rows, so on those three
-# events they differ from the printed ones; that difference comes from the paper, not from the
-# cohort. On real data, whichever of the two printed numbers the data support will match.
+# %%
+bad_totals = t6_totals[~t6_totals["adds_up"]]
+bad_pct = t6_pct_audit[~t6_pct_audit["consistent"]]
+ours_any = table6[table6["row"] == "any"].set_index("ae")["n"]
+event_keys = {label: key for key, label, _ in toxicity.TABLE6_EVENTS}
+nv.md(f"""
+- Printed totals that are not the sum of their grade rows:
+  {nv.listing([f"**{r.event}** printed {r.printed_total:g}, grade rows {r.grade_rows} sum to {r.sum_of_grade_rows:g}"
+              for r in bad_totals.itertuples()], empty="none")}.
+  The text gives infusion-related reactions as {paper("R_irr_n")}, "{paper("R_irr_g1_n")} of grade 1 and
+  {paper("R_irr_g2_n")} of grade 2", so for that event the table's G1 row ({paper("T6_irr_g1_n")}) is probably the slip.
+- Printed percentages that are not their count over the denominator, rounded:
+  {nv.listing([f"{r.quantity} {r.printed_n:g}/{r.denominator:g} = {r.n_over_denominator_pct:.1f}% (printed {r.printed_pct:g})"
+              for r in bad_pct.itertuples()], empty="none")}. When some are rounded up and others down from the same
+  fraction this is no rounding rule; more likely percentages computed on slightly different counts or typed by hand.
 
-# %% [markdown]
-# ## Severe events (grade ≥ 3) and any event
-#
-# Grade ≥ 3 includes grade 5 (death). The text's "infections grade 3 or higher in 15% (n = 13)"
-# matches the G3/4 row alone; with the two grade-5 infections it is 15 patients. Likewise "grade
-# ≥ 3 pneumonia in 6" is the G3 row without the grade-5 case.
+{nv.choose(dataset.read_meta(P)["synthetic"],
+"On the synthetic cohort the totals are sums of the constructed grade rows, so on these events they differ from the "
+"printed totals; that difference comes from the paper, not from the cohort.",
+"On this input the totals are " + nv.listing(f"{r.event} {ours_any.get(event_keys[r.event], 0)}"
+                                             for r in bad_totals.itertuples()) + ".")}
+""")
+
+# %%
+nv.md(f"""
+## Severe events (grade ≥ 3) and any event
+
+Grade ≥ 3 includes grade 5 (death). The text's "infections grade 3 or higher in {paper("R_infection_ge3_pct")}%
+(n = {paper("R_infection_ge3_n")})" matches the G3/4 row alone (printed {paper("T6_infection_g34_n")}); with the
+{paper("T6_infection_g5_n")} grade-5 infections it is more. Likewise "grade ≥ 3 pneumonia in
+{paper("R_pneumonia_ge3_n")}" is the G3 row without the grade-5 case.
+""")
 
 # %%
 severe = toxicity.grade_at_least(analysis, 3)
@@ -138,11 +149,14 @@ overall
 # "Any adverse event" is the worst grade over the fourteen events of Table 6, the only ones the
 # data dictionary records.
 
-# %% [markdown]
-# ## Infusion-related reactions and montelukast
-#
-# Montelukast premedication was omitted in six patients; the text says two of them had an
-# infusion-related reaction.
+# %%
+nv.md(f"""
+## Infusion-related reactions and montelukast
+
+The text says montelukast premedication was omitted in {paper("R_no_montelukast_n")} patients and that
+{paper("R_no_montelukast_irr_n")} of them had an infusion-related reaction. Here it was omitted in
+{nv.count(analysis["montelukast_premedication"].eq(0).sum(), "patient")}.
+""")
 
 # %%
 irr = toxicity.irr_by_montelukast(analysis)
@@ -159,14 +173,16 @@ herpes = table6[table6["ae"] == "herpes_zoster"].set_index("row")
 rec.record("R_herpes_zoster_g2_n", herpes.loc["g2", "n"])
 rec.table([i for i in rec.values if i.startswith(("R_irr", "R_no_m", "R_herpes"))])
 
-# %% [markdown]
-# ## Peripheral neuropathy outcome
-#
-# Table 6 gives 15 (33%) resolved and 21 (46%) improved, over the 46 patients with neuropathy.
-# The text's "improved or resolved, after bortezomib dose reduction or termination ... in 15
-# (33%) and 21 (46%) patients, respectively" can be read with "respectively" pairing the counts
-# either with improved/resolved or with dose reduction/termination; we take the table's
-# unambiguous labels.
+# %%
+nv.md(f"""
+## Peripheral neuropathy outcome
+
+Table 6 gives {paper("T6_pn_resolved_n")} ({paper("T6_pn_resolved_pct")}%) resolved and {paper("T6_pn_improved_n")}
+({paper("T6_pn_improved_pct")}%) improved, over the {paper("R_pn_n")} patients with neuropathy. The text's "improved
+or resolved, after bortezomib dose reduction or termination ... respectively" can be read with "respectively"
+pairing the counts either with improved/resolved or with dose reduction/termination; we take the table's
+unambiguous labels. Here {nv.count(ours_any["pn"], "patient")} had neuropathy.
+""")
 
 # %%
 table6[(table6["ae"] == "pn")]
@@ -178,7 +194,7 @@ table6[(table6["ae"] == "pn")]
 # one infection and one pneumonia (the pneumonia death is the grade-5 pneumonia of Table 6, itself
 # one of the two grade-5 infections). Discontinuation for toxicity is the recorded stop reason.
 # The paper contradicts itself here: the Toxicity section says **no** patient discontinued for
-# toxicity, the Response section and the Abstract say **three** did. Both are recorded; whatever
+# toxicity, the Response section and the Abstract give a number. Both are recorded; whatever
 # the data, one of them has to differ.
 
 # %%
@@ -196,8 +212,9 @@ rec.table(["R_ae_deaths_n", "R_ae_death_pneumonia_n", "R_ae_death_infection_n",
 # ## The Abstract's toxicity figures
 #
 # The Abstract gives different numbers from the Results for the same events. We record, for
-# each, the value computed over our 85 patients; then, from the registry's printed numbers
-# alone, the denominators that would make the Results' counts give the Abstract's percentages.
+# each, the value computed over all our treated patients; then, from the registry's printed
+# numbers alone, the denominators that would make the Results' counts give the Abstract's
+# percentages.
 
 # %%
 any_by = table6[table6["row"] == "any"].set_index("ae")["pct"]
@@ -213,21 +230,26 @@ for claim_id, value in {
 rec.table([i for i in rec.values if i.startswith("A_")])
 
 # %%
-descriptives.implied_denominator_table(rec.registry, [
+abstract_denominators = descriptives.implied_denominator_table(rec.registry, [
     ("A_ae_ge2_pct", "A_ae_ge2_n"), ("A_ae_ge2_pct", "R_ae_ge2_n"), ("A_pn_pct", "R_pn_n"),
     ("A_pn_g3_pct", "R_pn_g3_n"), ("A_pneumonia_pct", "R_pneumonia_n"), ("A_asthenia_pct", "R_asthenia_n"),
     ("A_infection_pct", "R_infection_n"), ("A_infection_g3_pct", "R_infection_ge3_n"),
     ("A_infection_g5_pct", "T6_infection_g5_n"),
 ])
+abstract_denominators
 
-# %% [markdown]
-# **79** fits the grade ≥ 2 events (67/79), neuropathy (46/79 = 58%, grade 3 6/79 = 8%),
-# pneumonia (11/79 = 14%) and, in notebook 03, the bortezomib reductions (39/79 = 49.4%): the
-# Abstract seems to describe 79 patients, perhaps those with complete toxicity data, and its
-# grade ≥ 2 count (67) is not the Results' 72. Asthenia 38% and the infection rates (30%, 8%
-# grade 3, 1% grade 5) fit neither 79 nor 85 with the Results' counts: they cannot be traced to
-# any number in the paper. The "hematological 72%" has no printed count; over 85 we find the share
-# of patients with any anemia, thrombocytopenia or neutropenia.
+# %%
+fits = abstract_denominators["denominators_that_fit"].str.split(", ")
+counts_fit = abstract_denominators[fits.map(lambda f: "79" in f)]
+nv.md(f"""
+**79** fits {nv.listing(f"{r.quantity} ({r.printed_count:g}/79)" for r in counts_fit.itertuples())}
+and, in notebook 03, the bortezomib reductions: the Abstract seems to describe 79 patients, perhaps those with complete
+toxicity data, and its grade ≥ 2 count ({paper("A_ae_ge2_n")}) is not the Results' {paper("R_ae_ge2_n")}.
+{nv.listing(f"{r.quantity} {r.printed_pct:g}%" for r in abstract_denominators[fits.map(lambda f: "79" not in f and "85" not in f)].itertuples())}
+fit neither 79 nor 85 with the Results' counts: they cannot be traced to any number in the paper. The "hematological
+{paper("A_hematologic_pct")}%" has no printed count; over our {len(analysis)} patients we find the share of patients with
+any anemia, thrombocytopenia or neutropenia: {nv.num(overall["hematologic_pct"])}%.
+""")
 
 # %% [markdown]
 # ## Figure: adverse events by worst grade

@@ -16,14 +16,12 @@
 #
 # **Paper.** *Introduction* (median PFS of the registrational trials) and *Discussion* (CASTOR in
 # lenalidomide-refractory patients and at first relapse, OPTIMISMM, MM-014, "approximately twice").
-#
-# > The committed outputs were computed on the **synthetic cohort** (notebook 00): our medians are
-# > calibrated to the paper's, so the comparison shows the method, not a finding. The trial numbers
-# > come from the trials' own publications (`data/trials.csv`, with DOIs), not from this paper.
 
 # %% tags=["parameters"]
-data_path = None  # read by notebook 01 only
-out_dir = None    # None: the repository; otherwise every output goes below this directory
+data_path = None  # type: Optional[str] input file (CSV or XLSX in data/dictionary.csv format); read by notebook 01 only; None: data/raw/ if it holds a file, else the synthetic cohort
+out_dir = None  # type: Optional[str] folder below which every output is written; None: the repository
+spec_path = None  # type: Optional[str] analysis specification (TOML); None: the paper's, data/spec/paper.toml
+mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
 import pandas as pd
@@ -33,11 +31,11 @@ from compendium import survival as sv
 
 pd.set_option("display.max_colwidth", 90)
 P = paths.Paths.for_run(out_dir)
-dataset.banner(P)
 analysis = dataset.read_analysis(P)
 registry = claims.load_registry()
 rec = claims.Recorder("07_comparison", P, registry)
 trial_results = trials.load_trials()
+dataset.banner(P, "Its medians are calibrated to the paper's, so the comparison shows the method, not a finding.")
 
 # %% [markdown]
 # ## The trials, from their own publications

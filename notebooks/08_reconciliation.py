@@ -17,27 +17,26 @@
 # **Paper.** All of it: every quantitative statement is registered in `data/claims/` (one CSV per
 # notebook) with its location, the printed value, its unit, denominator and the tolerance its
 # printed precision allows.
-#
-# > The committed outputs were computed on the **synthetic cohort** (notebook 00). There, agreement
-# > on *constructed* claims is by design and agreement on *calibrated* ones was aimed at; only the
-# > audit of the paper against itself (second half) is independent of the data.
 
 # %% tags=["parameters"]
-data_path = None  # read by notebook 01 only
-out_dir = None    # None: the repository; otherwise every output goes below this directory
+data_path = None  # type: Optional[str] input file (CSV or XLSX in data/dictionary.csv format); read by notebook 01 only; None: data/raw/ if it holds a file, else the synthetic cohort
+out_dir = None  # type: Optional[str] folder below which every output is written; None: the repository
+spec_path = None  # type: Optional[str] analysis specification (TOML); None: the paper's, data/spec/paper.toml
+mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
 import pandas as pd
 
 from compendium import audit, claims, dataset, paths, plots
+from compendium import narrative as nv
 
 pd.set_option("display.max_rows", 500)
 pd.set_option("display.max_colwidth", 120)
 P = paths.Paths.for_run(out_dir)
-dataset.banner(P)
 meta = dataset.read_meta(P)
 registry = claims.load_registry()
 table = claims.reconcile(P, synthetic=meta["synthetic"], registry=registry)
+dataset.banner(P, "Agreement on constructed claims is by design and on calibrated ones was aimed at; only the audit of the paper against itself (second half) is independent of the data.")
 
 # %% [markdown]
 # ## Paper beside compendium
@@ -61,24 +60,33 @@ pd.crosstab(table["claim_id"].map(registry.set_index("claim_id")["location"]), t
 # %%
 plots.save_and_show(plots.claims_scatter(table, registry), P.figure("08_paper_vs_compendium"))
 
-# %% [markdown]
-# ### Constructed claims that differ
-#
-# On the synthetic cohort these can only be places where the paper states two numbers that cannot
-# both hold: the generator honours one and the other must differ. Each carries the registry's note.
+# %%
+counts = table["status"].value_counts()
+nv.md(f"""
+Of {len(table)} registered claims, {counts.get("match", 0)} match, {counts.get("differs", 0)} differ and
+{counts.get("not_reproducible", 0)} could not be computed from these data.
+""" + nv.choose(meta["synthetic"], """
+### Constructed claims that differ
+
+On the synthetic cohort these can only be places where the paper states two numbers that cannot both hold: the
+generator honours one and the other must differ. Each carries the registry's note.""", """
+### Claims that differ
+
+On this input every value is observed; the claims that differ, each with the registry's note (where the paper
+contradicts itself, one of two numbers must differ whatever the data):"""))
 
 # %%
 notes = registry.set_index("claim_id")["note"]
-constructed = table[(table["basis"] == "constructed") & (table["status"] == "differs")]
+constructed = table[((table["basis"] == "constructed") | ~meta["synthetic"]) & (table["status"] == "differs")]
 constructed.assign(note=constructed["claim_id"].map(notes))[["claim_id", "location", "quantity", "published",
                                                               "reproduced", "note"]]
 
-# %% [markdown]
-# ### Calibrated claims: how close the synthetic cohort came
-
 # %%
 calibrated = table[table["basis"] == "calibrated"]
-calibrated[["claim_id", "quantity", "published", "reproduced", "tolerance", "status"]]
+if meta["synthetic"]:
+    display(nv.md(f"### Calibrated claims: how close the synthetic cohort came\n\n"
+                  f"{(calibrated['status'] == 'match').sum()} of {len(calibrated)} calibrated claims match at the printed precision."),
+            calibrated[["claim_id", "quantity", "published", "reproduced", "tolerance", "status"]])
 
 # %%
 table[table["status"] == "not_reproducible"][["claim_id", "quantity", "reason"]]
@@ -103,14 +111,20 @@ report = audit.paper_audit(registry)
 paths.write_csv(report, P.result("paper_audit.csv"))
 report.groupby("check", sort=False)["consistent"].agg(checked="size", consistent="sum")
 
-# %% [markdown]
-# ### Hazard ratios, confidence intervals and p-values
-#
-# All printed hazard ratios sit at the centre of their intervals, and all but the listed p-values
-# are what their intervals imply: Tables 2-5 report Wald statistics, as R's `summary(coxph)` does.
-
 # %%
 hr = report[report["check"].isin(["HR centred in its CI", "p implied by the CI"])]
+centred = report[report["check"] == "HR centred in its CI"]
+implied = report[report["check"] == "p implied by the CI"]
+nv.md(f"""
+### Hazard ratios, confidence intervals and p-values
+
+{(centred["consistent"]).sum()} of {len(centred)} printed hazard ratios sit at the centre of their intervals, and
+{(implied["consistent"]).sum()} of {len(implied)} printed p-values are what their intervals imply
+{nv.choose((~implied["consistent"]).any(), "(the exceptions are listed below)", "")}: Tables 2-5 report Wald
+statistics, as R's `summary(coxph)` does.
+""")
+
+# %%
 hr[~hr["consistent"]]
 
 # %% [markdown]

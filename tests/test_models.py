@@ -27,7 +27,8 @@ def test_formatting_as_clinical_tables_print():
     assert models.format_p(0.0004) == "<0.001"
     assert models.format_p(0.0454) == "0.045"
     assert models.format_hr(0.2612, 0.1488, 0.4561) == "0.26 (0.15–0.46)"
-    assert models.format_hr(1e-9, 0.0, np.inf) == "not estimable (monotone likelihood)"
+    assert models.format_hr(1e-9, 0.0, np.inf) == "not estimable (monotone likelihood: one level has no events)"
+    assert models.format_hr(np.nan, np.nan, np.nan).startswith("not estimable")
     assert models.format_median(np.nan, 20.1, np.nan) == "NR (20.1–NR)"
 
 
