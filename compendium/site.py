@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from . import paths
+from . import dataset, paths
 
 SOURCE = paths.ROOT / "site"
 DEFAULT_OUT = paths.ROOT / "_site"
@@ -48,19 +48,14 @@ class SiteError(ValueError):
 
 
 def data_label(run_paths: paths.Paths) -> tuple[str, str]:
-    """(short label, banner sentence) naming the data the run analysed."""
+    """(short label, banner sentence) naming the data the run analysed, as the figures' footers do."""
     meta_path = run_paths.analysis_meta
     if not meta_path.exists():
         raise SiteError(f"{meta_path}: missing; notebook 01 writes it (run `python -m compendium run` first)")
     meta = json.loads(meta_path.read_text())
     name = Path(meta["input_file"]).name
-    digest = meta["input_sha256"][:12]
-    if meta["synthetic"]:
-        return (f"synthetic cohort ({name})",
-                f"SYNTHETIC COHORT: not patient data. Every result on this site was computed on {name} "
-                f"(sha256 {digest}), made up by compendium.synthetic.")
-    analysed = meta["cohort_flow"][-1]["n"] if meta.get("cohort_flow") else "?"
-    return (name, f"Data: {name} (sha256 {digest}), {analysed} patients analysed.")
+    label = f"synthetic cohort ({name})" if meta["synthetic"] else name
+    return label, f"Every result on this site was computed on {dataset.provenance_label(meta)}."
 
 
 def _heading(cell) -> str | None:

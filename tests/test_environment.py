@@ -71,7 +71,8 @@ def _third_party_imports(files) -> set[str]:
                 modules |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 modules.add(node.module.split(".")[0])
-    modules -= set(sys.stdlib_module_names) | {"compendium", "site_tables", "__future__"}
+    local = {f.stem for file in files for f in file.parent.glob("*.py")}  # helpers beside the files
+    modules -= set(sys.stdlib_module_names) | local | {"compendium", "__future__"}
     providers = metadata.packages_distributions()
     unknown = sorted(m for m in modules if m not in providers)
     assert not unknown, f"imported but not installed: {unknown}"

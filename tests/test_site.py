@@ -114,7 +114,8 @@ def test_a_users_run_is_labelled_with_its_own_data(tmp_path):
     site.stage(run, source)
     label = json.loads((source / "run.json").read_text())
     assert label["label"] == "center_export.xlsx"
-    assert "center_export.xlsx (sha256 abababababab)" in label["banner"] and "SYNTHETIC" not in label["banner"]
+    assert label["banner"] == ("Every result on this site was computed on "
+                               "Data: center_export.xlsx, sha256 abababababab, n = 85.")
     assert "center_export.xlsx" in (source / "index.md").read_text()
     assert sorted(p.name for p in source.glob("*.ipynb")) == ["04_survival.ipynb", "08_reconciliation.ipynb"]
     assert not (source / "claims.md").exists(), "this run has no results/claims.csv"
@@ -204,7 +205,7 @@ def test_the_site_has_every_page_a_reader_needs(built_site):
     notebooks = {p.stem + ".html" for p in paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")}
     assert notebooks | {"index.html", "claims.html", "audit.html", "figures.html", "references.html"} <= pages
     index = (built_site / "index.html").read_text()
-    assert "SYNTHETIC COHORT" in index and "10.5281/zenodo.16091434" in index
+    assert "SYNTHETIC cohort (not patient data)" in index and "10.5281/zenodo.16091434" in index
     survival = (built_site / "04_survival.html").read_text()
     assert "Show code cell source" in survival, "code is folded behind a toggle"
     assert "out_dir = None" not in survival and "injected" not in survival.lower()
