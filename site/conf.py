@@ -27,7 +27,8 @@ nb_merge_streams = True
 # No require.js from a CDN: the notebooks have no widgets.
 nb_ipywidgets_js = {}
 myst_enable_extensions = ["colon_fence", "dollarmath"]
-suppress_warnings = ["mystnb.unknown_mime_type"]
+# Heading levels are the notebooks' choice (an H3 under the title is fine to a reader).
+suppress_warnings = ["mystnb.unknown_mime_type", "myst.header"]
 
 # Figures and tables numbered per notebook (Table 4.2 is the second table of notebook 04).
 numfig = True
