@@ -10,7 +10,10 @@ Registry columns: ``claim_id, location, quantity, published, unit, denominator,
 tolerance, basis, notebook, note``. ``basis`` says how the *synthetic* cohort
 relates to the claim (``constructed``: the generator fixes it exactly;
 ``calibrated``: the generator aims at it; ``emergent``: nothing aims at it). On
-real data every basis becomes ``observed``.
+real data every basis becomes ``observed``, except ``literature``: a number the
+paper quotes from another publication, whose "reproduced" value is that
+publication's number (from ``data/external/evidence.csv``); it says nothing about
+the cohort and keeps its basis on any input.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ REGISTRY_COLUMNS = [
     "claim_id", "location", "quantity", "published", "unit", "denominator",
     "tolerance", "basis", "notebook", "note",
 ]
-BASES = {"constructed", "calibrated", "emergent"}
+BASES = {"constructed", "calibrated", "emergent", "literature"}
+LITERATURE = "literature"  # quoted from another publication: never becomes "observed"
 CLAIMS_COLUMNS = [
     "claim_id", "location", "quantity", "published", "reproduced", "tolerance",
     "basis", "status", "reason",
@@ -120,17 +124,26 @@ def status(published: float, reproduced, tolerance: float) -> str:
     return "match" if abs(reproduced - published) <= tolerance + 1e-12 else "differs"
 
 
-def gather(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | None = None) -> pd.DataFrame:
+def gather(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | None = None,
+           ran: set[str] | None = None) -> pd.DataFrame:
     """Join every notebook's recorded values with the registry into ``results/claims.csv``."""
-    out = reconcile(run_paths, synthetic, registry)
+    out = reconcile(run_paths, synthetic, registry, ran)
     paths.write_csv(out, run_paths.result("claims.csv"))
     return out
 
 
-def reconcile(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Registry and recorded values side by side, with a status per claim (not written)."""
+def reconcile(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | None = None,
+              ran: set[str] | None = None) -> pd.DataFrame:
+    """Registry and recorded values side by side, with a status per claim (not written).
+
+    ``ran`` names the notebooks (``04_survival``) that were part of the run; the claims of any
+    other notebook are ``not_run``, whatever an earlier run left in ``results/claims/``. By
+    default a notebook took part when its ``results/claims/<notebook>.csv`` exists.
+    """
     registry = load_registry() if registry is None else registry
     files = sorted(run_paths.claims_dir.glob("*.csv"))
+    ran = {f.stem for f in files} if ran is None else set(ran)
+    files = [f for f in files if f.stem in ran]
     recorded = (pd.concat([pd.read_csv(f, dtype={"claim_id": str, "reason": str},
                                        keep_default_na=False, na_values={"reproduced": [""]})
                            for f in files], ignore_index=True)
@@ -142,7 +155,10 @@ def reconcile(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | 
     rows = []
     for rec in merged.itertuples(index=False):
         reason = rec.reason if isinstance(rec.reason, str) else ""
-        if not isinstance(rec.reason, str):
+        if rec.notebook not in ran:
+            reason = f"notebook {rec.notebook} was not part of this run"
+            st = "not_run"
+        elif not isinstance(rec.reason, str):
             reason = "no notebook computed this claim in this run"
             st = "not_reproducible"
         elif reason:
@@ -152,6 +168,7 @@ def reconcile(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | 
         rows.append({
             "claim_id": rec.claim_id, "location": rec.location, "quantity": rec.quantity,
             "published": rec.published, "reproduced": rec.reproduced, "tolerance": rec.tolerance,
-            "basis": rec.basis if synthetic else "observed", "status": st, "reason": reason,
+            "basis": rec.basis if synthetic or rec.basis == LITERATURE else "observed",
+            "status": st, "reason": reason,
         })
     return pd.DataFrame(rows, columns=CLAIMS_COLUMNS)

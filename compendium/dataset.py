@@ -89,16 +89,22 @@ def write_analysis(frame: pd.DataFrame, meta: dict, run_paths: paths.Paths) -> N
     paths.atomic_write_text(run_paths.analysis_meta, json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
 
+def _run_01_first(run_paths: paths.Paths) -> str:
+    """The command that writes the analysis dataset into this run's folder (not the repository's)."""
+    out = "" if run_paths.out == paths.ROOT else f" --out {run_paths.out}"
+    return f"run notebook 01 first (.venv/bin/python -m compendium run --only 01{out})"
+
+
 def read_meta(run_paths: paths.Paths) -> dict:
     if not run_paths.analysis_meta.exists():
-        raise FileNotFoundError(f"{run_paths.analysis_meta} is missing: run notebook 01 (python -m compendium run --only 01)")
+        raise FileNotFoundError(f"{run_paths.analysis_meta} is missing: {_run_01_first(run_paths)}")
     return json.loads(run_paths.analysis_meta.read_text())
 
 
 def read_analysis(run_paths: paths.Paths) -> pd.DataFrame:
     """The analysis dataset with its types: strings, floats, and nullable integers for the rest."""
     if not run_paths.analysis_csv.exists():
-        raise FileNotFoundError(f"{run_paths.analysis_csv} is missing: run notebook 01 (python -m compendium run --only 01)")
+        raise FileNotFoundError(f"{run_paths.analysis_csv} is missing: {_run_01_first(run_paths)}")
     frame = pd.read_csv(run_paths.analysis_csv, dtype=str, keep_default_na=False)
     for col in frame.columns:
         values = frame[col].replace("", pd.NA)

@@ -24,6 +24,11 @@ NOTEBOOKS = ROOT / "notebooks"
 
 RAW_SUFFIXES = (".csv", ".xlsx")
 
+#: Output root when none is given (default: the repository). The test suite points it at a
+#: temporary folder while nbval re-executes the committed notebooks, so that `make test`
+#: writes nothing into the working tree.
+OUT_ENV = "COMPENDIUM_OUT"
+
 
 @dataclass(frozen=True)
 class Paths:
@@ -33,6 +38,7 @@ class Paths:
 
     @classmethod
     def for_run(cls, out_dir: str | os.PathLike | None = None) -> "Paths":
+        out_dir = out_dir or os.environ.get(OUT_ENV)
         return cls(Path(out_dir).resolve() if out_dir else ROOT)
 
     @property

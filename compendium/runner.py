@@ -1,35 +1,77 @@
-"""Run the notebooks in order with papermill: ``python -m compendium run``.
+"""Run the notebooks with papermill: ``python -m compendium run``.
 
-Each notebook's source is its jupytext ``.py`` file. A run executes the
-selected notebooks (and what they depend on) into a private staging folder,
-then moves everything into place only when all of them succeeded: a failed run
-leaves no half-written results behind. Executed notebooks are stripped of
-timings and given stable cell ids, so a rerun on the same input is
-byte-identical.
+Each notebook's source is its jupytext ``.py`` file. The notebooks form an
+explicit dependency graph (:data:`GRAPH`); notebooks whose inputs are ready run
+side by side (two at a time by default). A notebook whose source, parameters,
+input file, package code and upstream outputs are all unchanged since it last
+ran into the same output folder is not executed again: a small content-hash
+cache in ``<out>/.compendium-cache/`` remembers what each notebook read and
+wrote.
+
+Every notebook executes into its own private staging folder; only when all of
+them succeeded are their outputs moved into place, so a failed run leaves
+nothing behind (not even the ``--out`` folder, when the run created it).
+Executed notebooks are stripped of timings and given stable cell ids, so a
+rerun on the same input is byte-identical.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import platform
+import re
 import shutil
 import sys
 import tempfile
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
-
-import jupytext
-import nbformat
 
 from . import claims, dataset, endpoints, paths
 from . import mapping as mappings
 from . import spec as specs
-from .loading import DataValidationError, load_raw
+from .loading import DataValidationError, load_raw, sha256
 
 KERNEL = "daravd"
 KERNEL_DISPLAY = "DaraVd compendium"
 RECONCILIATION = "08"
+JOBS = 2  # notebooks executed at the same time; this machine has two cores
+CACHE_DIR = ".compendium-cache"
+
+#: The dependency graph: which notebooks' outputs each notebook reads. ``"*"``: every other one.
+#: 00 documents the generator and 01 reads the input file; 02-07 read the analysis dataset that
+#: 01 writes; the reconciliation (08) reads what every other notebook recorded. A notebook not
+#: listed here is taken to read the analysis dataset only.
+GRAPH: dict[str, tuple[str, ...] | str] = {
+    "00": (),
+    "01": (),
+    "02": ("01",),
+    "03": ("01",),
+    "04": ("01",),
+    "05": ("01",),
+    "06": ("01",),
+    "07": ("01",),
+    RECONCILIATION: "*",
+}
+DEFAULT_DEPENDS = ("01",)
+
+#: What a notebook reads from the repository besides its own source: a change to any of these
+#: invalidates the cache of every notebook.
+SHARED_SOURCES = ("compendium/**/*.py", "data/*.csv", "data/claims/*.csv", "data/synthetic/*", "data/spec/*",
+                  "data/external/**/*")
+#: Installed packages whose version is part of every cache key.
+KEY_PACKAGES = ("numpy", "pandas", "scipy", "lifelines", "matplotlib", "pandera", "papermill",
+                "nbformat", "ipykernel", "jupytext", "great-tables")
+
+
+class RunError(Exception):
+    """A run that cannot go on; the message says which notebook and cell, and what to do."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +82,15 @@ class Notebook:
 
     @property
     def depends(self) -> tuple[str, ...]:
-        """Everything after cleaning reads the analysis dataset that 01 writes; the
-        reconciliation (08) reads what every other notebook recorded."""
-        if self.key == RECONCILIATION:
-            return tuple(nb.key for nb in discover() if nb.key != RECONCILIATION)
-        return ("01",) if self.key not in ("00", "01") else ()
+        """The keys of the notebooks whose outputs this one reads (see :data:`GRAPH`)."""
+        return depends_on(self.key, [nb.key for nb in discover()])
+
+
+def depends_on(key: str, keys: list[str]) -> tuple[str, ...]:
+    need = GRAPH.get(key, DEFAULT_DEPENDS)
+    if need == "*":
+        return tuple(k for k in keys if k != key)
+    return tuple(k for k in need if k in keys and k != key)
 
 
 def discover() -> list[Notebook]:
@@ -53,15 +99,24 @@ def discover() -> list[Notebook]:
 
 
 def select(notebooks: list[Notebook], only: list[str] | None) -> list[Notebook]:
+    """The notebooks named (by number, ``4`` or ``04``, or by name) and everything they need."""
     if not only:
         return notebooks
-    by_key = {nb.key: nb for nb in notebooks}
-    wanted = {k.zfill(2)[:2] for k in only}
-    unknown = sorted(wanted - set(by_key))
+    keys = [nb.key for nb in notebooks]
+    by_name = {nb.key: nb.key for nb in notebooks} | {nb.stem: nb.key for nb in notebooks}
+    wanted, unknown = set(), []
+    for item in only:
+        key = item.zfill(2) if re.fullmatch(r"\d", item) else item
+        (wanted.add(by_name[key]) if key in by_name else unknown.append(item))
     if unknown:
-        raise SystemExit(f"--only: no notebook numbered {', '.join(unknown)} (have {', '.join(by_key)})")
-    for key in list(wanted):
-        wanted.update(by_key[key].depends)
+        valid = ", ".join(f"{nb.key} ({nb.stem})" for nb in notebooks)
+        raise ValueError(f"--only: no notebook {', '.join(map(repr, unknown))}; valid keys: {valid}")
+    todo = list(wanted)
+    while todo:
+        for dep in depends_on(todo.pop(), keys):
+            if dep not in wanted:
+                wanted.add(dep)
+                todo.append(dep)
     return [nb for nb in notebooks if nb.key in wanted]
 
 
@@ -83,16 +138,29 @@ def coalesce_streams(cell: nbformat.NotebookNode) -> None:
     cell.outputs = merged
 
 
-def strip_volatile(nb: nbformat.NotebookNode, parameters: dict) -> None:
-    """Drop timings and run-specific paths; show the parameters a reader would pass."""
+def strip_volatile(nb: nbformat.NotebookNode, parameters: dict | None) -> None:
+    """Drop timings and run-specific paths.
+
+    With ``parameters=None`` (the canonical run: the notebooks' own defaults) papermill's
+    injected cell is removed, so that the executed notebook has exactly the cells of its
+    ``.py`` and ``jupytext --sync`` keeps its outputs. Otherwise the injected cell shows the
+    parameters a reader would pass.
+    """
     nb.metadata.pop("papermill", None)
+    kept = []
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if cell.metadata.get("tags") == []:
+            del cell.metadata["tags"]
         if cell.cell_type == "code":
             coalesce_streams(cell)
         if "injected-parameters" in cell.metadata.get("tags", []):
+            if parameters is None:
+                continue
             cell.source = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in parameters.items())
+        kept.append(cell)
+    nb.cells = kept
 
 
 def _shown(path: Path | None) -> str | None:
@@ -101,9 +169,16 @@ def _shown(path: Path | None) -> str | None:
 
 
 def shown_parameters(data: Path, target: paths.Paths, spec: Path | None = None,
-                     mapping: Path | None = None) -> dict:
-    """Parameters as recorded in executed notebooks: no absolute path of the machine that ran them."""
+                     mapping: Path | None = None) -> dict | None:
+    """Parameters as recorded in executed notebooks: no absolute path of the machine that ran them;
+    None when they are the notebooks' defaults (the canonical run)."""
     out_shown = None if target.out == paths.ROOT else target.out.name
+    try:
+        default = Path(data).resolve() == paths.default_input().resolve()
+    except FileExistsError:
+        default = False
+    if default and out_shown is None and spec is None and mapping is None:
+        return None
     return {"data_path": _shown(data), "out_dir": out_shown, "spec_path": _shown(spec),
             "mapping_path": _shown(mapping)}
 
@@ -126,41 +201,273 @@ def ensure_kernel() -> None:
         install(kernel_name=KERNEL, display_name=KERNEL_DISPLAY, prefix=sys.prefix)
 
 
-def execute(nb: Notebook, parameters: dict, staging: paths.Paths, shown: dict, progress: bool) -> Path:
+def _ipc_kernel_manager():
+    """Kernels talk to the runner over local sockets (IPC), not TCP: nothing is exposed on the
+    network, two kernels started at once cannot race for a port, and the kernel has no reason
+    to warn about running over TCP without encryption."""
+    import uuid
+
+    from jupyter_client import AsyncKernelManager
+    from traitlets import CaselessStrEnum, default
+
+    class IPCKernelManager(AsyncKernelManager):
+        # IPC sockets exist on POSIX systems only; elsewhere the kernel keeps TCP
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc" if os.name == "posix" else "tcp",
+                                    config=True)
+
+        @default("ip")
+        def _ip_default(self) -> str:
+            # an absolute socket path: kernel and runner have different working directories
+            # (the kernel removes its socket files when it shuts down)
+            return os.path.join(tempfile.gettempdir(), f"daravd-kernel-{uuid.uuid4().hex[:12]}")
+
+    return IPCKernelManager
+
+
+# ---------------------------------------------------------------- the content-hash cache
+
+def _sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def code_fingerprint() -> str:
+    """One hash of the package code, the registry, the dictionary, the synthetic cohort and
+    the versions of Python and the key packages: what every notebook depends on."""
+    files = sorted({f for pattern in SHARED_SOURCES for f in paths.ROOT.glob(pattern) if f.is_file()})
+    parts = [f"{f.relative_to(paths.ROOT).as_posix()} {sha256(f)}" for f in files]
+    parts.append(f"python {platform.python_version()}")
+    for name in KEY_PACKAGES:
+        try:
+            parts.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{name} -")
+    return _sha256_text("\n".join(parts))
+
+
+def outputs_of(root: Path, skip: set[str] = frozenset()) -> dict[str, str]:
+    """Every file below ``root`` (relative POSIX path -> sha256), except those in ``skip``."""
+    found = {}
+    for f in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = f.relative_to(root).as_posix()
+        if rel not in skip and not rel.startswith(CACHE_DIR + "/"):
+            found[rel] = sha256(f)
+    return found
+
+
+def data_outputs(outputs: dict[str, str]) -> dict[str, str]:
+    """What downstream notebooks read: everything but the executed notebooks themselves, so
+    that editing a notebook's prose does not re-execute what depends on it."""
+    return {rel: h for rel, h in outputs.items() if not rel.startswith("notebooks/")}
+
+
+@dataclass
+class Cache:
+    """One JSON record per notebook: the key it ran under and the files it wrote (with hashes)."""
+
+    folder: Path
+
+    def _record(self, nb: Notebook) -> Path:
+        return self.folder / f"{nb.stem}.json"
+
+    def lookup(self, nb: Notebook, key: str, out: Path) -> dict[str, str] | None:
+        """The notebook's outputs if it ran under ``key`` and they are still there, unchanged."""
+        try:
+            record = json.loads(self._record(nb).read_text())
+        except (OSError, ValueError):
+            return None
+        if record.get("key") != key or not record.get("outputs"):
+            return None
+        for rel, digest in record["outputs"].items():
+            f = out / rel
+            if not f.is_file() or sha256(f) != digest:
+                return None
+        return record["outputs"]
+
+    def store(self, nb: Notebook, key: str, outputs: dict[str, str]) -> None:
+        record = {"notebook": nb.stem, "key": key, "outputs": outputs}
+        paths.atomic_write_text(self._record(nb), json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+
+def cache_key(nb: Notebook, context: dict, upstream: dict[str, dict[str, str]]) -> str:
+    """Hash of everything the notebook's result depends on."""
+    payload = dict(context, notebook=nb.stem, source=sha256(nb.source),
+                   upstream={k: data_outputs(v) for k, v in sorted(upstream.items())})
+    return _sha256_text(json.dumps(payload, sort_keys=True))
+
+
+# ---------------------------------------------------------------- execution
+
+def _cell_location(nb: Notebook, notebook: nbformat.NotebookNode, index: int) -> str:
+    """'cell 12 (line 80 of notebooks/04_survival.py): `first line`' for the cell at ``index``."""
+    first = next((line for line in notebook.cells[index].source.splitlines() if line.strip()), "")
+    starts = [i for i, line in enumerate(nb.source.read_text().splitlines(), 1) if re.match(r"# %%( |$)", line)]
+    where = (f" (line {starts[index]} of {paths.relative(nb.source)})"
+             if len(starts) == len(notebook.cells) else "")
+    return f"cell {index + 1}{where}: `{first.strip()[:80]}`"
+
+
+def _failure(nb: Notebook, notebook: nbformat.NotebookNode, err: BaseException) -> RunError:
+    """Name the notebook, the cell and the error; no traceback."""
+    if type(err).__name__ == "PapermillExecutionError":
+        params = next((i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", [])), None)
+        # papermill counts its injected cell, which sits right after the parameters cell
+        index = err.cell_index - (1 if params is not None and err.cell_index > params + 1 else 0)
+        index = min(max(index, 0), len(notebook.cells) - 1)
+        return RunError(f"notebook {nb.stem} failed in {_cell_location(nb, notebook, index)}\n"
+                        f"  {err.ename}: {err.evalue}")
+    if type(err).__name__ == "DeadKernelError":
+        return RunError(f"notebook {nb.stem}: its kernel died (out of memory, or killed): {err}")
+    return RunError(f"notebook {nb.stem} could not be executed: {type(err).__name__}: {err}")
+
+
+def execute(nb: Notebook, parameters: dict, staging: paths.Paths, shown: dict | None, progress: bool = False) -> Path:
+    """Execute one notebook with papermill, its outputs going below ``staging``."""
+    import jupytext  # imported here, not at the top: a fully cached rerun needs none of them
+    import nbformat
     import papermill as pm
 
     notebook = jupytext.read(nb.source)
+    # the pairing exactly as jupytext writes it into an .ipynb, so that `jupytext --sync` is a no-op
+    pairing = {k: v for k, v in notebook.metadata.get("jupytext", {}).items() if k != "text_representation"}
     notebook.metadata["kernelspec"] = {"display_name": KERNEL_DISPLAY, "language": "python", "name": KERNEL}
     stable_ids(notebook, nb.stem)
     staging.notebooks.mkdir(parents=True, exist_ok=True)
-    src = staging.notebooks / f".{nb.stem}.input.ipynb"
+    src = staging.out.parent / f".{nb.stem}.input.ipynb"
     out = staging.notebooks / f"{nb.stem}.ipynb"
     nbformat.write(notebook, src)
-    pm.execute_notebook(
-        str(src), str(out), parameters={**parameters, "out_dir": str(staging.out)},
-        kernel_name=KERNEL, cwd=str(paths.NOTEBOOKS), progress_bar=progress, log_output=False,
-    )
-    src.unlink()
+    try:
+        pm.execute_notebook(
+            str(src), str(out), parameters={**parameters, "out_dir": str(staging.out)},
+            kernel_name=KERNEL, progress_bar=progress, log_output=False,
+            request_save_on_cell_execute=False, kernel_manager_class=_ipc_kernel_manager(),
+            resources={"metadata": {"path": str(paths.NOTEBOOKS)}},
+        )
+    except Exception as err:  # noqa: BLE001 - every failure becomes one message naming the cell
+        raise _failure(nb, notebook, err) from None
+    finally:
+        src.unlink(missing_ok=True)
     executed = nbformat.read(out, as_version=4)
     strip_volatile(executed, shown)
     stable_ids(executed, nb.stem)
+    executed.metadata["jupytext"] = pairing
     paths.atomic_write_text(out, nbformat.writes(executed) + "\n")
     return out
 
 
-def _move_tree(staging: Path, target: Path) -> list[Path]:
-    moved = []
-    for src in sorted(p for p in staging.rglob("*") if p.is_file()):
-        dest = target / src.relative_to(staging)
+def _copy_outputs(outputs: dict[str, str], src_root: Path, dest_root: Path) -> None:
+    for rel in data_outputs(outputs):
+        dest = dest_root / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(src, dest)
-        moved.append(dest)
-    return moved
+        shutil.copyfile(src_root / rel, dest)
+
+
+def _created_root(out: Path) -> Path | None:
+    """The topmost folder that creating ``out`` would make (to remove it again on failure)."""
+    created = None
+    for folder in [out, *out.parents]:
+        if folder.exists():
+            break
+        created = folder
+    return created
+
+
+class _Run:
+    """One run: schedules the selected notebooks over the graph, executes or reuses each."""
+
+    def __init__(self, selected, data, target, shown, context, jobs, quiet):
+        self.selected, self.data, self.target, self.shown = selected, data, target, shown
+        self.context, self.jobs, self.quiet = context, jobs, quiet
+        self.keys = [nb.key for nb in selected]
+        self.cache = Cache(target.out / CACHE_DIR)
+        self.outputs: dict[str, dict[str, str]] = {}   # key -> files it wrote (rel -> sha256)
+        self.where: dict[str, Path] = {}               # key -> root its outputs are under now
+        self.run_keys: dict[str, str] = {}             # key -> cache key of an executed notebook
+        self.executed: list[str] = []
+        self.cached: list[str] = []
+        self.lock = threading.Lock()
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            with self.lock:  # workers report too: one whole line at a time
+                sys.stdout.write(text + "\n")
+                sys.stdout.flush()
+
+    def _ancestors(self, key: str) -> list[str]:
+        seen, todo = [], list(depends_on(key, self.keys))
+        while todo:
+            k = todo.pop()
+            if k not in seen:
+                seen.append(k)
+                todo.extend(depends_on(k, self.keys))
+        return sorted(seen)
+
+    def _execute_one(self, nb: Notebook, staging_root: Path) -> tuple[float, dict[str, str]]:
+        self.say(f"  running   {nb.stem}")
+        start = time.perf_counter()
+        staging = paths.Paths(staging_root / nb.stem)
+        staging.out.mkdir(parents=True)
+        for dep in self._ancestors(nb.key):
+            _copy_outputs(self.outputs[dep], self.where[dep], staging.out)
+        copied = set(outputs_of(staging.out))
+        execute(nb, self.data, staging, self.shown)  # self.data: the parameters of every notebook
+        return time.perf_counter() - start, outputs_of(staging.out, skip=copied)
+
+    def schedule(self, staging_root: Path) -> None:
+        pending = {nb.key: nb for nb in self.selected}
+        running: dict = {}
+        failure: RunError | None = None
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            while (pending and failure is None) or running:
+                for key, nb in list(pending.items()):
+                    if failure is not None or not all(d in self.outputs for d in depends_on(key, self.keys)):
+                        continue
+                    del pending[key]
+                    upstream = {d: self.outputs[d] for d in self._ancestors(key)}
+                    cache_id = cache_key(nb, self.context, upstream)
+                    hit = self.cache.lookup(nb, cache_id, self.target.out)
+                    if hit is not None:
+                        self.outputs[key], self.where[key] = hit, self.target.out
+                        self.cached.append(key)
+                        self.say(f"  cached    {nb.stem}")
+                        continue
+                    self.run_keys[key] = cache_id
+                    running[pool.submit(self._execute_one, nb, staging_root)] = nb
+                if not running:
+                    if pending and failure is None:  # cannot happen with a graph that has no cycle
+                        raise RunError(f"notebooks {', '.join(pending)} wait on each other (cycle in runner.GRAPH)")
+                    continue
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    nb = running.pop(future)
+                    try:
+                        seconds, written = future.result()
+                    except RunError as err:
+                        failure = failure or err
+                        continue
+                    self.outputs[nb.key], self.where[nb.key] = written, staging_root / nb.stem
+                    self.executed.append(nb.key)
+                    self.say(f"  done      {nb.stem} ({seconds:.1f} s)")
+        if failure is not None:
+            raise failure
+
+    def commit(self, staging_root: Path) -> None:
+        """Move every executed notebook's outputs into place, then remember them in the cache."""
+        for nb in self.selected:
+            if nb.key in self.executed:
+                for rel in self.outputs[nb.key]:
+                    dest = self.target.out / rel
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(staging_root / nb.stem / rel, dest)
+        for nb in self.selected:
+            if nb.key in self.executed:
+                self.cache.store(nb, self.run_keys[nb.key], self.outputs[nb.key])
 
 
 def run(data: str | None = None, out: str | None = None, only: list[str] | None = None,
-        progress: bool = True, spec: str | None = None, mapping: str | None = None) -> paths.Paths:
-    """The whole pipeline; returns the output locations."""
+        progress: bool = True, jobs: int = JOBS, spec: str | None = None, mapping: str | None = None) -> paths.Paths:
+    """The whole pipeline (or the notebooks in ``only`` and what they need); returns the
+    output locations. ``progress=False`` prints only the summary."""
+    selected = select(discover(), only)
     data_path = Path(data).resolve() if data else paths.default_input()
     spec_path = Path(spec).resolve() if spec else None
     mapping_path = Path(mapping).resolve() if mapping else None
@@ -168,27 +475,38 @@ def run(data: str | None = None, out: str | None = None, only: list[str] | None 
     raw = load_raw(data_path, mappings.load(mapping_path))
     check_spec(spec_path, raw)
     synthetic = dataset.is_synthetic(raw.source, raw.sha256)
-    ensure_kernel()
-    target = paths.Paths.for_run(out)
-    target.out.mkdir(parents=True, exist_ok=True)
-    selected = select(discover(), only)
     if not synthetic:  # 00 documents how the synthetic cohort was made: nothing to say about other data
         selected = [nb for nb in selected if nb.key != "00"]
+    ensure_kernel()
+    target = paths.Paths.for_run(out)
+    created = _created_root(target.out)
+    started = time.perf_counter()
     shown = shown_parameters(data_path, target, spec_path, mapping_path)
     parameters = {"data_path": str(data_path), "spec_path": spec_path and str(spec_path),
                   "mapping_path": mapping_path and str(mapping_path)}
-    staging_dir = Path(tempfile.mkdtemp(prefix=".run-", dir=target.out))
-    staging = paths.Paths(staging_dir)
+    context = {"parameters": shown, "input_sha256": raw.sha256, "code": code_fingerprint(),
+               "spec_sha256": sha256(spec_path or specs.DEFAULT),
+               "mapping_sha256": mapping_path and sha256(mapping_path)}
+    job = _Run(selected, parameters, target, shown, context, max(1, jobs), quiet=not progress)
+    staging_dir = None
     try:
-        for i, nb in enumerate(selected, 1):
-            print(f"[{i}/{len(selected)}] {nb.stem}", flush=True)
-            execute(nb, parameters, staging, shown, progress)
-        _move_tree(staging_dir, target.out)
+        target.out.mkdir(parents=True, exist_ok=True)
+        staging_dir = Path(tempfile.mkdtemp(prefix=".run-", dir=target.out))
+        job.schedule(staging_dir)
+        job.commit(staging_dir)
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise
     finally:
-        shutil.rmtree(staging_dir, ignore_errors=True)
-    dataset.write_provenance(target, raw, spec_path, mapping_path, [nb.stem for nb in selected])
-    table = claims.gather(target, synthetic=synthetic)
+        if staging_dir is not None:
+            shutil.rmtree(staging_dir, ignore_errors=True)
+    ran = {nb.stem for nb in selected}
+    dataset.write_provenance(target, raw, spec_path, mapping_path, sorted(ran))
+    table = claims.gather(target, synthetic=synthetic, ran=ran)
     counts = table["status"].value_counts().to_dict()
+    print(f"{len(selected)} notebooks: {len(job.executed)} executed, {len(job.cached)} unchanged (cached), "
+          f"{time.perf_counter() - started:.1f} s")
     print(f"claims: {len(table)} registered; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print(f"outputs under {target.out}")
     return target
@@ -197,19 +515,21 @@ def run(data: str | None = None, out: str | None = None, only: list[str] | None 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m compendium", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p_run = sub.add_parser("run", help="execute the notebooks in order with papermill")
+    p_run = sub.add_parser("run", help="execute the notebooks with papermill (cached, in parallel)")
     p_run.add_argument("--data", help="input file (CSV or XLSX in data/dictionary.csv format); "
                                       "default: the file in data/raw/, else the synthetic cohort")
     p_run.add_argument("--out", help="write every output below this directory instead of the repository")
     p_run.add_argument("--only", nargs="+", metavar="NN", help="run only these notebooks (and what they need)")
-    p_run.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
+    p_run.add_argument("--jobs", type=int, default=JOBS, help=f"notebooks run at once (default {JOBS})")
+    p_run.add_argument("--no-progress", action="store_true", help="print the summary only")
     p_run.add_argument("--spec", help="analysis specification (TOML); default: the paper's, data/spec/paper.toml")
     p_run.add_argument("--mapping", help="mapping of an export's columns, codes and date format to the "
                                          "dictionary (TOML; write a skeleton with `map EXPORT --template FILE`)")
     sub.add_parser("synthetic", help="regenerate data/synthetic/ from compendium.synthetic")
-    p_site = sub.add_parser("site", help="render a run's executed notebooks as a static site")
-    p_site.add_argument("--run", help="the run's folder (the --out of `run`; default: the repository's canonical run)")
-    p_site.add_argument("--out", help="site folder (default: _site/, or RUN/site/ with --run)")
+    p_site = sub.add_parser("site", help="render the executed notebooks as a static site")
+    p_site.add_argument("--out", help="site folder (default: _site/)")
+    p_site.add_argument("--run", metavar="DIR", help="render the run written with `run --out DIR` "
+                                                     "(default: the repository's canonical run)")
     p_val = sub.add_parser("validate", help="validate a raw file against the dictionary")
     p_val.add_argument("file")
     p_val.add_argument("--mapping", help="mapping file (TOML), applied in memory before validation")
@@ -220,7 +540,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
-            run(args.data, args.out, args.only, progress=not args.no_progress, spec=args.spec, mapping=args.mapping)
+            run(args.data, args.out, args.only, progress=not args.no_progress, jobs=args.jobs,
+                spec=args.spec, mapping=args.mapping)
         elif args.command == "map":
             written = mappings.write_template(args.export, args.template)
             print(f"wrote {written}: check every line, fill in the empty codes, then "
@@ -231,7 +552,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {paths.relative(paths.SYNTHETIC_COHORT)}")
         elif args.command == "site":
             from . import site
-            print(f"wrote {site.build(args.out, run=args.run)}")
+            if args.run and not Path(args.run).is_dir():
+                raise FileNotFoundError(f"--run {args.run}: no such folder (write one with `run --out {args.run}`)")
+            print(f"wrote {site.build(args.out, paths.Paths.for_run(args.run))}")
         elif args.command == "validate":
             raw = load_raw(args.file, mappings.load(args.mapping))
             print(f"{args.file}: {len(raw.frame)} rows follow the dictionary (sha256 {raw.sha256})")
@@ -241,12 +564,14 @@ def main(argv: list[str] | None = None) -> int:
     except (mappings.MappingError, specs.SpecError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except RunError as err:
+        print(f"error: {err}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return 1
     except (FileNotFoundError, FileExistsError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except Exception as err:  # papermill: show the failing cell's error, not a wall of traceback
-        if type(err).__name__ == "PapermillExecutionError":
-            print(f"error: a notebook failed ({err.ename}: {err.evalue}); nothing was written", file=sys.stderr)
-            return 1
-        raise
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
     return 0

@@ -5,7 +5,7 @@ import sys
 
 import pandas as pd
 
-from compendium import loading, paths, runner
+from compendium import claims, loading, paths, runner
 
 
 def _run(*args, cwd=paths.ROOT):
@@ -79,7 +79,9 @@ def test_whole_pipeline_runs_unchanged_on_a_real_like_export(tmp_path, synthetic
     meta = (out / "data" / "derived" / "analysis.meta.json").read_text()
     assert '"synthetic": false' in meta and "export.xlsx" in meta
     table = pd.read_csv(out / "results" / "claims.csv")
-    assert set(table["basis"]) == {"observed"}
+    # on real data every basis becomes "observed", except quotations of other publications
+    quoted = table["claim_id"].isin(claims.load_registry().query("basis == 'literature'")["claim_id"])
+    assert set(table.loc[~quoted, "basis"]) == {"observed"} and set(table.loc[quoted, "basis"]) == {"literature"}
     analysis = pd.read_csv(out / "data" / "derived" / "analysis.csv")
     assert analysis.loc[3, "best_response"] == "NE" and pd.isna(analysis.loc[3, "vgpr_or_better"])
     for stem in ("fig1a_pfs", "fig2a_pfs_by_vgpr", "06_adverse_events_by_grade"):

@@ -129,9 +129,10 @@ def test_a_run_without_notebooks_is_refused_with_what_to_do(tmp_path):
 def test_the_site_command_renders_a_users_run_into_its_folder(tmp_path, monkeypatch):
     from compendium import runner
     calls = []
-    monkeypatch.setattr(site, "build", lambda out=None, run_paths=None, run=None: calls.append((out, run)) or Path("i"))
+    monkeypatch.setattr(site, "build",
+                        lambda out=None, run_paths=None, run=None: calls.append((out, run_paths.out)) or Path("i"))
     assert runner.main(["site", "--run", str(tmp_path)]) == 0
-    assert calls == [(None, str(tmp_path))]
+    assert calls == [(None, tmp_path.resolve())]
 
 
 # --- the built site in a browser ------------------------------------------------------------

@@ -322,12 +322,15 @@ def test_km_plot_and_byte_identical_files(tmp_path):
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert texts[0].startswith("< VGPR: median") and "95% CI" in texts[0]
     assert texts[-1].startswith("Log-rank p")
-    first = plots.save_figure(fig, tmp_path / "a" / "km")
+    first = plots.save_figure(fig, tmp_path / "a" / "km", provenance="Data: test.csv")
     digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in first]
     again = plots.save_figure(plots.km_plot(df, "pfs", "vgpr_or_better", labels={1: ">= VGPR", 0: "< VGPR"}),
-                              tmp_path / "a" / "km")
+                              tmp_path / "a" / "km", provenance="Data: test.csv")
     assert [hashlib.sha256(p.read_bytes()).hexdigest() for p in again] == digest
     assert b"<dc:date>" not in first[1].read_bytes()
+    assert b"Data: test.csv" in first[1].read_bytes()  # the provenance, also as metadata
+    with pytest.raises(FileNotFoundError, match="analysis.meta.json"):  # no run to take it from
+        plots.save_figure(fig, tmp_path / "b" / "km")
 
 
 def test_median_label_nr():

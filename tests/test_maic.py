@@ -1,0 +1,128 @@
+"""MAIC: parity with R on the NICE DSU TSD 18 example, and recovery of a known truth."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import brentq
+
+from compendium import maic
+
+REF = Path(__file__).resolve().parent / "reference"
+R_OUT = REF / "r_out"
+RERUN = "rerun `Rscript tests/reference/maic_reference.R` from the repository root"
+
+
+@pytest.fixture(scope="module")
+def tsd18():
+    ipd = pd.read_csv(REF / "maic" / "AB_IPD.csv", dtype={"ID": str})
+    agd = pd.read_csv(REF / "maic" / "AC_AgD.csv").iloc[0]
+    ipd["male"] = (ipd["gender"] == "Male").astype(int)
+    targets = [maic.Target("age", agd["age.mean"], agd["age.sd"]), maic.Target("male", agd["prop.male"])]
+    return ipd, targets
+
+
+@pytest.fixture(scope="module")
+def r_summary():
+    out = pd.read_csv(R_OUT / "maic_tsd18.csv", keep_default_na=False)
+    assert (out.loc[out["quantity"] == "optim_convergence", "value"] == 0).all(), "R optim did not converge"
+    return {(q, a): v for q, a, v in out.itertuples(index=False)}
+
+
+def test_tsd18_weights_match_r(tsd18, r_summary):
+    ipd, targets = tsd18
+    x, names = maic.design(ipd, targets)
+    a, w = maic.fit_weights(x)
+    assert names == ["age (mean)", "age (second moment)", "male (mean)"]
+    np.testing.assert_allclose(a, [r_summary[(f"coef_{c}", "")] for c in ("age", "age2", "male")], rtol=1e-6)
+    r_w = pd.read_csv(R_OUT / "maic_tsd18_weights.csv", dtype={"ID": str})
+    assert list(r_w["ID"]) == list(ipd["ID"]), RERUN
+    np.testing.assert_allclose(maic.weights(ipd, targets), r_w["weight_rescaled"], rtol=1e-6)
+    assert maic.ess(w) == pytest.approx(r_summary[("ess", "")], rel=1e-6)
+
+
+def test_tsd18_weighted_outcome_per_arm_matches_r(tsd18, r_summary):
+    ipd, targets = tsd18
+    w = maic.weights(ipd, targets)
+    for arm in ("A", "B"):
+        s = (ipd["trt"] == arm).to_numpy()
+        assert np.average(ipd.loc[s, "y"], weights=w[s]) == pytest.approx(r_summary[("weighted_mean_y", arm)],
+                                                                          rel=1e-6)
+        assert maic.ess(w[s]) == pytest.approx(r_summary[("ess_arm", arm)], rel=1e-6)
+
+
+def test_balance_reaches_the_targets_exactly(tsd18):
+    ipd, targets = tsd18
+    bal = maic.balance(ipd, targets, maic.weights(ipd, targets))
+    np.testing.assert_allclose(bal["weighted"], bal["target"], rtol=1e-9)
+    assert not np.allclose(bal["unweighted"], bal["target"], rtol=1e-2)  # matching did something
+    assert list(bal["statistic"]) == ["mean", "SD (population)", "mean"]
+
+
+def test_weighted_km_and_median_match_r():
+    lung = pd.read_csv(REF / "lung.csv")
+    w = np.exp((lung["age"] - 60) / 10)
+    km = maic.weighted_km(lung["time"], lung["status"], w)
+    r_km = pd.read_csv(R_OUT / "maic_weighted_km_lung.csv")
+    assert len(km) == len(r_km), RERUN
+    for col in ("time", "n_risk", "n_event", "surv"):
+        np.testing.assert_allclose(km[col], r_km[col], rtol=1e-9)
+    r_med = pd.read_csv(R_OUT / "maic_weighted_median_lung.csv")["median"].iloc[0]
+    assert maic.weighted_median(lung["time"], lung["status"], w) == pytest.approx(r_med, abs=1e-6)
+
+
+def test_unit_weights_give_the_plain_kaplan_meier():
+    from compendium import survival as sv
+
+    lung = pd.read_csv(REF / "lung.csv")
+    plain = sv.km_median(lung["time"], lung["status"])["median"]
+    assert maic.weighted_median(lung["time"], lung["status"], np.ones(len(lung))) == plain
+
+
+def _population(rng, n, p_high, rate=0.05, log_hr=1.0):
+    """Patients with a binary risk factor; exponential PFS with hazard rate * exp(log_hr * x)."""
+    x = rng.binomial(1, p_high, n)
+    age = rng.normal(65 - 5 * x, 8)
+    t_event = rng.exponential(1 / (rate * np.exp(log_hr * x)))
+    t_cens = rng.uniform(0, 120, n)
+    return pd.DataFrame({"high_risk": x, "age": age, "pfs_months": np.minimum(t_event, t_cens),
+                         "pfs_event": (t_event <= t_cens).astype(int)})
+
+
+def test_simulation_recovers_the_target_populations_median():
+    """Reweighting a low-risk sample to a high-risk target recovers the target's true median PFS."""
+    rng = np.random.default_rng(11)
+    rate, log_hr, p_target = 0.05, 1.0, 0.6
+    ipd = _population(rng, 3000, 0.2, rate, log_hr)
+
+    def surv(t):  # the target population's true survival
+        return (1 - p_target) * np.exp(-rate * t) + p_target * np.exp(-rate * np.exp(log_hr) * t)
+
+    truth = brentq(lambda t: surv(t) - 0.5, 0.1, 100)
+    targets = [maic.Target("high_risk", p_target)]
+    w = maic.weights(ipd, targets)
+    weighted = maic.weighted_median(ipd["pfs_months"], ipd["pfs_event"], w)
+    naive = maic.weighted_median(ipd["pfs_months"], ipd["pfs_event"], np.ones(len(ipd)))
+    assert abs(weighted - truth) / truth < 0.06
+    assert abs(naive - truth) / truth > 0.3  # without matching the answer is far off
+    # the ESS of matching 20% to 60% is well below n: the price of the adjustment
+    assert 0.2 * len(ipd) < maic.ess(w) < 0.8 * len(ipd)
+
+
+def test_bootstrap_is_reproducible_and_brackets_the_estimate():
+    rng = np.random.default_rng(5)
+    ipd = _population(rng, 150, 0.3)
+    targets = [maic.Target("high_risk", 0.5), maic.Target("age", 62.0)]
+    a = maic.bootstrap_median(ipd, targets, "pfs_months", "pfs_event", n_boot=200, seed=3)
+    b = maic.bootstrap_median(ipd, targets, "pfs_months", "pfs_event", n_boot=200, seed=3)
+    assert a == b
+    assert a["lcl"] < a["median"] < a["ucl"]
+
+
+def test_an_unreachable_target_is_refused():
+    ipd = pd.DataFrame({"age": [50.0, 55.0, 60.0]})
+    with pytest.raises(ValueError, match="cannot be reached"):
+        maic.weights(ipd, [maic.Target("age", 70.0)])
+    with pytest.raises(ValueError, match="missing values"):
+        maic.weights(pd.DataFrame({"age": [50.0, np.nan]}), [maic.Target("age", 52.0)])
