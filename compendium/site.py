@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from . import dataset, paths
+from . import dataset, paths, trials
 
 SOURCE = paths.ROOT / "site"
 DEFAULT_OUT = paths.ROOT / "_site"
@@ -134,24 +134,33 @@ def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
-def bib_entries(trials_csv: Path) -> str:
-    """BibTeX entries for the trial publications of data/trials.csv (one per DOI)."""
+def bib_entries(evidence_csv: Path) -> str:
+    """BibTeX entries for the publications of the trial evidence table (one per DOI).
+
+    The source column reads "Author et al., Journal YEAR (detail), as quoted by ...": author,
+    journal and year become fields, the detail the title beside the trial's name, and any
+    mention of a secondary source a note, so that the reference says where the number was read.
+    """
     entries, seen = [], set()
-    with trials_csv.open(newline="") as handle:
+    with evidence_csv.open(newline="") as handle:
         for row in csv.DictReader(handle):
             doi = row["doi"].strip()
             if not doi or doi in seen:
                 continue
             seen.add(doi)
-            m = re.match(r"^([^,]+?) et al\., (.+?) (\d{4})(?: \(([^)]*)\))?", row["source"])
-            if not m:
-                raise SiteError(f"{paths.relative(trials_csv)}: source {row['source']!r} is not "
-                                "'Author et al., Journal YEAR (note)'")
-            author, journal, year, note = m.groups()
-            title = "{" + f"{row['trial']} trial" + (f": {note}" if note else "") + "}"  # braces keep the case
             key = "trial-" + re.sub(r"[^a-z0-9]+", "-", doi.lower()).strip("-")
-            entries.append(f"@article{{{key},\n  author = {{{author} and others}},\n  title = {{{title}}},\n"
-                           f"  journal = {{{journal}}},\n  year = {{{year}}},\n  doi = {{{doi}}}\n}}\n")
+            m = re.match(r"^([^,]+?) et al\., (.+?) (\d{4})\b(.*)$", row["source"])
+            if not m:
+                entries.append(f"@misc{{{key},\n  title = {{{{{row['source']}}}}},\n  doi = {{{doi}}}\n}}\n")
+                continue
+            author, journal, year, rest = m.groups()
+            primary, _, secondary = rest.partition(", ")
+            detail = re.search(r"\(([^)]*)\)", primary)
+            title = "{" + f"{row['trial']}" + (f": {detail.group(1)}" if detail else "") + "}"  # braces keep the case
+            fields = [("author", f"{author} and others"), ("title", title), ("journal", journal), ("year", year),
+                      ("doi", doi)] + ([("note", "{" + secondary.strip() + "}")] if secondary.strip() else [])
+            body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+            entries.append(f"@article{{{key},\n{body}\n}}\n")
     return "\n".join(entries)
 
 
@@ -282,7 +291,7 @@ def stage(run_paths: paths.Paths, folder: Path) -> None:
         (folder / "audit.md").write_text(audit_page(run_paths.result("paper_audit.csv"), folder))
         pages.append("audit")
     (folder / "figures.md").write_text(figures_page(listing))
-    bib = (SOURCE / "references.bib").read_text() + "\n" + bib_entries(paths.DATA / "trials.csv")
+    bib = (SOURCE / "references.bib").read_text() + "\n" + bib_entries(trials.EVIDENCE)
     (folder / "references.bib").write_text(bib)
     index = index_page(label, banner, run_paths.result("claims.csv"), _bib_keys(bib))
     index += "\n" + _toctree("The paper, in its order", main, numbered=True)

@@ -14,6 +14,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import threading
 import urllib.parse
@@ -78,14 +79,26 @@ def test_prepare_leaves_the_committed_notebook_alone():
 
 
 def test_bibliography_of_the_trials_has_one_entry_per_doi_with_its_doi():
-    bib = site.bib_entries(paths.DATA / "trials.csv")
-    dois = {line.split("{")[1].rstrip("}") for line in bib.splitlines() if line.strip().startswith("doi")}
+    from compendium import trials
+    bib = site.bib_entries(trials.EVIDENCE)
+    dois = set(re.findall(r"doi = \{([^}]*)\}", bib))
     import csv
-    with (paths.DATA / "trials.csv").open(newline="") as handle:
+    with trials.EVIDENCE.open(newline="") as handle:
         expected = {row["doi"] for row in csv.DictReader(handle) if row["doi"]}
     assert dois == expected
     assert "author = {Mateos and others}" in bib and "year = {2020}" in bib
-    assert "title = {{CASTOR trial: final OS analysis}}" in bib, "braces keep the capitals"
+    assert "title = {{CASTOR: final OS analysis}}" in bib, "braces keep the capitals"
+
+
+def test_a_number_read_in_a_secondary_source_says_so(tmp_path):
+    evidence = tmp_path / "evidence.csv"
+    evidence.write_text("trial,source,doi\n"
+                        "X-1,\"Roe et al., Lancet Oncol 2019 (final OS), as quoted by a news site (2023)\",10.1/x\n"
+                        "X-1,\"Roe et al., Lancet Oncol 2019\",10.1/x\n"
+                        "Y,Some abstract page,\n")
+    bib = site.bib_entries(evidence)
+    assert bib.count("@article") == 1 and "@misc" not in bib
+    assert "title = {{X-1: final OS}}" in bib and "note = {{as quoted by a news site (2023)}}" in bib
 
 
 def test_remote_assets_are_found(tmp_path):
