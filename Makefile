@@ -16,7 +16,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,site]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name daravd --display-name "DaraVd compendium" >/dev/null
 	touch $(STAMP)
 
@@ -24,13 +24,20 @@ $(STAMP): pyproject.toml requirements.lock
 synthetic: install
 	$(BIN)/python -m compendium synthetic
 
-# The executed notebooks as a static site in _site/ (git-ignored).
+# The canonical run's executed notebooks as a site in _site/ (git-ignored), built offline with
+# Sphinx + MyST-NB + sphinx-book-theme; a user's run: `python -m compendium site --run DIR`.
 site: install
 	$(BIN)/python -m compendium site
 
-# Refresh the pinned versions after changing dependencies in pyproject.toml.
+# Refresh the pinned versions after changing dependencies in pyproject.toml: a fresh venv with
+# exactly the declared packages (earlier pins kept where still valid), frozen; environment.yml
+# and .binder/environment.yml are generated from the lock.
 lock: install
-	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check | LC_ALL=C sort > requirements.lock
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,site]'
+	.lock-venv/bin/python -m pip freeze --exclude-editable --disable-pip-version-check | LC_ALL=C sort > requirements.lock
+	rm -rf .lock-venv
+	$(BIN)/python -m compendium.environment
 
 clean:
 	rm -rf $(VENV)

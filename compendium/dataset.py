@@ -17,7 +17,7 @@ import pandas as pd
 from . import paths, synthetic
 from .loading import RawData, sha256
 
-PACKAGES = ["numpy", "pandas", "scipy", "lifelines", "pandera", "matplotlib", "seaborn", "papermill", "jupytext"]
+PACKAGES = ["numpy", "pandas", "scipy", "pandera", "matplotlib", "papermill", "jupytext"]
 STRING_COLUMNS = {
     "patient_id", "center", "sex", "best_response", "dex_dose_group", "age_group", "isotype", "iss", "riss",
     "cyto_risk_dx", "cyto_risk_relapse", "chr1_dx", "chr1_relapse", "first_line_class", "asct_first_line",
