@@ -80,7 +80,9 @@ def write_provenance(run_paths: paths.Paths, raw: RawData, spec_path: Path | Non
                  + f": {raw.source.name}, sha256 {raw.sha256[:12]}",
     }
     out = run_paths.result("provenance.json")
-    paths.atomic_write_text(out, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+    if not out.exists() or out.read_text(encoding="utf-8") != text:  # a cached rerun rewrites nothing
+        paths.atomic_write_text(out, text)
     return out
 
 
