@@ -2,7 +2,11 @@
 
 Each case starts from the first six patients of the committed synthetic cohort and breaks one
 thing; ``expected.csv`` says, for every file, whether it must be refused or accepted and a fragment
-of the message (or notice) it must produce. Run from the repository root:
+of the message (or notice) it must produce. Nothing here depends on the cohort's values: the rows a
+case edits are chosen by what they hold (a patient with a progression date, one without
+neuropathy), new values are set relative to the row's own dates, and every fragment that names a
+value, a field count, a column position or a patient is computed from the rows written. Run from
+the repository root:
 
     .venv/bin/python tests/bad_inputs/make_corpus.py
 
@@ -13,6 +17,7 @@ change while their content does not).
 from __future__ import annotations
 
 import csv
+import datetime
 import shutil
 import struct
 import zlib
@@ -26,10 +31,11 @@ ROOT = HERE.parent.parent
 COHORT = ROOT / "data" / "synthetic" / "daravd_synthetic_cohort.csv"
 N = 6
 
-CASES: list[tuple[str, str, str, object]] = []  # (file, outcome, expected fragment, maker)
+# (file, outcome, expected fragment, maker); a maker returning a string gives the fragment itself
+CASES: list[tuple[str, str, str | None, object]] = []
 
 
-def case(name: str, outcome: str, expected: str):
+def case(name: str, outcome: str, expected: str | None = None):
     def register(make):
         CASES.append((name, outcome, expected, make))
         return make
@@ -74,6 +80,41 @@ def lines(frame: pd.DataFrame) -> list[str]:
     return csv_text(frame).splitlines()
 
 
+def bare_line(values) -> str:
+    """One row joined by commas as a careless export writes it: nothing quoted."""
+    return ",".join(values)
+
+
+def first_row(frame: pd.DataFrame, holds, what: str) -> int:
+    """Index of the first base row for which ``holds(row)`` is true: the patient a case edits."""
+    for i, row in frame.iterrows():
+        if holds(row):
+            return i
+    raise SystemExit(f"make_corpus.py: none of the first {N} patients of {COHORT.name} is {what}")
+
+
+def day(text: str) -> datetime.date:
+    return datetime.date.fromisoformat(text)
+
+
+def years_before(date: datetime.date, years: int) -> datetime.date:
+    """The same day ``years`` earlier (28 February for a 29 February that year lacks)."""
+    try:
+        return date.replace(year=date.year - years)
+    except ValueError:
+        return date.replace(year=date.year - years, day=28)
+
+
+def age(birth: datetime.date, at: datetime.date) -> int:
+    """Completed years, counted by hand (an independent check of the loader's age)."""
+    return at.year - birth.year - ((at.month, at.day) < (birth.month, birth.day))
+
+
+def at_cell(frame: pd.DataFrame, row: int, column: str, value: str) -> str:
+    """How a cell problem's message starts: column, 1-based row, patient and the value found."""
+    return f"column '{column}', row {row + 1} (patient {frame.loc[row, 'patient_id']}): value '{value}'; expected "
+
+
 # -- the file as a whole -------------------------------------------------------------------------------
 
 @case("empty.csv", "refused", "empty.csv: is empty (0 bytes)")
@@ -91,7 +132,7 @@ def _():
     write_text("header_only.csv", lines(base())[0] + "\n")
 
 
-@case("header_and_bare_commas.csv", "refused", "no patient rows (only 3 blank row(s) below it)")
+@case("header_and_bare_commas.csv", "refused", "has a header row but no patient rows (only 3 blank row(s) below it)")
 def _():
     head = lines(base())[0]
     write_text("header_and_bare_commas.csv", head + "\n" + ("," * head.count(",") + "\n") * 3)
@@ -134,9 +175,12 @@ def _():
     write_text("web_page.csv", "<!DOCTYPE html>\n<html><body>Session expired. Please log in again.</body></html>\n")
 
 
-@case("no_header.csv", "refused", "row 1 reads: 'SYN001, C08, 1939-05-10")
+@case("no_header.csv", "refused")
 def _():
-    write_text("no_header.csv", "\n".join(lines(base())[1:]) + "\n")
+    frame = base()
+    write_text("no_header.csv", "\n".join(lines(frame)[1:]) + "\n")
+    shown = [v for v in frame.iloc[0] if v][:3]  # the first patient row, shown as the supposed header
+    return f"it names 0 of the {len(frame.columns)} dictionary columns (row 1 reads: '{', '.join(shown)}"
 
 
 @case("semicolons.csv", "refused", "separates its fields with semicolons, not commas")
@@ -166,33 +210,48 @@ def _():
     write_text("mostly_foreign_header.csv", csv_text(frame.set_axis(names, axis=1)))
 
 
-@case("duplicate_column.csv", "refused", "the header names column 'sex' twice (columns 4 and 65)")
+@case("duplicate_column.csv", "refused")
 def _():
     frame = base()
     text = lines(frame)
     rows = [t + "," + ("sex" if i == 0 else frame.loc[i - 1, "sex"]) for i, t in enumerate(text)]
     write_text("duplicate_column.csv", "\n".join(rows) + "\n")
+    return (f"the header names column 'sex' twice (columns {frame.columns.get_loc('sex') + 1} and "
+            f"{len(frame.columns) + 1})")
 
 
-@case("row_too_short.csv", "refused", "row 3 (line 4, patient SYN003: 63 fields)")
+@case("row_too_short.csv", "refused")
 def _():
-    text = lines(base())
-    text[3] = text[3].replace("C02,", "", 1)
+    frame = base()
+    text = lines(frame)
+    text[3] = bare_line(frame.loc[2].drop("center"))  # row 3 without its centre
     write_text("row_too_short.csv", "\n".join(text) + "\n")
+    fields = len(frame.columns)
+    return (f"1 row(s) do not have the header's {fields} fields: "
+            f"row 3 (line 4, patient {frame.loc[2, 'patient_id']}: {fields - 1} fields)")
 
 
-@case("unquoted_comma.csv", "refused", "row 2 (line 3, patient SYN002: 65 fields)")
+@case("unquoted_comma.csv", "refused")
 def _():
-    text = lines(base())
-    text[2] = text[2].replace("C01", "Napoli, Federico II", 1)
+    frame = base()
+    frame.loc[1, "center"] = "Napoli, Federico II"
+    text = lines(frame)
+    text[2] = bare_line(frame.loc[1])  # the comma inside the centre's name left unquoted
     write_text("unquoted_comma.csv", "\n".join(text) + "\n")
+    fields = len(frame.columns)
+    return (f"1 row(s) do not have the header's {fields} fields: "
+            f"row 2 (line 3, patient {frame.loc[1, 'patient_id']}: {fields + 1} fields)")
 
 
-@case("unclosed_quote.csv", "refused", "row 2 (lines 3-7, patient SYN002: 2 fields)")
+@case("unclosed_quote.csv", "refused")
 def _():
-    text = lines(base())
-    text[2] = text[2].replace("C01", '"Napoli', 1)
+    frame = base()
+    frame.loc[1, "center"] = '"Napoli'
+    text = lines(frame)
+    text[2] = bare_line(frame.loc[1])  # the quote opened in the centre's cell runs to the end of the file
     write_text("unclosed_quote.csv", "\n".join(text) + "\n")
+    fields_before = frame.columns.get_loc("center") + 1  # the cells before it, and the rest of the file as one
+    return (f"row 2 (lines 3-{len(text)}, patient {frame.loc[1, 'patient_id']}: {fields_before} fields)")
 
 
 @case("blank_row_inside.csv", "refused", "has blank row(s) between patient rows (row 3)")
@@ -248,41 +307,113 @@ def _():
 
 # -- cells and plausibility ------------------------------------------------------------------------------
 
-# (file, expected fragment, {(row index, column): value}): one edit of the base rows each.
-CELL_CASES = [
-    ("age_130.csv", "not 130 (rule 'age at start 18-100'", {(1, "birth_date"): "1891-10-11"}),
-    ("age_16.csv", "not 16 (rule 'age at start 18-100'", {(0, "birth_date"): "2005-05-10"}),
-    ("date_in_future.csv", "(rule 'no date in the future'", {(2, "best_response_date"): "2092-07-12"}),
-    # after every last follow-up of these patients
-    ("date_after_cutoff.csv", "(rule 'no date after the data cut-off'", {(2, "best_response_date"): "2024-03-01"}),
-    ("dates_out_of_order.csv", "column 'progression_date', row 1 (patient SYN001): value '2021-01-10'; "
-                               "expected on or after daravd_start_date", {(0, "progression_date"): "2021-01-10"}),
-    ("reduction_after_last_cycle.csv", "(rule 'cycle within the cycles received'",
-     {(4, "bortezomib_dose_reduced"): "1", (4, "bortezomib_reduction_cycle"): "99"}),
-    ("too_many_cycles.csv", "value '40'; expected at most 13 cycles in the 236 days from daravd_start_date to "
-                            "daravd_end_date (rule 'cycles fit the time on treatment'", {(0, "cycles_received"): "40"}),
-    ("neuropathy_outcome_without_neuropathy.csv", "column 'ae_pn_outcome', row 2 (patient SYN002): value "
-     "'resolved'; expected filled exactly when ae_pn_grade is above 0 (rule 'neuropathy outcome'",
-     {(1, "ae_pn_grade"): "0"}),
-    ("na_in_number_column.csv", "column 'bm_pc_pct_relapse', row 3 (patient SYN003): value 'N/A'; expected a "
-                                "number from 0 to 100 or empty (a missing value is an empty cell",
-     {(2, "bm_pc_pct_relapse"): "N/A"}),
-    ("unknown_code.csv", "column 'sex', row 4 (patient SYN004): value 'male'; expected one of M, F",
-     {(3, "sex"): "male"}),
-]
+# Each case edits one or two cells of the base rows and gives the fragment of the message naming
+# them; the rows are chosen by what they hold and the values set from the row's own dates.
+AGE_RULE = "(rule 'age at start 18-100'"
 
 
-def _cell_case(name: str, edits: dict):
-    def make():
-        frame = base()
-        for (row, column), value in edits.items():
-            frame.loc[row, column] = value
-        write_text(name, csv_text(frame))
-    return make
+def cell_case(name: str):
+    def register(edit):
+        def make():
+            frame = base()
+            expected = edit(frame)
+            write_text(name, csv_text(frame))
+            return expected
+        return case(name, "refused")(make)
+    return register
 
 
-for _name, _expected, _edits in CELL_CASES:
-    case(_name, "refused", _expected)(_cell_case(_name, _edits))
+def _age_case(frame: pd.DataFrame, years: int) -> str:
+    """A birth date ``years`` and a few days before DaraVd started, of a patient diagnosed after it."""
+    def birth(row):
+        return years_before(day(row["daravd_start_date"]), years) - datetime.timedelta(days=5)
+
+    row = first_row(frame, lambda r: birth(r) < day(r["diagnosis_date"]), f"diagnosed after a birth {years} years "
+                                                                           "before DaraVd")
+    born, start = birth(frame.loc[row]), frame.loc[row, "daravd_start_date"]
+    assert age(born, day(start)) == years
+    frame.loc[row, "birth_date"] = born.isoformat()
+    return (at_cell(frame, row, "birth_date", born.isoformat())
+            + f"an age of 18 to 100 years at daravd_start_date ({start}), not {years} {AGE_RULE}")
+
+
+@cell_case("age_130.csv")
+def _(frame):
+    return _age_case(frame, 130)
+
+
+@cell_case("age_16.csv")
+def _(frame):
+    return _age_case(frame, 16)
+
+
+@cell_case("date_in_future.csv")
+def _(frame):
+    row = first_row(frame, lambda r: r["best_response_date"], "with a best response date")
+    frame.loc[row, "best_response_date"] = value = "2092-07-12"
+    # the message goes on with today's date, then the rule 'no date in the future'
+    return at_cell(frame, row, "best_response_date", value) + "a date not after today ("
+
+
+@cell_case("date_after_cutoff.csv")
+def _(frame):
+    cutoff = max(frame["last_followup_date"])  # after every last follow-up of these patients, before today
+    row = first_row(frame, lambda r: r["best_response_date"], "with a best response date")
+    frame.loc[row, "best_response_date"] = value = (day(cutoff) + datetime.timedelta(days=30)).isoformat()
+    return (at_cell(frame, row, "best_response_date", value)
+            + f"on or before the data cut-off ({cutoff}, the latest last_followup_date) "
+              "(rule 'no date after the data cut-off'")
+
+
+@cell_case("dates_out_of_order.csv")
+def _(frame):
+    row = first_row(frame, lambda r: r["progression_date"], "with a progression date")
+    start = frame.loc[row, "daravd_start_date"]
+    frame.loc[row, "progression_date"] = value = (day(start) - datetime.timedelta(days=30)).isoformat()
+    return (at_cell(frame, row, "progression_date", value)
+            + f"on or after daravd_start_date ({start}): progression after the start of DaraVd")
+
+
+@cell_case("reduction_after_last_cycle.csv")
+def _(frame):
+    row = first_row(frame, lambda r: r["bortezomib_dose_reduced"] == "0", "without a bortezomib dose reduction")
+    cycles = frame.loc[row, "cycles_received"]
+    frame.loc[row, "bortezomib_dose_reduced"] = "1"
+    frame.loc[row, "bortezomib_reduction_cycle"] = value = str(int(cycles) + 1)
+    return (at_cell(frame, row, "bortezomib_reduction_cycle", value)
+            + f"at most cycles_received ({cycles}) (rule 'cycle within the cycles received'")
+
+
+@cell_case("too_many_cycles.csv")
+def _(frame):
+    row = first_row(frame, lambda r: r["daravd_end_date"], "with a DaraVd end date")
+    days = (day(frame.loc[row, "daravd_end_date"]) - day(frame.loc[row, "daravd_start_date"])).days
+    most = days // 21 + 2  # a cycle lasts at least 21 days: cycles 1..days//21 + 1, and one of tolerance
+    frame.loc[row, "cycles_received"] = value = str(most + 1)
+    return (at_cell(frame, row, "cycles_received", value)
+            + f"at most {most} cycles in the {days} days from daravd_start_date to daravd_end_date "
+              "(rule 'cycles fit the time on treatment'")
+
+
+@cell_case("neuropathy_outcome_without_neuropathy.csv")
+def _(frame):
+    row = first_row(frame, lambda r: r["ae_pn_grade"] == "0", "without neuropathy")
+    frame.loc[row, "ae_pn_outcome"] = "resolved"
+    return (at_cell(frame, row, "ae_pn_outcome", "resolved")
+            + "filled exactly when ae_pn_grade is above 0 (rule 'neuropathy outcome'")
+
+
+@cell_case("na_in_number_column.csv")
+def _(frame):
+    frame.loc[2, "bm_pc_pct_relapse"] = "N/A"
+    return (at_cell(frame, 2, "bm_pc_pct_relapse", "N/A")
+            + "a number from 0 to 100 or empty (a missing value is an empty cell")
+
+
+@cell_case("unknown_code.csv")
+def _(frame):
+    frame.loc[3, "sex"] = "male"
+    return at_cell(frame, 3, "sex", "male") + "one of M, F"
 
 
 @case("capitalised_header.csv", "refused", "column 'sex'; expected this column, as named in the data dictionary "
@@ -292,8 +423,8 @@ def _():
     write_text("capitalised_header.csv", csv_text(frame))
 
 
-@case("no_eligible_patient.csv", "refused", "none of its 6 patient(s) meets the study's eligibility "
-                                          "(DaraVd started outside June 2018 - December 2022: 6)")
+@case("no_eligible_patient.csv", "refused", f"none of its {N} patient(s) meets the study's eligibility "
+                                          f"(DaraVd started outside June 2018 - December 2022: {N})")
 def _():
     frame = base()
     for column in [c for c in frame.columns if c.endswith("_date")]:  # the whole history ten years earlier
@@ -304,7 +435,7 @@ def _():
 
 # -- accepted, with a notice -----------------------------------------------------------------------------
 
-@case("trailing_bare_commas.csv", "accepted", "ignored 3 blank row(s) at the end (rows 7-9")
+@case("trailing_bare_commas.csv", "accepted", f"ignored 3 blank row(s) at the end (rows {N + 1}-{N + 3}")
 def _():
     head = lines(base())[0]
     write_text("trailing_bare_commas.csv", csv_text(base()) + ("," * head.count(",") + "\n") * 3)
@@ -318,19 +449,19 @@ def _():
     write_text("extra_columns.csv", csv_text(frame))
 
 
-@case("byte_order_mark.csv", "accepted", "6 rows follow the dictionary")
+@case("byte_order_mark.csv", "accepted", f"{N} rows follow the dictionary")
 def _():
     write_text("byte_order_mark.csv", csv_text(base()), encoding="utf-8-sig")
 
 
-@case("napoli_NA.csv", "accepted", "6 rows follow the dictionary")
+@case("napoli_NA.csv", "accepted", f"{N} rows follow the dictionary")
 def _():
     frame = base()
     frame.loc[[0, 3], "center"] = "NA"
     write_text("napoli_NA.csv", csv_text(frame))
 
 
-@case("napoli_NA.xlsx", "accepted", "6 rows follow the dictionary")
+@case("napoli_NA.xlsx", "accepted", f"{N} rows follow the dictionary")
 def _():
     frame = base()
     frame.loc[[0, 3], "center"] = "NA"
@@ -345,12 +476,15 @@ def _():
 
 
 def main() -> None:
-    for *_, make in CASES:
-        make()
+    rows = []
+    for name, outcome, expected, make in CASES:
+        made = make()
+        rows.append([name, outcome, made if expected is None else expected])
+        assert rows[-1][2], f"{name}: no expected fragment"
     with open(HERE / "expected.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["file", "outcome", "expected"])
-        writer.writerows(row[:3] for row in CASES)
+        writer.writerows(rows)
     print(f"wrote {len(CASES)} cases and expected.csv to {HERE.name}/")
 
 
