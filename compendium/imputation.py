@@ -100,7 +100,9 @@ def pooled_cox(completed: list[pd.DataFrame], endpoint: str, covariates, model_n
     rows = []
     for j, (cov, level, ref) in enumerate(fits[0].columns):
         pooled = rubin(np.array([f.coef[j] for f in fits]), np.array([f.var[j, j] for f in fits]))
+        with np.errstate(over="ignore"):  # a diverging coefficient (no events in a level) gives inf: not estimable
+            hr, lcl, ucl = np.exp(pooled["estimate"]), np.exp(pooled["lcl"]), np.exp(pooled["ucl"])
         rows.append({"endpoint": endpoint, "model": model_name, "covariate": cov, "level": level, "reference": ref,
-                     "hr": np.exp(pooled["estimate"]), "lcl": np.exp(pooled["lcl"]), "ucl": np.exp(pooled["ucl"]),
+                     "hr": hr, "lcl": lcl, "ucl": ucl,
                      "p": pooled["p"], "n": fits[0].n, "events": fits[0].events, "fmi": pooled["fmi"]})
     return pd.DataFrame(rows)

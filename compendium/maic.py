@@ -151,7 +151,8 @@ def bootstrap_median(ipd: pd.DataFrame, targets: list[Target], time: str, event:
         meds.append(np.inf if np.isnan(m) else m)
     if not meds:
         return {"median": est, "lcl": np.nan, "ucl": np.nan, "n_boot": n_boot, "failed": n_boot, "seed": seed}
-    lo, hi = np.quantile(np.asarray(meds), [(1 - level) / 2, (1 + level) / 2])
+    with np.errstate(invalid="ignore"):  # medians not reached are inf: a limit between two of them is not reached
+        lo, hi = np.quantile(np.asarray(meds), [(1 - level) / 2, (1 + level) / 2])
     return {"median": est, "lcl": float(lo) if np.isfinite(lo) else np.nan,
             "ucl": float(hi) if np.isfinite(hi) else np.nan, "n_boot": n_boot,
             "failed": n_boot - len(meds), "seed": seed}

@@ -27,6 +27,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 import second_cohort  # noqa: E402
 
 
+#: What a notebook would say of synthetic data (the method's own words may name the generator).
+SYNTHETIC_CLAIM = re.compile(r"synthetic (cohort|data)|made-up patients|not patient data", re.I)
+
+
 @pytest.fixture(scope="module")
 def other_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("other")
@@ -97,7 +101,8 @@ def test_notebooks_tell_the_other_cohorts_story(other_run):
         about_data = " ".join(x for x in re.split(r"(?<=[.])\s", prose) if "paper" not in x.lower())
         stated = sorted(f for f in fingerprints if f in about_data)
         assert not stated, f"{nb_path.name} states numbers of the default cohort: {stated}"
-        assert not re.search(r"synthetic", prose, re.I), f"{nb_path.name} calls the data synthetic"
+        claim = SYNTHETIC_CLAIM.search(prose)
+        assert not claim, f"{nb_path.name} calls the data synthetic: {claim and claim.group(0)!r}"
         assert "SYNTHETIC" not in text, nb_path.name
         assert "Traceback" not in text and "Warning:" not in text, nb_path.name
         if nb_path.stem[:2] != "01":
