@@ -26,31 +26,46 @@ from scipy import optimize, stats
 
 
 class _Breslow:
-    """Breslow partial likelihood, score and information of one data set (vectorised over times)."""
+    """Breslow partial likelihood, score and information of one data set.
+
+    Risk-set sums of exp(eta) x^k (k = 0..3) are accumulated once over the time-sorted data (reverse
+    cumulative sums), so memory and work grow as N p^3, not as (event times) x N.
+    """
 
     def __init__(self, x: np.ndarray, time: np.ndarray, event: np.ndarray):
-        self.x = np.asarray(x, float)
-        ut = np.unique(time[event == 1])
-        self.at_risk = (time[None, :] >= ut[:, None]).astype(float)  # times x patients
-        self.dead = ((time[None, :] == ut[:, None]) & (event[None, :] == 1)).astype(float)
-        self.d = self.dead.sum(axis=1)
+        order = np.argsort(-np.asarray(time, float), kind="stable")  # latest first
+        self.x = np.asarray(x, float)[order]
+        self.time = np.asarray(time, float)[order]
+        self.event = np.asarray(event)[order] == 1
+        ut = np.unique(self.time[self.event])
+        # last row (in latest-first order) of each event time's risk set: everyone with time >= t
+        self.risk_end = np.searchsorted(-self.time, -ut, side="right") - 1
+        self.d = \
+            np.bincount(np.searchsorted(ut, self.time[self.event]), minlength=len(ut)).astype(float)
+        self.dead_x = self.x[self.event].sum(axis=0)
+        self.dead_rows = self.event
 
     def parts(self, beta: np.ndarray):
         """l, U, I and dI/dbeta_r (p x p x p) at beta."""
         x = self.x
         eta = x @ beta
-        w = self.at_risk * np.exp(eta - eta.max())[None, :]
-        wsum = w.sum(axis=1)
-        pr = w / wsum[:, None]                              # weights within each risk set
-        xbar = pr @ x                                       # times x p
-        exx = np.einsum("tn,ni,nj->tij", pr, x, x)
+        shift = eta.max()
+        r = np.exp(eta - shift)
+        s0 = np.cumsum(r)[self.risk_end]
+        s1 = np.cumsum(r[:, None] * x, axis=0)[self.risk_end]
+        s2 = np.cumsum(np.einsum("n,ni,nj->nij", r, x, x), axis=0)[self.risk_end]
+        s3 = np.cumsum(np.einsum("n,ni,nj,nr->nijr", r, x, x, x), axis=0)[self.risk_end]
+        xbar = s1 / s0[:, None]                              # times x p
+        exx = s2 / s0[:, None, None]
         cov = exx - np.einsum("ti,tj->tij", xbar, xbar)
-        loglik = float((self.dead @ eta).sum() - (self.d * (np.log(wsum) + eta.max())).sum())
-        score = (self.dead @ x).sum(axis=0) - self.d @ xbar
+        loglik = float(eta[self.dead_rows].sum() - (self.d * (np.log(s0) + shift)).sum())
+        score = self.dead_x - self.d @ xbar
         info = np.einsum("t,tij->ij", self.d, cov)
-        # d cov / d beta_r = E[(x - xbar)(x - xbar)'(x_r - xbar_r)] (third central moment)
-        xc = x[None, :, :] - xbar[:, None, :]               # times x patients x p
-        third = np.einsum("tn,tni,tnj,tnr->tijr", pr, xc, xc, xc)
+        # d cov / d beta_r = E[(x - xbar)(x - xbar)'(x_r - xbar_r)] (third central moment), from raw moments:
+        # E[xxx] - sym(E[xx] xbar) + 2 xbar xbar xbar
+        e3 = s3 / s0[:, None, None, None]
+        third = (e3 - np.einsum("tij,tr->tijr", exx, xbar) - np.einsum("tir,tj->tijr", exx, xbar)
+                 - np.einsum("tjr,ti->tijr", exx, xbar) + 2 * np.einsum("ti,tj,tr->tijr", xbar, xbar, xbar))
         dinfo = np.einsum("t,tijr->ijr", self.d, third)
         return loglik, score, info, dinfo
 

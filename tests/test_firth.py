@@ -71,3 +71,33 @@ def test_non_binary_covariate_is_refused():
     df = pd.DataFrame({"pfs_months": [1.0, 2, 3], "pfs_event": [1, 1, 0], "age": [50, 60, 70]})
     with pytest.raises(ValueError, match="age"):
         firth.firth_model(df, "pfs", ["age"])
+
+
+def test_one_pass_moments_equal_the_risk_set_definition():
+    """The cumulative-sum risk sets (N p^3 memory) give what visiting every risk set gives."""
+    import numpy as np
+
+    from compendium.firth import _Breslow
+
+    rng = np.random.default_rng(3)
+    n = 200
+    x = np.column_stack([rng.normal(size=n), rng.integers(0, 2, n)])
+    t = rng.integers(1, 15, n).astype(float)
+    e = rng.integers(0, 2, n)
+    beta = np.array([0.3, -0.6])
+    loglik, score, info, dinfo = _Breslow(x, t, e).parts(beta)
+    eta = x @ beta
+    ref_l, ref_u, ref_i, ref_d = 0.0, np.zeros(2), np.zeros((2, 2)), np.zeros((2, 2, 2))
+    for u in np.unique(t[e == 1]):
+        risk, dead = t >= u, (t == u) & (e == 1)
+        w = np.exp(eta[risk]) / np.exp(eta[risk]).sum()
+        xbar = w @ x[risk]
+        xc = x[risk] - xbar
+        ref_l += eta[dead].sum() - dead.sum() * np.log(np.exp(eta[risk]).sum())
+        ref_u += x[dead].sum(axis=0) - dead.sum() * xbar
+        ref_i += dead.sum() * np.einsum("n,ni,nj->ij", w, xc, xc)
+        ref_d += dead.sum() * np.einsum("n,ni,nj,nr->ijr", w, xc, xc, xc)
+    assert loglik == pytest.approx(ref_l, rel=1e-12)
+    np.testing.assert_allclose(score, ref_u, atol=1e-11)
+    np.testing.assert_allclose(info, ref_i, atol=1e-11)
+    np.testing.assert_allclose(dinfo, ref_d, atol=1e-11)

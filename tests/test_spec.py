@@ -50,9 +50,17 @@ def test_missing_column_fails_before_anything_runs(tmp_path):
     assert not out.exists() or not any(out.iterdir())
 
 
+README = (paths.ROOT / "README.md").read_text(encoding="utf-8")
+COPY = "cp data/spec/paper.toml my-spec.toml"
+RUN = ".venv/bin/python -m compendium run --spec my-spec.toml --out my-run/"
+
+
 def test_a_users_spec_changes_the_analysis_without_code(tmp_path):
-    """Another reference level and another model, through the spec file only."""
-    text = specs.DEFAULT.read_text(encoding="utf-8")
+    """The README's two commands: another reference level and another model, through the spec file only."""
+    assert COPY in README and RUN in README
+    subprocess.run(COPY.replace("data/spec/paper.toml", str(specs.DEFAULT)).split(), cwd=tmp_path, check=True)
+    user = tmp_path / "my-spec.toml"
+    text = user.read_text(encoding="utf-8")
     text = text.replace('reference = "full"', 'reference = "20"')
     text = text.replace('''rows = [
   { claim = "T2_vgpr"''', '''rows = [
@@ -66,11 +74,11 @@ covariates = ["cr_or_better", "age_ge65"]
 '''
     # a table row that needs dex 'full' against '20' no longer exists: drop the dex rows
     text = "\n".join(line for line in text.splitlines() if "dex_dose_group\", level" not in line) + "\n"
-    user = tmp_path / "user.toml"
     user.write_text(text, encoding="utf-8")
-    out = tmp_path / "run"
-    done = subprocess.run([sys.executable, "-m", "compendium", "run", "--spec", str(user), "--out", str(out),
-                           "--only", "04", "05", "--no-progress"], cwd=paths.ROOT, capture_output=True, text=True)
+    out = tmp_path / "my-run"
+    argv = RUN.split()
+    argv[0] = sys.executable
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     uni = pd.read_csv(out / "results" / "cox_univariate.csv", dtype={"level": str, "reference": str})
     dex = uni[uni.covariate == "dex_dose_group"]
@@ -84,4 +92,4 @@ covariates = ["cr_or_better", "age_ge65"]
     direct = sv.cox_multivariable(analysis, "pfs", ["cr_or_better", "age_ge65"], "depth")
     assert depth.hr.tolist() == pytest.approx(direct.hr.tolist(), rel=1e-10)
     nb = (out / "notebooks" / "04_survival.ipynb").read_text()
-    assert "Best response ≥CR" in nb and "user.toml" in nb and str(tmp_path) not in nb
+    assert "Best response ≥CR" in nb and "my-spec.toml" in nb and str(tmp_path) not in nb
