@@ -99,8 +99,13 @@ def _maximise(model: _Breslow, p: int, fixed: dict[int, float] | None = None, st
             if np.isfinite(tpl) and tpl >= pl - 1e-12:
                 break
             step = step / 2
+        pl_old = pl
         beta, pl, pscore, info = trial, tpl, tscore, tinfo
         if np.max(np.abs(pscore[free])) < tol:
+            return beta, pl, it
+        # a score summed over thousands of patients cannot reach an absolute 1e-10 in floating point:
+        # then stop, as R's coxph does, when the likelihood no longer changes and the step is negligible
+        if abs(pl - pl_old) <= 1e-12 * (1 + abs(pl_old)) and np.max(np.abs(step)) < 1e-8:
             return beta, pl, it
     return beta, pl, max_iter
 
