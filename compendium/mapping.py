@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
+from .spec import read_toml
 
 ISO = "%Y-%m-%d"
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%m/%d/%Y", "%Y/%m/%d", "%d/%m/%y")
@@ -115,12 +115,7 @@ def load(path: str | Path | None) -> Mapping | None:
     if path is None:
         return None
     path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MappingError(f"{path}: mapping file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise MappingError(f"{path.name}: not valid TOML ({err})") from None
+    doc = read_toml(path, MappingError, "mapping")
     unknown = sorted(set(doc) - {"columns", "values", "dates"})
     if unknown:
         raise MappingError(f"{path.name}: unknown section(s) {unknown}; expected [columns], [values.*], [dates]")

@@ -127,16 +127,21 @@ def _endpoints(values, where: str, allow_followup: bool = False) -> tuple[str, .
     return tuple(values)
 
 
+def read_toml(path: Path, error: type[ValueError], what: str) -> dict:
+    """A user's TOML file (specification, mapping), with ``error`` naming the file when it cannot be read."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: {what} file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise error(f"{path.name}: not valid TOML ({err})") from None
+
+
 def load(path: str | Path | None = None) -> Spec:
     """Read and check a specification (the paper's when ``path`` is None)."""
     path = Path(path) if path else DEFAULT
     name = path.name
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(f"{path}: specification file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise SpecError(f"{name}: not valid TOML ({err})") from None
+    doc = read_toml(path, SpecError, "specification")
     _known(doc, {"title", "survival", "factors", "models", "tables"}, name)
     surv = _need(doc, "survival", dict, name)
     _known(surv, {"km_endpoints", "km_groups", "km_group_endpoints", "cox_endpoints"}, f"{name} [survival]")

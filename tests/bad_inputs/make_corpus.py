@@ -220,15 +220,20 @@ def _():
             f"{len(frame.columns) + 1})")
 
 
+def wrong_field_count(frame, index: int, extra: int) -> str:
+    """The message for one data row (0-based ``index``) with ``extra`` fields more than the header."""
+    fields = len(frame.columns)
+    return (f"1 row(s) do not have the header's {fields} fields: "
+            f"row {index + 1} (line {index + 2}, patient {frame.loc[index, 'patient_id']}: {fields + extra} fields)")
+
+
 @case("row_too_short.csv", "refused")
 def _():
     frame = base()
     text = lines(frame)
     text[3] = bare_line(frame.loc[2].drop("center"))  # row 3 without its centre
     write_text("row_too_short.csv", "\n".join(text) + "\n")
-    fields = len(frame.columns)
-    return (f"1 row(s) do not have the header's {fields} fields: "
-            f"row 3 (line 4, patient {frame.loc[2, 'patient_id']}: {fields - 1} fields)")
+    return wrong_field_count(frame, 2, -1)
 
 
 @case("unquoted_comma.csv", "refused")
@@ -238,9 +243,7 @@ def _():
     text = lines(frame)
     text[2] = bare_line(frame.loc[1])  # the comma inside the centre's name left unquoted
     write_text("unquoted_comma.csv", "\n".join(text) + "\n")
-    fields = len(frame.columns)
-    return (f"1 row(s) do not have the header's {fields} fields: "
-            f"row 2 (line 3, patient {frame.loc[1, 'patient_id']}: {fields + 1} fields)")
+    return wrong_field_count(frame, 1, +1)
 
 
 @case("unclosed_quote.csv", "refused")

@@ -12,14 +12,7 @@
 # Output: tests/reference/r_out/maic_*.csv with 15 significant digits.
 
 suppressPackageStartupMessages(library(survival))
-ref <- file.path("tests", "reference")
-out <- file.path(ref, "r_out")
-dir.create(out, showWarnings = FALSE)
-num <- function(x) ifelse(is.na(x), NA, sprintf("%.15g", x))
-write_out <- function(df, name) {
-  for (j in seq_along(df)) if (is.double(df[[j]])) df[[j]] <- num(df[[j]])
-  write.csv(df, file.path(out, name), row.names = FALSE, na = "")
-}
+source(file.path("tests", "reference", "r_helpers.R"))  # ref, out, write_out, bind
 
 ipd <- read.csv(file.path(ref, "maic", "AB_IPD.csv"), stringsAsFactors = FALSE, colClasses = c(ID = "character"))
 agd <- read.csv(file.path(ref, "maic", "AC_AgD.csv"))
