@@ -1,7 +1,8 @@
 """Benchmark: survival fits against R, and the pipeline at growing N (issue 11, part 5).
 
     .venv/bin/python benchmarks/run.py [--sizes 1000 10000 100000] [--fit-sizes 1000 ... 1000000]
-                                       [--repeats 3] [--work DIR] [--skip-pipeline] [--skip-fits]
+                                       [--whole 10000 ...] [--repeats 3] [--work DIR]
+                                       [--skip-reruns] [--skip-fits] [--skip-pipeline]
 
 Everything is measured as whole processes (``/usr/bin/time -v``: wall time and the
 peak resident memory of the process tree), so imports, start-up and reading the
@@ -168,8 +169,13 @@ from compendium import paths, runner
 key, data, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 nb = next(nb for nb in runner.discover() if nb.key == key)
 staging = paths.Paths(work)
-runner.execute(nb, data, staging, runner.shown_parameters(data, staging), progress=False)
+parameters = {"data_path": str(data), "spec_path": None, "mapping_path": None}
+runner.execute(nb, parameters, staging, runner.shown_parameters(data, staging), progress=False)
 """
+
+#: the notebook edited for the "rerun after editing one notebook" measurement, and the edit
+EDITED = "04_survival"
+EDIT = "\n# %% [markdown]\n# (benchmark: an edited paragraph; removed again when the benchmark ends)\n"
 
 
 def bench_pipeline(sizes, work: Path, whole=(), save=lambda rows: None) -> list[dict]:
@@ -183,7 +189,8 @@ def bench_pipeline(sizes, work: Path, whole=(), save=lambda rows: None) -> list[
         data = work / f"cohort_{n}.csv"
         how = cohort(n, data)
         per = work / f"per_notebook_{n}"
-        for nb in runner.discover():
+        # as `compendium run` does: 00 (how the default synthetic cohort was made) is skipped for other input
+        for nb in [nb for nb in runner.discover() if nb.key != "00"]:
             res = timed([PYTHON, str(work / "one_notebook.py"), nb.key, str(data), str(per)])
             rows.append({"n": n, "cohort": how, "step": nb.stem, **{k: res[k] for k in ("ok", "wall_s", "cpu_s", "peak_mib")},
                          "error": res["stderr"][-1500:]})
@@ -207,6 +214,42 @@ def bench_pipeline(sizes, work: Path, whole=(), save=lambda rows: None) -> list[
     return rows
 
 
+def _summary(stdout: str) -> str:
+    found = re.search(r"\d+ notebooks: .*", stdout)
+    return found.group(0) if found else ""
+
+
+def bench_reruns(work: Path, save=lambda rows: None) -> list[dict]:
+    """The default cohort as a user runs it: a cold run into a new folder (nothing cached), a
+    warm rerun with nothing changed, and a rerun after one notebook's source was edited
+    (in place, restored afterwards), each as a whole ``python -m compendium run`` process."""
+    from compendium import paths
+
+    out = work / "rerun"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [PYTHON, "-m", "compendium", "run", "--out", str(out), "--no-progress"]
+    source = paths.NOTEBOOKS / f"{EDITED}.py"
+    original = source.read_bytes()
+    rows = []
+
+    def measure(step: str) -> None:
+        res = timed(cmd, nice=False)
+        rows.append({"step": step, **{k: res[k] for k in ("ok", "wall_s", "cpu_s", "peak_mib")},
+                     "summary": _summary(res["stdout"]), "error": res["stderr"][-1500:]})
+        save(rows)
+        print(f"rerun {step}: {res['wall_s']} s wall, {res['cpu_s']} s CPU; {rows[-1]['summary']}", flush=True)
+
+    try:
+        measure("cold full run")
+        measure("warm rerun, nothing changed")
+        source.write_bytes(original + EDIT.encode())
+        measure(f"rerun after editing {EDITED}")
+    finally:
+        source.write_bytes(original)
+        shutil.rmtree(out, ignore_errors=True)
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
@@ -217,12 +260,13 @@ def main(argv=None) -> int:
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one, removed)")
     parser.add_argument("--skip-fits", action="store_true")
     parser.add_argument("--skip-pipeline", action="store_true")
+    parser.add_argument("--skip-reruns", action="store_true")
     parser.add_argument("--results", type=Path, default=HERE / "results.json")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="daravd-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     previous = json.loads(args.results.read_text()) if args.results.exists() else {}
-    results = {"machine_before": machine(), "fits": previous.get("fits", []), "pipeline": previous.get("pipeline", [])}
+    results = {"machine_before": machine(), **{key: previous.get(key, []) for key in ("fits", "pipeline", "reruns")}}
     def saver(key):
         def save(rows):  # after every measurement, so an interrupted benchmark keeps what it measured
             results[key] = rows
@@ -231,11 +275,21 @@ def main(argv=None) -> int:
             args.results.write_text(json.dumps(results, indent=1) + "\n")
         return save
 
+    def kept(key, sizes):  # rows of sizes this invocation does not measure again are kept
+        return [r for r in results[key] if r.get("n") not in sizes]
+
     try:
+        if not args.skip_reruns:
+            results["reruns"] = bench_reruns(work, saver("reruns"))
         if not args.skip_fits:
-            results["fits"] = bench_fits(args.fit_sizes, args.repeats, work, saver("fits"))
+            old = kept("fits", args.fit_sizes)
+            save = saver("fits")
+            results["fits"] = old + bench_fits(args.fit_sizes, args.repeats, work, lambda rows: save(old + rows))
         if not args.skip_pipeline:
-            results["pipeline"] = bench_pipeline(args.sizes, work, set(args.whole), saver("pipeline"))
+            old = kept("pipeline", args.sizes)
+            save = saver("pipeline")
+            results["pipeline"] = old + bench_pipeline(args.sizes, work, set(args.whole),
+                                                       lambda rows: save(old + rows))
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

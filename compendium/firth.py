@@ -29,8 +29,14 @@ class _Breslow:
     """Breslow partial likelihood, score and information of one data set.
 
     Risk-set sums of exp(eta) x^k (k = 0..3) are accumulated once over the time-sorted data (reverse
-    cumulative sums), so memory and work grow as N p^3, not as (event times) x N.
+    cumulative sums), so memory and work grow as N p^3, not as (event times) x N. When the rows take
+    few distinct covariate patterns (0/1 covariates: at most 2^p), the sums are taken over patterns
+    instead, weighted by how many patients of each pattern are at risk at each event time (counted
+    once): then each evaluation costs (event times) x patterns x p^3, whatever N.
     """
+
+    #: the most distinct covariate patterns for which the sums are taken over patterns
+    MAX_PATTERNS = 256
 
     def __init__(self, x: np.ndarray, time: np.ndarray, event: np.ndarray):
         order = np.argsort(-np.asarray(time, float), kind="stable")  # latest first
@@ -44,9 +50,28 @@ class _Breslow:
             np.bincount(np.searchsorted(ut, self.time[self.event]), minlength=len(ut)).astype(float)
         self.dead_x = self.x[self.event].sum(axis=0)
         self.dead_rows = self.event
+        patterns, which = np.unique(self.x, axis=0, return_inverse=True)
+        which = which.ravel()
+        self.patterns = None
+        if len(patterns) <= min(self.MAX_PATTERNS, len(self.x) // 4):
+            self.patterns = patterns
+            # at_risk[t, g]: patients of pattern g whose time is >= the t-th event time
+            self.at_risk = np.column_stack([np.cumsum(which == g)[self.risk_end] for g in range(len(patterns))])
+            self.dead_per_pattern = np.bincount(which[self.event], minlength=len(patterns)).astype(float)
 
-    def parts(self, beta: np.ndarray):
-        """l, U, I and dI/dbeta_r (p x p x p) at beta."""
+    def _risk_sums(self, beta: np.ndarray):
+        """eta of every row (or pattern), its shift, and the risk-set sums s0..s3 at each event time."""
+        if self.patterns is not None:
+            x, weight = self.patterns, self.at_risk
+            eta = x @ beta
+            shift = eta.max()
+            r = np.exp(eta - shift)
+            s0 = weight @ r
+            s1 = weight @ (r[:, None] * x)
+            s2 = weight @ np.einsum("n,ni,nj->nij", r, x, x).reshape(len(x), -1)
+            s3 = weight @ np.einsum("n,ni,nj,nr->nijr", r, x, x, x).reshape(len(x), -1)
+            p = x.shape[1]
+            return eta, shift, s0, s1, s2.reshape(-1, p, p), s3.reshape(-1, p, p, p)
         x = self.x
         eta = x @ beta
         shift = eta.max()
@@ -55,10 +80,16 @@ class _Breslow:
         s1 = np.cumsum(r[:, None] * x, axis=0)[self.risk_end]
         s2 = np.cumsum(np.einsum("n,ni,nj->nij", r, x, x), axis=0)[self.risk_end]
         s3 = np.cumsum(np.einsum("n,ni,nj,nr->nijr", r, x, x, x), axis=0)[self.risk_end]
+        return eta, shift, s0, s1, s2, s3
+
+    def parts(self, beta: np.ndarray):
+        """l, U, I and dI/dbeta_r (p x p x p) at beta."""
+        eta, shift, s0, s1, s2, s3 = self._risk_sums(beta)
         xbar = s1 / s0[:, None]                              # times x p
         exx = s2 / s0[:, None, None]
         cov = exx - np.einsum("ti,tj->tij", xbar, xbar)
-        loglik = float(eta[self.dead_rows].sum() - (self.d * (np.log(s0) + shift)).sum())
+        dead_eta = self.dead_per_pattern @ eta if self.patterns is not None else eta[self.dead_rows].sum()
+        loglik = float(dead_eta - (self.d * (np.log(s0) + shift)).sum())
         score = self.dead_x - self.d @ xbar
         info = np.einsum("t,tij->ij", self.d, cov)
         # d cov / d beta_r = E[(x - xbar)(x - xbar)'(x_r - xbar_r)] (third central moment), from raw moments:

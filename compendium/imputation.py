@@ -34,9 +34,9 @@ PRIOR_SD = 2.5
 def nelson_aalen_at(time, event) -> np.ndarray:
     """The Nelson-Aalen cumulative hazard at each patient's own time (events at that time included)."""
     t, e = np.asarray(time, float), np.asarray(event, int)
-    ut = np.unique(t[e == 1])
-    steps = np.array([((t == u) & (e == 1)).sum() / (t >= u).sum() for u in ut])
-    cum = np.concatenate([[0.0], np.cumsum(steps)])
+    ut, deaths = np.unique(t[e == 1], return_counts=True)
+    at_risk = len(t) - np.searchsorted(np.sort(t), ut, side="left")  # patients with time >= each event time
+    cum = np.concatenate([[0.0], np.cumsum(deaths / at_risk)])
     return cum[np.searchsorted(ut, t, side="right")]
 
 
@@ -47,22 +47,26 @@ def _logistic_map(x: np.ndarray, y: np.ndarray, prior_sd: float = PRIOR_SD):
     prec[0] = 0.0
     beta = np.zeros(x1.shape[1])
     for _ in range(100):
-        p = 1 / (1 + np.exp(-(x1 @ beta)))
+        with np.errstate(over="ignore"):  # exp overflows to inf far out: p is then 0, as it should be
+            p = 1 / (1 + np.exp(-(x1 @ beta)))
         grad = x1.T @ (y - p) - prec * beta
         hess = (x1 * (p * (1 - p))[:, None]).T @ x1 + np.diag(prec)
         step = np.linalg.solve(hess, grad)
         beta += step
         if np.max(np.abs(step)) < 1e-10:
             break
-    p = 1 / (1 + np.exp(-(x1 @ beta)))
+    with np.errstate(over="ignore"):
+        p = 1 / (1 + np.exp(-(x1 @ beta)))
     hess = (x1 * (p * (1 - p))[:, None]).T @ x1 + np.diag(prec)
     return beta, np.linalg.inv(hess)
 
 
 def impute_binary(df: pd.DataFrame, target: str, predictors, endpoint: str, m: int, seed: int) -> list[pd.DataFrame]:
-    """m completed copies of ``df`` with ``target`` (0/1) imputed; predictors must be complete where used."""
+    """m completed copies of ``df`` (its endpoint, target and predictor columns) with ``target`` (0/1)
+    imputed; predictors must be complete where used."""
     tcol, ecol = sv.endpoint_columns(endpoint)
-    data = df.dropna(subset=[tcol, ecol] + list(predictors)).reset_index(drop=True)
+    data = df[list(dict.fromkeys([tcol, ecol, target, *predictors]))]
+    data = data.dropna(subset=[tcol, ecol] + list(predictors)).reset_index(drop=True)
     design = np.column_stack([data[list(predictors)].to_numpy(float), data[ecol].to_numpy(float),
                               nelson_aalen_at(data[tcol], data[ecol])])
     observed = data[target].notna().to_numpy()
@@ -72,7 +76,8 @@ def impute_binary(df: pd.DataFrame, target: str, predictors, endpoint: str, m: i
     out = []
     for _ in range(m):
         b = rng.multivariate_normal(beta, cov)
-        p = 1 / (1 + np.exp(-(x_miss @ b)))
+        with np.errstate(over="ignore"):
+            p = 1 / (1 + np.exp(-(x_miss @ b)))
         copy = data.copy()
         copy.loc[~observed, target] = (rng.random(len(p)) < p).astype(float)
         out.append(copy)

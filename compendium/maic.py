@@ -58,27 +58,39 @@ def design(ipd: pd.DataFrame, targets: list[Target]) -> tuple[np.ndarray, list[s
     return np.column_stack(cols), names
 
 
-def fit_weights(x: np.ndarray, tol: float = 1e-12, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def fit_weights(x: np.ndarray, counts: np.ndarray | None = None, tol: float = 1e-12,
+                max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """Method-of-moments coefficients ``a`` and weights ``exp(x a)`` for a centred design ``x``.
 
-    Raises ``ValueError`` when the target lies outside the convex hull of the data
-    (no weights can reach it: the objective has no minimum).
+    ``counts``: how many times each row counts (a bootstrap resample as multiplicities; rows
+    counted 0 times take no part). Raises ``ValueError`` when the target lies outside the convex
+    hull of the data (no weights can reach it: the objective has no minimum).
     """
+    c = np.ones(len(x)) if counts is None else np.asarray(counts, float)
+    present = c > 0
     a = np.zeros(x.shape[1])
     for _ in range(max_iter):
-        w = np.exp(x @ a)
+        if np.max((x @ a)[present]) < 0:
+            # every patient lies strictly on one side of a plane through the target: a certificate
+            # that the target is outside their convex hull (for a target inside it, some patient has
+            # x a >= 0 for every a, since 0 is a convex combination of the rows of x)
+            break
+        w = c * np.exp(x @ a)
         grad = x.T @ w
         hess = (x * w[:, None]).T @ x
         step = np.linalg.solve(hess, grad)
-        # backtracking keeps Newton's method safe far from the optimum
+        # backtracking keeps Newton's method safe far from the optimum; near it, the objective
+        # changes by less than its rounding error, so a step within rounding of it is accepted
+        # (else the line search would reject the Newton steps that still shrink the gradient)
         f0, s = w.sum(), 1.0
-        while np.exp(x @ (a - s * step)).sum() > f0 and s > 1e-10:
+        while (c * np.exp(x @ (a - s * step))).sum() > f0 * (1 + 8 * np.finfo(float).eps) and s > 1e-10:
             s /= 2
         a = a - s * step
-        if np.max(np.abs(x.T @ np.exp(x @ a))) / np.exp(x @ a).sum() < tol:
+        w = c * np.exp(x @ a)
+        if np.max(np.abs(x.T @ w)) / w.sum() < tol:
             break
     w = np.exp(x @ a)
-    if not np.all(np.isfinite(w)) or np.max(np.abs(x.T @ w)) / w.sum() > 1e-8:
+    if not np.all(np.isfinite(w)) or np.max(np.abs(x.T @ (c * w))) / (c * w).sum() > 1e-8:
         raise ValueError("MAIC: the target aggregates cannot be reached by reweighting these patients "
                          "(outside the range of the individual data)")
     return a, w
@@ -110,25 +122,46 @@ def balance(ipd: pd.DataFrame, targets: list[Target], w: np.ndarray) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def _km_steps(t: np.ndarray, e: np.ndarray, w: np.ndarray):
+    """Distinct times, weighted numbers at risk and events, and the weighted KM survival."""
+    ut, idx = np.unique(t, return_inverse=True)
+    at_time = np.bincount(idx, weights=w, minlength=len(ut))
+    n_event = np.bincount(idx, weights=w * (e == 1), minlength=len(ut))
+    n_risk = np.cumsum(at_time[::-1])[::-1]  # weight of everyone with time >= each distinct time
+    return ut, n_risk, n_event, np.cumprod(1 - n_event / n_risk)
+
+
 def weighted_km(time, event, w) -> pd.DataFrame:
     """Kaplan-Meier with case weights: weighted deaths over weighted numbers at risk.
 
     ``time, n_risk, n_event, surv`` at each distinct time (R ``survfit(..., weights=w)``).
     """
-    t, e, w = (np.asarray(a, float) for a in (time, event, w))
-    ut, idx = np.unique(t, return_inverse=True)
-    at_time = np.bincount(idx, weights=w, minlength=len(ut))
-    n_event = np.bincount(idx, weights=w * (e == 1), minlength=len(ut))
-    n_risk = np.cumsum(at_time[::-1])[::-1]  # weight of everyone with time >= each distinct time
-    surv = np.cumprod(1 - n_event / n_risk)
+    ut, n_risk, n_event, surv = _km_steps(*(np.asarray(a, float) for a in (time, event, w)))
     return pd.DataFrame({"time": ut, "n_risk": n_risk, "n_event": n_event, "surv": surv})
+
+
+def _median_of(t: np.ndarray, e: np.ndarray, w: np.ndarray) -> float:
+    ut, _, _, surv = _km_steps(t, e, w)
+    return _median_of_curve(ut, surv)
+
+
+def _median_of_curve(ut: np.ndarray, surv: np.ndarray) -> float:
+    return sv._findq(np.concatenate([[0.0], ut]), np.concatenate([[0.0], 1 - surv]), 0.5)
+
+
+def _median_of_counts(where: np.ndarray, ut: np.ndarray, dead: np.ndarray, w: np.ndarray) -> float:
+    """The weighted KM median of rows with total weights ``w`` (zero: not in the resample);
+    ``ut[where]`` is each row's time, ``dead`` its event indicator."""
+    at_time = np.bincount(where, weights=w, minlength=len(ut))
+    n_event = np.bincount(where, weights=w * dead, minlength=len(ut))
+    kept = at_time > 0  # times of patients not drawn are no times of this resample
+    n_risk = np.cumsum(at_time[kept][::-1])[::-1]
+    return _median_of_curve(ut[kept], np.cumprod(1 - n_event[kept] / n_risk))
 
 
 def weighted_median(time, event, w) -> float:
     """Median of the weighted Kaplan-Meier curve, by R's quantile rule (midpoint on a flat 0.5)."""
-    km = weighted_km(time, event, w)
-    x = np.concatenate([[0.0], km["time"].to_numpy()])
-    return sv._findq(x, np.concatenate([[0.0], 1 - km["surv"].to_numpy()]), 0.5)
+    return _median_of(*(np.asarray(a, float) for a in (time, event, w)))
 
 
 def bootstrap_median(ipd: pd.DataFrame, targets: list[Target], time: str, event: str,
@@ -141,13 +174,22 @@ def bootstrap_median(ipd: pd.DataFrame, targets: list[Target], time: str, event:
     """
     rng = np.random.default_rng(seed)
     est = weighted_median(ipd[time], ipd[event], weights(ipd, targets))
-    meds = []
+    # the design's distinct rows and the distinct times once; a resample is how many times each
+    # patient was drawn, and the weights are fitted on the distinct rows (patients alike in every
+    # matched covariate get the same weight), so each resample costs a few O(N) passes (no copy, no sort)
+    patterns, pattern = np.unique(design(ipd, targets)[0], axis=0, return_inverse=True)
+    ut, where = np.unique(ipd[time].to_numpy(float), return_inverse=True)
+    pattern, where = pattern.ravel(), where.ravel()
+    dead = (ipd[event].to_numpy(float) == 1).astype(float)
+    n, meds = len(ipd), []
     for _ in range(n_boot):
-        sample = ipd.iloc[rng.integers(0, len(ipd), len(ipd))].reset_index(drop=True)
+        counts = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
         try:
-            m = weighted_median(sample[time], sample[event], weights(sample, targets))
+            _, w = fit_weights(patterns, np.bincount(pattern, weights=counts, minlength=len(patterns)))
         except (ValueError, np.linalg.LinAlgError):
             continue
+        w = counts * w[pattern]
+        m = _median_of_counts(where, ut, dead, w / w.sum() * n)
         meds.append(np.inf if np.isnan(m) else m)
     if not meds:
         return {"median": est, "lcl": np.nan, "ucl": np.nan, "n_boot": n_boot, "failed": n_boot, "seed": seed}

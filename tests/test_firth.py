@@ -73,19 +73,24 @@ def test_non_binary_covariate_is_refused():
         firth.firth_model(df, "pfs", ["age"])
 
 
-def test_one_pass_moments_equal_the_risk_set_definition():
-    """The cumulative-sum risk sets (N p^3 memory) give what visiting every risk set gives."""
+@pytest.mark.parametrize("design", ["continuous", "binary"])
+def test_one_pass_moments_equal_the_risk_set_definition(design):
+    """The cumulative-sum risk sets (N p^3 memory; with 0/1 covariates, sums over the covariate
+    patterns) give what visiting every risk set gives."""
     import numpy as np
 
     from compendium.firth import _Breslow
 
     rng = np.random.default_rng(3)
     n = 200
-    x = np.column_stack([rng.normal(size=n), rng.integers(0, 2, n)])
+    first = rng.normal(size=n) if design == "continuous" else rng.integers(0, 2, n)
+    x = np.column_stack([first, rng.integers(0, 2, n)]).astype(float)
     t = rng.integers(1, 15, n).astype(float)
     e = rng.integers(0, 2, n)
     beta = np.array([0.3, -0.6])
-    loglik, score, info, dinfo = _Breslow(x, t, e).parts(beta)
+    model = _Breslow(x, t, e)
+    assert (model.patterns is None) == (design == "continuous")  # the path this case exercises
+    loglik, score, info, dinfo = model.parts(beta)
     eta = x @ beta
     ref_l, ref_u, ref_i, ref_d = 0.0, np.zeros(2), np.zeros((2, 2)), np.zeros((2, 2, 2))
     for u in np.unique(t[e == 1]):

@@ -120,6 +120,28 @@ def test_bootstrap_is_reproducible_and_brackets_the_estimate():
     assert a["lcl"] < a["median"] < a["ucl"]
 
 
+def test_bootstrap_resamples_whole_patients_as_the_definition_says():
+    """The array-based bootstrap equals the definition: resample rows of the patient table,
+    re-estimate the weights on the resample, take the weighted KM median; percentile interval."""
+    rng = np.random.default_rng(8)
+    ipd = _population(rng, 120, 0.3)
+    targets = [maic.Target("high_risk", 0.45), maic.Target("age", 61.0, 7.0)]
+    got = maic.bootstrap_median(ipd, targets, "pfs_months", "pfs_event", n_boot=60, seed=4)
+    draws, meds, failed = np.random.default_rng(4), [], 0
+    for _ in range(60):
+        sample = ipd.iloc[draws.integers(0, len(ipd), len(ipd))].reset_index(drop=True)
+        try:  # a resample whose weights cannot reach the target is left out, and counted
+            w = maic.weights(sample, targets)
+        except ValueError:
+            failed += 1
+            continue
+        m = maic.weighted_median(sample["pfs_months"], sample["pfs_event"], w)
+        meds.append(np.inf if np.isnan(m) else m)
+    lo, hi = np.quantile(meds, [0.025, 0.975])
+    assert got["failed"] == failed and len(meds) > 40
+    assert got["lcl"] == pytest.approx(lo, abs=1e-12) and got["ucl"] == pytest.approx(hi, abs=1e-12)
+
+
 def test_an_unreachable_target_is_refused():
     ipd = pd.DataFrame({"age": [50.0, 55.0, 60.0]})
     with pytest.raises(ValueError, match="cannot be reached"):
