@@ -33,7 +33,12 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from . import claims, dataset, endpoints, paths
+# rfc3987_syntax, an optional extra of jsonschema that the Jupyter packages install, compiles a Lark
+# grammar when it is imported: 1.8 s at the start of every run, for jsonschema's check of the "iri"
+# string format, which nbformat's notebook schema never uses. The runner's process does without it.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+from . import claims, dataset, endpoints, paths, zygote  # noqa: E402
 from . import mapping as mappings
 from . import spec as specs
 from .loading import DataValidationError, load_raw, sha256
@@ -201,10 +206,11 @@ def ensure_kernel() -> None:
         install(kernel_name=KERNEL, display_name=KERNEL_DISPLAY, prefix=sys.prefix)
 
 
-def _ipc_kernel_manager():
+def _ipc_kernel_manager(warm: zygote.Zygote | None = None):
     """Kernels talk to the runner over local sockets (IPC), not TCP: nothing is exposed on the
     network, two kernels started at once cannot race for a port, and the kernel has no reason
-    to warn about running over TCP without encryption."""
+    to warn about running over TCP without encryption. With ``warm`` (a running
+    :class:`compendium.zygote.Zygote`), each kernel is forked from it, its libraries imported."""
     import uuid
 
     from jupyter_client import AsyncKernelManager
@@ -220,6 +226,11 @@ def _ipc_kernel_manager():
             # an absolute socket path: kernel and runner have different working directories
             # (the kernel removes its socket files when it shuts down)
             return os.path.join(tempfile.gettempdir(), f"daravd-kernel-{uuid.uuid4().hex[:12]}")
+
+        def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
+            if warm is None or warm.path is None:
+                return super().format_kernel_cmd(extra_arguments)
+            return warm.kernel_cmd(os.path.realpath(self.connection_file))
 
     return IPCKernelManager
 
@@ -283,9 +294,16 @@ class Cache:
                 return None
         return record["outputs"]
 
-    def store(self, nb: Notebook, key: str, outputs: dict[str, str]) -> None:
-        record = {"notebook": nb.stem, "key": key, "outputs": outputs}
+    def store(self, nb: Notebook, key: str, outputs: dict[str, str], seconds: float | None = None) -> None:
+        record = {"notebook": nb.stem, "key": key, "outputs": outputs, "seconds": seconds}
         paths.atomic_write_text(self._record(nb), json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+    def seconds(self, nb: Notebook) -> float | None:
+        """How long the notebook took when it last ran into this folder (None: unknown)."""
+        try:
+            return float(json.loads(self._record(nb).read_text())["seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
 
 def cache_key(nb: Notebook, context: dict, upstream: dict[str, dict[str, str]]) -> str:
@@ -320,8 +338,10 @@ def _failure(nb: Notebook, notebook: nbformat.NotebookNode, err: BaseException) 
     return RunError(f"notebook {nb.stem} could not be executed: {type(err).__name__}: {err}")
 
 
-def execute(nb: Notebook, parameters: dict, staging: paths.Paths, shown: dict | None, progress: bool = False) -> Path:
-    """Execute one notebook with papermill, its outputs going below ``staging``."""
+def execute(nb: Notebook, parameters: dict, staging: paths.Paths, shown: dict | None, progress: bool = False,
+            warm: zygote.Zygote | None = None) -> Path:
+    """Execute one notebook with papermill, its outputs going below ``staging`` (its kernel forked
+    from ``warm`` when given)."""
     import jupytext  # imported here, not at the top: a fully cached rerun needs none of them
     import nbformat
     import papermill as pm
@@ -339,7 +359,7 @@ def execute(nb: Notebook, parameters: dict, staging: paths.Paths, shown: dict | 
         pm.execute_notebook(
             str(src), str(out), parameters={**parameters, "out_dir": str(staging.out)},
             kernel_name=KERNEL, progress_bar=progress, log_output=False,
-            request_save_on_cell_execute=False, kernel_manager_class=_ipc_kernel_manager(),
+            request_save_on_cell_execute=False, kernel_manager_class=_ipc_kernel_manager(warm),
             resources={"metadata": {"path": str(paths.NOTEBOOKS)}},
         )
     except Exception as err:  # noqa: BLE001 - every failure becomes one message naming the cell
@@ -374,7 +394,7 @@ def _created_root(out: Path) -> Path | None:
 class _Run:
     """One run: schedules the selected notebooks over the graph, executes or reuses each."""
 
-    def __init__(self, selected, data, target, shown, context, jobs, quiet):
+    def __init__(self, selected, data, target, shown, context, jobs, quiet, warm: zygote.Zygote | None = None):
         self.selected, self.data, self.target, self.shown = selected, data, target, shown
         self.context, self.jobs, self.quiet = context, jobs, quiet
         self.keys = [nb.key for nb in selected]
@@ -382,9 +402,16 @@ class _Run:
         self.outputs: dict[str, dict[str, str]] = {}   # key -> files it wrote (rel -> sha256)
         self.where: dict[str, Path] = {}               # key -> root its outputs are under now
         self.run_keys: dict[str, str] = {}             # key -> cache key of an executed notebook
+        self.seconds: dict[str, float] = {}            # key -> how long an executed notebook took
+        # ready notebooks start longest first (their last recorded time, here or in the repository's
+        # own run), so that no long one is left to run alone at the end; unknown ones keep their order
+        hints = [self.cache, Cache(paths.ROOT / CACHE_DIR)]
+        self.expected = {nb.key: next((t for c in hints if (t := c.seconds(nb)) is not None), 0.0)
+                         for nb in selected}
         self.executed: list[str] = []
         self.cached: list[str] = []
         self.lock = threading.Lock()
+        self.warm = warm or zygote.Zygote(paths.NOTEBOOKS)  # waited for when a notebook has to be executed
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -409,8 +436,11 @@ class _Run:
         for dep in self._ancestors(nb.key):
             _copy_outputs(self.outputs[dep], self.where[dep], staging.out)
         copied = set(outputs_of(staging.out))
-        execute(nb, self.data, staging, self.shown)  # self.data: the parameters of every notebook
+        execute(nb, self.data, staging, self.shown, warm=self.warm)  # self.data: every notebook's parameters
         return time.perf_counter() - start, outputs_of(staging.out, skip=copied)
+
+    def _by_expected_time(self, pending: dict) -> list:
+        return sorted(pending.items(), key=lambda item: -self.expected.get(item[0], 0.0))
 
     def schedule(self, staging_root: Path) -> None:
         pending = {nb.key: nb for nb in self.selected}
@@ -418,7 +448,7 @@ class _Run:
         failure: RunError | None = None
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
             while (pending and failure is None) or running:
-                for key, nb in list(pending.items()):
+                for key, nb in self._by_expected_time(pending):
                     if failure is not None or not all(d in self.outputs for d in depends_on(key, self.keys)):
                         continue
                     del pending[key]
@@ -431,6 +461,9 @@ class _Run:
                         self.say(f"  cached    {nb.stem}")
                         continue
                     self.run_keys[key] = cache_id
+                    if not self.executed and not running:  # the first notebook to execute:
+                        import papermill  # noqa: F401 - imported once here, not by two workers at once
+                        self.warm.start().ready()  # and wait until the warm process listens
                     running[pool.submit(self._execute_one, nb, staging_root)] = nb
                 if not running:
                     if pending and failure is None:  # cannot happen with a graph that has no cycle
@@ -445,6 +478,7 @@ class _Run:
                         failure = failure or err
                         continue
                     self.outputs[nb.key], self.where[nb.key] = written, staging_root / nb.stem
+                    self.seconds[nb.key] = round(seconds, 1)
                     self.executed.append(nb.key)
                     self.say(f"  done      {nb.stem} ({seconds:.1f} s)")
         if failure is not None:
@@ -460,7 +494,7 @@ class _Run:
                     os.replace(staging_root / nb.stem / rel, dest)
         for nb in self.selected:
             if nb.key in self.executed:
-                self.cache.store(nb, self.run_keys[nb.key], self.outputs[nb.key])
+                self.cache.store(nb, self.run_keys[nb.key], self.outputs[nb.key], self.seconds.get(nb.key))
 
 
 def run(data: str | None = None, out: str | None = None, only: list[str] | None = None,
@@ -468,6 +502,15 @@ def run(data: str | None = None, out: str | None = None, only: list[str] | None 
     """The whole pipeline (or the notebooks in ``only`` and what they need); returns the
     output locations. ``progress=False`` prints only the summary."""
     selected = select(discover(), only)
+    # the warm process that kernels are forked from imports while the input is checked
+    warm = zygote.take(paths.NOTEBOOKS)
+    try:
+        return _run(selected, data, out, progress, jobs, spec, mapping, warm)
+    finally:
+        warm.close()
+
+
+def _run(selected, data, out, progress, jobs, spec, mapping, warm) -> paths.Paths:
     data_path = Path(data).resolve() if data else paths.default_input()
     spec_path = Path(spec).resolve() if spec else None
     mapping_path = Path(mapping).resolve() if mapping else None
@@ -489,12 +532,15 @@ def run(data: str | None = None, out: str | None = None, only: list[str] | None 
     context = {"parameters": shown, "input_sha256": raw.sha256, "code": code_fingerprint(),
                "spec_sha256": sha256(spec_path or specs.DEFAULT),
                "mapping_sha256": mapping_path and sha256(mapping_path)}
-    job = _Run(selected, parameters, target, shown, context, max(1, jobs), quiet=not progress)
+    job = _Run(selected, parameters, target, shown, context, max(1, jobs), quiet=not progress, warm=warm)
     staging_dir = None
     try:
         target.out.mkdir(parents=True, exist_ok=True)
         staging_dir = Path(tempfile.mkdtemp(prefix=".run-", dir=target.out))
-        job.schedule(staging_dir)
+        try:
+            job.schedule(staging_dir)
+        finally:
+            warm.close()  # the warm process and every kernel it forked end here
         job.commit(staging_dir)
     except BaseException:
         if created is not None:

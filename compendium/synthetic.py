@@ -1273,6 +1273,23 @@ def read_truth(path=None) -> pd.DataFrame:
     return pd.read_csv(path or TRUTH_FILE, keep_default_na=False, na_values={"value": [""]})
 
 
+#: The response analyses on cohorts drawn from the model: like the truth, a property of the generator
+#: (its code and parameters), not of any input, so it is computed once, by ``python -m compendium
+#: synthetic``, and committed; a test recomputes it and finds it identical.
+SIMULATION_FILE = paths.SYNTHETIC_COHORT.parent / "daravd_response_simulation.csv"
+SIMULATION = {"reps": 200, "n": N, "seed": 20251125}
+
+
+def write_simulation(path=None) -> pd.DataFrame:
+    table = response_simulation(**SIMULATION)
+    paths.write_csv(table, Path(path or SIMULATION_FILE))
+    return table
+
+
+def read_simulation(path=None) -> pd.DataFrame:
+    return pd.read_csv(path or SIMULATION_FILE)
+
+
 def response_simulation(reps: int = 200, n: int = N, seed: int = 20251125) -> pd.DataFrame:
     """Each response analysis on ``reps`` cohorts of n patients drawn from the model (log HR, se)."""
     rows = []
@@ -1305,6 +1322,7 @@ def write_cli(n: int | None = None, seed: int | None = None, out=None) -> str:
         write(Path(out) if out else None)
         if not out:
             write_truth()
+            write_simulation()
         return str(out) if out else str(paths.relative(paths.SYNTHETIC_COHORT))
     if not out:
         raise ValueError("a generated cohort (--n other than 85, or --seed) needs --out FILE")

@@ -335,8 +335,9 @@ Within one cohort we cannot tell which estimate is right. A simulation model can
 reached, and its truth table (`data/synthetic/daravd_synthetic_truth.csv`) holds what each analysis estimates
 with unlimited patients under this design. The *true time-dependent effect* is the time-dependent Cox value on
 the first-reached date in 200,000 simulated patients: the hazard of patients who have reached ≥VGPR against
-those who have not (yet), averaged over time as Cox does. Each analysis is then repeated on many simulated
-cohorts of 85 patients, to see its bias (mean log-HR minus the true one) and how often its 95% interval covers
+those who have not (yet), averaged over time as Cox does. Each analysis is then repeated on
+{synthetic.SIMULATION["reps"]} simulated cohorts of {synthetic.SIMULATION["n"]} patients (computed once, like the
+truth, by `python -m compendium synthetic`: `data/synthetic/daravd_response_simulation.csv`), to see its bias (mean log-HR minus the true one) and how often its 95% interval covers
 the truth. {narrative.choose(is_synthetic,
 "This cohort was drawn from that model, so its estimates can be set against the truth itself.",
 "This cohort was not drawn from that model: the simulation shows how each analysis behaves when the truth is "
@@ -350,7 +351,7 @@ population = truth[truth.quantity.str.startswith("hr_") & (truth.endpoint != "")
 population.pivot(index="quantity", columns="endpoint", values="value").round(3)
 
 # %%
-simulation = synthetic.response_simulation(reps=200, n=85, seed=20251125)
+simulation = synthetic.read_simulation()  # computed by `python -m compendium synthetic`; see SIMULATION
 coverage = synthetic.bias_and_coverage(simulation, truth)
 coverage.round(3)
 

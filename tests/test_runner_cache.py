@@ -4,6 +4,7 @@ The schedule is checked with a stand-in for papermill (fast, exact timings); the
 failure path with real kernels on small notebooks in a temporary notebooks folder.
 """
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -44,7 +45,7 @@ def test_only_rejects_unknown_keys_with_the_valid_ones(bad):
 def _fake_execute(log, lock, seconds=0.15):
     """Stands in for papermill: records start and end, writes one output per notebook, and checks
     that the outputs of everything upstream were copied into its staging folder first."""
-    def execute(nb, data, staging, shown, progress=False):
+    def execute(nb, data, staging, shown, progress=False, warm=None):
         keys = [n.key for n in runner.discover()]
         for dep in runner.depends_on(nb.key, keys):
             stem = next(n.stem for n in runner.discover() if n.key == dep)
@@ -83,8 +84,27 @@ def test_schedule_follows_the_graph_two_at_a_time(monkeypatch, tmp_path):
     assert not list((tmp_path / "out").glob(".run-*"))
 
 
+def test_ready_notebooks_start_longest_first(monkeypatch, tmp_path):
+    """Of the notebooks ready at once, the one that took longest last time starts first, so that no
+    long one is left to run alone at the end (times as recorded in the output folder's cache)."""
+    log, lock = [], threading.Lock()
+    monkeypatch.setattr(runner, "execute", _fake_execute(log, lock, seconds=0.2))
+    monkeypatch.setattr(runner.claims, "gather", lambda *a, **k: pd.DataFrame({"status": []}))
+    last_time = {"02": 1.0, "03": 6.0, "04": 2.0, "05": 9.0, "06": 3.0, "07": 5.0, "00": 1.0, "01": 1.0, "08": 1.0}
+    cache = tmp_path / "out" / runner.CACHE_DIR
+    cache.mkdir(parents=True)
+    for nb in runner.discover():
+        (cache / f"{nb.stem}.json").write_text(json.dumps({"seconds": last_time[nb.key]}))
+    runner.run(str(paths.SYNTHETIC_COHORT), str(tmp_path / "out"), progress=False)
+    started = [k for e, k, _ in sorted(log, key=lambda e: e[2]) if e == "start" and k in ("02", "03", "04", "05", "06", "07")]
+    # two workers take them in that order, two at a time (which of a pair logs its start first is chance)
+    assert [set(started[i:i + 2]) for i in (0, 2, 4)] == [{"05", "03"}, {"07", "06"}, {"04", "02"}]
+    # and the run records how long each took, for the next one
+    assert all(json.loads((cache / f"{nb.stem}.json").read_text())["seconds"] is not None for nb in runner.discover())
+
+
 def test_a_failure_stops_the_run_and_leaves_nothing(monkeypatch, tmp_path):
-    def execute(nb, data, staging, shown, progress=False):
+    def execute(nb, data, staging, shown, progress=False, warm=None):
         staging.results.mkdir(parents=True, exist_ok=True)
         (staging.results / f"{nb.stem}.txt").write_text(nb.key)
         if nb.key == "03":

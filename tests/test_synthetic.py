@@ -321,6 +321,14 @@ def test_truth_file_is_what_the_generator_says():
     assert td["hr_vgpr_after_confirmation", "pfs"] == pytest.approx(np.exp(multistate.MODEL.vgpr_loghr))
 
 
+def test_committed_simulation_is_what_the_generator_gives(tmp_path):
+    """Notebook 05 reads the simulation from data/synthetic/: recomputed, it is the same file."""
+    fresh = tmp_path / "simulation.csv"
+    table = synthetic.write_simulation(fresh)
+    assert fresh.read_bytes() == synthetic.SIMULATION_FILE.read_bytes()
+    assert table["rep"].nunique() == synthetic.SIMULATION["reps"]
+
+
 def test_cli_writes_any_n_reproducibly(tmp_path):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     for path in (a, b):
