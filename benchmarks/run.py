@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -76,10 +77,42 @@ cat(sprintf("SECONDS %.6f VALUE %.10g\n", proc.time()[["elapsed"]] - t0, out))
 """
 
 
-def timed(cmd: list[str], cwd: Path = ROOT, nice: bool = True) -> dict:
-    """Run ``cmd`` under /usr/bin/time -v; wall seconds, peak RSS (MiB) of the process tree, output."""
+def _tree_rss_mib(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants now (MiB), from /proc."""
+    parent, rss = {}, {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parent[int(entry.name)], rss[int(entry.name)] = int(fields[1]), int(fields[21])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo.extend(p for p, pp in parent.items() if pp == pid and p not in tree)
+    return sum(rss.get(p, 0) for p in tree) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def timed(cmd: list[str], cwd: Path = ROOT, nice: bool = True, tree: bool = False) -> dict:
+    """Run ``cmd`` under /usr/bin/time -v; wall seconds, peak RSS (MiB) of the largest process of the
+    tree, output; with ``tree``, also the peak of the whole tree's resident memory together
+    (``tree_peak_mib``, sampled every 0.25 s: processes running side by side add up)."""
     full = ([TIME, "-v"] if Path(TIME).exists() else []) + (["nice", "-n", "5"] if nice else []) + cmd
-    proc = subprocess.run(full, cwd=cwd, capture_output=True, text=True)
+    child = subprocess.Popen(full, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak, done = [0.0], threading.Event()
+
+    def sample():
+        while not done.wait(0.25):
+            peak[0] = max(peak[0], _tree_rss_mib(child.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if tree and Path("/proc").is_dir():
+        sampler.start()
+    out, err = child.communicate()
+    done.set()
+    proc = subprocess.CompletedProcess(full, child.returncode, out, err)
     err = proc.stderr
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)", err)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
@@ -89,7 +122,7 @@ def timed(cmd: list[str], cwd: Path = ROOT, nice: bool = True) -> dict:
         h, m, s = wall.groups()
         seconds = int(h or 0) * 3600 + int(m) * 60 + float(s)
     return {"ok": proc.returncode == 0, "wall_s": seconds, "cpu_s": sum(cpu) if cpu else None,
-            "peak_mib": int(rss.group(1)) / 1024 if rss else None,
+            "peak_mib": int(rss.group(1)) / 1024 if rss else None, "tree_peak_mib": peak[0] or None,
             "stdout": proc.stdout[-2000:], "stderr": err[-3000:] if proc.returncode else ""}
 
 
@@ -178,7 +211,7 @@ EDITED = "04_survival"
 EDIT = "\n# %% [markdown]\n# (benchmark: an edited paragraph; removed again when the benchmark ends)\n"
 
 
-def bench_pipeline(sizes, work: Path, whole=(), save=lambda rows: None) -> list[dict]:
+def bench_pipeline(sizes, work: Path, whole=(), save=lambda rows: None, per_notebook: bool = True) -> list[dict]:
     """Per notebook (each in its own process, as the runner executes it), then the whole
     ``python -m compendium run`` end to end for the sizes in ``whole``."""
     from compendium import runner
@@ -190,7 +223,7 @@ def bench_pipeline(sizes, work: Path, whole=(), save=lambda rows: None) -> list[
         how = cohort(n, data)
         per = work / f"per_notebook_{n}"
         # as `compendium run` does: 00 (how the default synthetic cohort was made) is skipped for other input
-        for nb in [nb for nb in runner.discover() if nb.key != "00"]:
+        for nb in [nb for nb in runner.discover() if nb.key != "00" and per_notebook]:
             res = timed([PYTHON, str(work / "one_notebook.py"), nb.key, str(data), str(per)])
             rows.append({"n": n, "cohort": how, "step": nb.stem, **{k: res[k] for k in ("ok", "wall_s", "cpu_s", "peak_mib")},
                          "error": res["stderr"][-1500:]})
@@ -204,11 +237,14 @@ def bench_pipeline(sizes, work: Path, whole=(), save=lambda rows: None) -> list[
             data.unlink(missing_ok=True)
             continue
         out = work / f"run_{n}"
-        res = timed([PYTHON, "-m", "compendium", "run", "--data", str(data), "--out", str(out), "--no-progress"])
+        res = timed([PYTHON, "-m", "compendium", "run", "--data", str(data), "--out", str(out), "--no-progress"],
+                    tree=True)
         rows.append({"n": n, "cohort": how, "step": "compendium run (whole)",
-                     **{k: res[k] for k in ("ok", "wall_s", "cpu_s", "peak_mib")}, "error": res["stderr"][-1500:]})
+                     **{k: res[k] for k in ("ok", "wall_s", "cpu_s", "peak_mib", "tree_peak_mib")},
+                     "error": res["stderr"][-1500:]})
         save(rows)
-        print(f"pipeline n={n} whole run: {res['wall_s']} s, {res['peak_mib']:.0f} MiB, ok={res['ok']}", flush=True)
+        print(f"pipeline n={n} whole run: {res['wall_s']} s, {res['peak_mib']:.0f} MiB "
+              f"(all processes together: {res['tree_peak_mib'] or 0:.0f} MiB), ok={res['ok']}", flush=True)
         shutil.rmtree(out, ignore_errors=True)
         data.unlink(missing_ok=True)
     return rows
@@ -219,7 +255,7 @@ def _summary(stdout: str) -> str:
     return found.group(0) if found else ""
 
 
-def bench_reruns(work: Path, save=lambda rows: None) -> list[dict]:
+def bench_reruns(work: Path, repeats: int = 3, save=lambda rows: None) -> list[dict]:
     """The default cohort as a user runs it: a cold run into a new folder (nothing cached), a
     warm rerun with nothing changed, and a rerun after one notebook's source was edited
     (in place, restored afterwards), each as a whole ``python -m compendium run`` process."""
@@ -232,18 +268,21 @@ def bench_reruns(work: Path, save=lambda rows: None) -> list[dict]:
     original = source.read_bytes()
     rows = []
 
-    def measure(step: str) -> None:
+    def measure(step: str, repeat: int) -> None:
         res = timed(cmd, nice=False)
-        rows.append({"step": step, **{k: res[k] for k in ("ok", "wall_s", "cpu_s", "peak_mib")},
+        rows.append({"step": step, "repeat": repeat, **{k: res[k] for k in ("ok", "wall_s", "cpu_s", "peak_mib")},
                      "summary": _summary(res["stdout"]), "error": res["stderr"][-1500:]})
         save(rows)
         print(f"rerun {step}: {res['wall_s']} s wall, {res['cpu_s']} s CPU; {rows[-1]['summary']}", flush=True)
 
     try:
-        measure("cold full run")
-        measure("warm rerun, nothing changed")
-        source.write_bytes(original + EDIT.encode())
-        measure(f"rerun after editing {EDITED}")
+        for repeat in range(repeats):
+            shutil.rmtree(out, ignore_errors=True)
+            measure("cold full run", repeat)
+            measure("warm rerun, nothing changed", repeat)
+            source.write_bytes(original + EDIT.encode())
+            measure(f"rerun after editing {EDITED}", repeat)
+            source.write_bytes(original)
     finally:
         source.write_bytes(original)
         shutil.rmtree(out, ignore_errors=True)
@@ -261,6 +300,8 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-fits", action="store_true")
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--skip-reruns", action="store_true")
+    parser.add_argument("--whole-only", action="store_true",
+                        help="pipeline: only the whole runs (keeps the per-notebook rows already measured)")
     parser.add_argument("--results", type=Path, default=HERE / "results.json")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="daravd-bench-"))
@@ -280,16 +321,17 @@ def main(argv=None) -> int:
 
     try:
         if not args.skip_reruns:
-            results["reruns"] = bench_reruns(work, saver("reruns"))
+            results["reruns"] = bench_reruns(work, args.repeats, saver("reruns"))
         if not args.skip_fits:
             old = kept("fits", args.fit_sizes)
             save = saver("fits")
             results["fits"] = old + bench_fits(args.fit_sizes, args.repeats, work, lambda rows: save(old + rows))
         if not args.skip_pipeline:
-            old = kept("pipeline", args.sizes)
+            old = ([r for r in results["pipeline"] if r.get("n") not in args.whole or r["step"] != "compendium run (whole)"]
+                   if args.whole_only else kept("pipeline", args.sizes))
             save = saver("pipeline")
             results["pipeline"] = old + bench_pipeline(args.sizes, work, set(args.whole),
-                                                       lambda rows: save(old + rows))
+                                                       lambda rows: save(old + rows), per_notebook=not args.whole_only)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -61,9 +61,10 @@ def _logistic_map(x: np.ndarray, y: np.ndarray, prior_sd: float = PRIOR_SD):
     return beta, np.linalg.inv(hess)
 
 
-def impute_binary(df: pd.DataFrame, target: str, predictors, endpoint: str, m: int, seed: int) -> list[pd.DataFrame]:
+def impute_binary(df: pd.DataFrame, target: str, predictors, endpoint: str, m: int, seed: int):
     """m completed copies of ``df`` (its endpoint, target and predictor columns) with ``target`` (0/1)
-    imputed; predictors must be complete where used."""
+    imputed; predictors must be complete where used. The copies are made one at a time, as they are
+    taken (a generator): m of them at once would hold m times the cohort in memory."""
     tcol, ecol = sv.endpoint_columns(endpoint)
     data = df[list(dict.fromkeys([tcol, ecol, target, *predictors]))]
     data = data.dropna(subset=[tcol, ecol] + list(predictors)).reset_index(drop=True)
@@ -73,15 +74,13 @@ def impute_binary(df: pd.DataFrame, target: str, predictors, endpoint: str, m: i
     beta, cov = _logistic_map(design[observed], data.loc[observed, target].to_numpy(float))
     rng = np.random.default_rng(seed)
     x_miss = np.column_stack([np.ones((~observed).sum()), design[~observed]])
-    out = []
     for _ in range(m):
         b = rng.multivariate_normal(beta, cov)
         with np.errstate(over="ignore"):
             p = 1 / (1 + np.exp(-(x_miss @ b)))
         copy = data.copy()
         copy.loc[~observed, target] = (rng.random(len(p)) < p).astype(float)
-        out.append(copy)
-    return out
+        yield copy
 
 
 def rubin(estimates: np.ndarray, variances: np.ndarray, conf_level: float = 0.95) -> dict:
@@ -99,15 +98,22 @@ def rubin(estimates: np.ndarray, variances: np.ndarray, conf_level: float = 0.95
             "fmi": (1 + 1 / m) * b / t}
 
 
-def pooled_cox(completed: list[pd.DataFrame], endpoint: str, covariates, model_name: str) -> pd.DataFrame:
-    """Cox fits on each completed data set, pooled by Rubin's rules, in ``cox_multivariable.csv``'s columns."""
-    fits = [sv.cox_fit(d, endpoint, list(covariates)) for d in completed]
+def pooled_cox(completed, endpoint: str, covariates, model_name: str) -> pd.DataFrame:
+    """Cox fits on each completed data set (any iterable of them), pooled by Rubin's rules, in
+    ``cox_multivariable.csv``'s columns."""
+    first, coefs, variances = None, [], []
+    for d in completed:  # one completed data set and its fit at a time; only the estimates are kept
+        fit = sv.cox_fit(d, endpoint, list(covariates))
+        first = first or fit
+        coefs.append(fit.coef)
+        variances.append(np.diag(fit.var))
+    coefs, variances = np.array(coefs), np.array(variances)
     rows = []
-    for j, (cov, level, ref) in enumerate(fits[0].columns):
-        pooled = rubin(np.array([f.coef[j] for f in fits]), np.array([f.var[j, j] for f in fits]))
+    for j, (cov, level, ref) in enumerate(first.columns):
+        pooled = rubin(coefs[:, j], variances[:, j])
         with np.errstate(over="ignore"):  # a diverging coefficient (no events in a level) gives inf: not estimable
             hr, lcl, ucl = np.exp(pooled["estimate"]), np.exp(pooled["lcl"]), np.exp(pooled["ucl"])
         rows.append({"endpoint": endpoint, "model": model_name, "covariate": cov, "level": level, "reference": ref,
                      "hr": hr, "lcl": lcl, "ucl": ucl,
-                     "p": pooled["p"], "n": fits[0].n, "events": fits[0].events, "fmi": pooled["fmi"]})
+                     "p": pooled["p"], "n": first.n, "events": first.events, "fmi": pooled["fmi"]})
     return pd.DataFrame(rows)

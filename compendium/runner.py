@@ -448,6 +448,7 @@ class _Run:
         failure: RunError | None = None
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
             while (pending and failure is None) or running:
+                reused = False  # a cached notebook makes those after it ready: then look again at once
                 for key, nb in self._by_expected_time(pending):
                     if failure is not None or not all(d in self.outputs for d in depends_on(key, self.keys)):
                         continue
@@ -459,6 +460,7 @@ class _Run:
                         self.outputs[key], self.where[key] = hit, self.target.out
                         self.cached.append(key)
                         self.say(f"  cached    {nb.stem}")
+                        reused = True
                         continue
                     self.run_keys[key] = cache_id
                     if not self.executed and not running:  # the first notebook to execute:
@@ -466,6 +468,8 @@ class _Run:
                         self.warm.start().ready()  # and wait until the warm process listens
                     running[pool.submit(self._execute_one, nb, staging_root)] = nb
                 if not running:
+                    if reused:
+                        continue
                     if pending and failure is None:  # cannot happen with a graph that has no cycle
                         raise RunError(f"notebooks {', '.join(pending)} wait on each other (cycle in runner.GRAPH)")
                     continue
