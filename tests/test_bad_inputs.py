@@ -123,7 +123,7 @@ def test_corpus_script_writes_what_is_committed(tmp_path):
 def test_a_run_failing_in_a_notebook_removes_the_folders_it_made(tmp_path, capsys, monkeypatch):
     """Input that passes validation can still fail inside a notebook: nothing may stay behind, not even
     the --out folder (nor its missing parents) the run created."""
-    def fail(nb, parameters, staging, shown, progress=False):
+    def fail(nb, parameters, staging, shown, progress=False, warm=None):
         (staging.results / "partial.csv").parent.mkdir(parents=True, exist_ok=True)
         (staging.results / "partial.csv").write_text("half\n")
         raise runner.RunError(f"notebook {nb.stem} failed in cell 3: `x`\n  ValueError: no events")
