@@ -32,7 +32,12 @@ import uuid
 from pathlib import Path
 
 #: imported once, before any fork: what the notebooks import (IPython and the kernel first)
-PRELOAD = ("IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "pandas", "scipy.stats",
+PRELOAD = ("IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
+           # what a kernel imports while it starts: its debugger (debugpy), history (sqlite3), magics
+           "ipykernel.debugger", "IPython.core.debugger", "IPython.core.completerlib", "IPython.core.oinspect",
+           "IPython.core.logger", "IPython.extensions.storemagic", "sqlite3", "pdb", "tornado.gen",
+           "tornado.locks", "tornado.queues", "tornado.platform.asyncio",
+           "numpy", "pandas", "scipy.stats",
            "scipy.optimize", "scipy.special", "matplotlib", "matplotlib.figure", "matplotlib.font_manager",
            "matplotlib.backends.backend_agg", "matplotlib.backends.backend_svg", "PIL.Image")
 #: modules of this package that are not imported by notebooks
@@ -198,8 +203,9 @@ class Zygote:
         if enabled() and self.process is None and not self._ended:
             path = os.path.join(tempfile.gettempdir(), f"daravd-zygote-{uuid.uuid4().hex[:12]}.sock")
             try:
-                self.process = subprocess.Popen([sys.executable, "-m", "compendium.zygote", path],
-                                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, cwd=self.cwd,
+                # -Xfrozen_modules=off, as the kernel spec starts kernels (their debugger asks for it)
+                self.process = subprocess.Popen([sys.executable, "-Xfrozen_modules=off", "-m", "compendium.zygote",
+                                                 path], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, cwd=self.cwd,
                                                 start_new_session=True, text=True)
                 self._socket = path
             except OSError:
