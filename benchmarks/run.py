@@ -112,8 +112,6 @@ def timed(cmd: list[str], cwd: Path = ROOT, nice: bool = True, tree: bool = Fals
         sampler.start()
     out, err = child.communicate()
     done.set()
-    proc = subprocess.CompletedProcess(full, child.returncode, out, err)
-    err = proc.stderr
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)", err)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
     cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): (\d+(?:\.\d+)?)", err)]
@@ -121,9 +119,9 @@ def timed(cmd: list[str], cwd: Path = ROOT, nice: bool = True, tree: bool = Fals
     if wall:
         h, m, s = wall.groups()
         seconds = int(h or 0) * 3600 + int(m) * 60 + float(s)
-    return {"ok": proc.returncode == 0, "wall_s": seconds, "cpu_s": sum(cpu) if cpu else None,
+    return {"ok": child.returncode == 0, "wall_s": seconds, "cpu_s": sum(cpu) if cpu else None,
             "peak_mib": int(rss.group(1)) / 1024 if rss else None, "tree_peak_mib": peak[0] or None,
-            "stdout": proc.stdout[-2000:], "stderr": err[-3000:] if proc.returncode else ""}
+            "stdout": out[-2000:], "stderr": err[-3000:] if child.returncode else ""}
 
 
 def machine() -> dict:

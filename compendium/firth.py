@@ -61,26 +61,16 @@ class _Breslow:
 
     def _risk_sums(self, beta: np.ndarray):
         """eta of every row (or pattern), its shift, and the risk-set sums s0..s3 at each event time."""
-        if self.patterns is not None:
-            x, weight = self.patterns, self.at_risk
-            eta = x @ beta
-            shift = eta.max()
-            r = np.exp(eta - shift)
-            s0 = weight @ r
-            s1 = weight @ (r[:, None] * x)
-            s2 = weight @ np.einsum("n,ni,nj->nij", r, x, x).reshape(len(x), -1)
-            s3 = weight @ np.einsum("n,ni,nj,nr->nijr", r, x, x, x).reshape(len(x), -1)
-            p = x.shape[1]
-            return eta, shift, s0, s1, s2.reshape(-1, p, p), s3.reshape(-1, p, p, p)
-        x = self.x
+        x = self.x if self.patterns is None else self.patterns
         eta = x @ beta
         shift = eta.max()
         r = np.exp(eta - shift)
-        s0 = np.cumsum(r)[self.risk_end]
-        s1 = np.cumsum(r[:, None] * x, axis=0)[self.risk_end]
-        s2 = np.cumsum(np.einsum("n,ni,nj->nij", r, x, x), axis=0)[self.risk_end]
-        s3 = np.cumsum(np.einsum("n,ni,nj,nr->nijr", r, x, x, x), axis=0)[self.risk_end]
-        return eta, shift, s0, s1, s2, s3
+        terms = (r, r[:, None] * x, np.einsum("n,ni,nj->nij", r, x, x), np.einsum("n,ni,nj,nr->nijr", r, x, x, x))
+        if self.patterns is None:  # reverse cumulative sums over the time-sorted rows
+            sums = [np.cumsum(term, axis=0)[self.risk_end] for term in terms]
+        else:  # each pattern's terms times its number at risk
+            sums = [(self.at_risk @ term.reshape(len(x), -1)).reshape(-1, *term.shape[1:]) for term in terms]
+        return (eta, shift, *sums)
 
     def parts(self, beta: np.ndarray):
         """l, U, I and dI/dbeta_r (p x p x p) at beta."""

@@ -104,7 +104,7 @@ def pooled_cox(completed, endpoint: str, covariates, model_name: str) -> pd.Data
     first, coefs, variances = None, [], []
     for d in completed:  # one completed data set and its fit at a time; only the estimates are kept
         fit = sv.cox_fit(d, endpoint, list(covariates))
-        first = first or fit
+        first = fit if first is None else first
         coefs.append(fit.coef)
         variances.append(np.diag(fit.var))
     coefs, variances = np.array(coefs), np.array(variances)

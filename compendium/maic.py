@@ -69,13 +69,14 @@ def fit_weights(x: np.ndarray, counts: np.ndarray | None = None, tol: float = 1e
     c = np.ones(len(x)) if counts is None else np.asarray(counts, float)
     present = c > 0
     a = np.zeros(x.shape[1])
+    eta = x @ a
+    w = c * np.exp(eta)
     for _ in range(max_iter):
-        if np.max((x @ a)[present]) < 0:
+        if np.max(eta[present]) < 0:
             # every patient lies strictly on one side of a plane through the target: a certificate
             # that the target is outside their convex hull (for a target inside it, some patient has
             # x a >= 0 for every a, since 0 is a convex combination of the rows of x)
             break
-        w = c * np.exp(x @ a)
         grad = x.T @ w
         hess = (x * w[:, None]).T @ x
         step = np.linalg.solve(hess, grad)
@@ -86,10 +87,11 @@ def fit_weights(x: np.ndarray, counts: np.ndarray | None = None, tol: float = 1e
         while (c * np.exp(x @ (a - s * step))).sum() > f0 * (1 + 8 * np.finfo(float).eps) and s > 1e-10:
             s /= 2
         a = a - s * step
-        w = c * np.exp(x @ a)
+        eta = x @ a
+        w = c * np.exp(eta)
         if np.max(np.abs(x.T @ w)) / w.sum() < tol:
             break
-    w = np.exp(x @ a)
+    w = np.exp(eta)
     if not np.all(np.isfinite(w)) or np.max(np.abs(x.T @ (c * w))) / (c * w).sum() > 1e-8:
         raise ValueError("MAIC: the target aggregates cannot be reached by reweighting these patients "
                          "(outside the range of the individual data)")
@@ -122,13 +124,27 @@ def balance(ipd: pd.DataFrame, targets: list[Target], w: np.ndarray) -> pd.DataF
     return pd.DataFrame(rows)
 
 
-def _km_steps(t: np.ndarray, e: np.ndarray, w: np.ndarray):
-    """Distinct times, weighted numbers at risk and events, and the weighted KM survival."""
-    ut, idx = np.unique(t, return_inverse=True)
-    at_time = np.bincount(idx, weights=w, minlength=len(ut))
-    n_event = np.bincount(idx, weights=w * (e == 1), minlength=len(ut))
-    n_risk = np.cumsum(at_time[::-1])[::-1]  # weight of everyone with time >= each distinct time
-    return ut, n_risk, n_event, np.cumprod(1 - n_event / n_risk)
+def _km_steps(where: np.ndarray, ut: np.ndarray, dead: np.ndarray, w: np.ndarray):
+    """Weighted Kaplan-Meier over the distinct times ``ut`` (row i's time is ``ut[where[i]]``, ``dead``
+    its event indicator, ``w`` its weight): the times that carry weight, the weighted numbers at risk
+    and events there, and the survival. A row of weight 0 (a patient not drawn into a bootstrap
+    resample) takes no part."""
+    at_time = np.bincount(where, weights=w, minlength=len(ut))
+    n_event = np.bincount(where, weights=w * dead, minlength=len(ut))
+    kept = at_time > 0
+    n_risk = np.cumsum(at_time[kept][::-1])[::-1]  # weight of everyone with time >= each time
+    return ut[kept], n_risk, n_event[kept], np.cumprod(1 - n_event[kept] / n_risk)
+
+
+def _km(time, event, w):
+    t, e, w = (np.asarray(a, float) for a in (time, event, w))
+    ut, where = np.unique(t, return_inverse=True)
+    return _km_steps(where.ravel(), ut, (e == 1).astype(float), w)
+
+
+def _median_of_curve(ut: np.ndarray, surv: np.ndarray) -> float:
+    """R's quantile rule (midpoint on a flat 0.5) on a KM curve."""
+    return sv._findq(np.concatenate([[0.0], ut]), np.concatenate([[0.0], 1 - surv]), 0.5)
 
 
 def weighted_km(time, event, w) -> pd.DataFrame:
@@ -136,32 +152,14 @@ def weighted_km(time, event, w) -> pd.DataFrame:
 
     ``time, n_risk, n_event, surv`` at each distinct time (R ``survfit(..., weights=w)``).
     """
-    ut, n_risk, n_event, surv = _km_steps(*(np.asarray(a, float) for a in (time, event, w)))
+    ut, n_risk, n_event, surv = _km(time, event, w)
     return pd.DataFrame({"time": ut, "n_risk": n_risk, "n_event": n_event, "surv": surv})
-
-
-def _median_of(t: np.ndarray, e: np.ndarray, w: np.ndarray) -> float:
-    ut, _, _, surv = _km_steps(t, e, w)
-    return _median_of_curve(ut, surv)
-
-
-def _median_of_curve(ut: np.ndarray, surv: np.ndarray) -> float:
-    return sv._findq(np.concatenate([[0.0], ut]), np.concatenate([[0.0], 1 - surv]), 0.5)
-
-
-def _median_of_counts(where: np.ndarray, ut: np.ndarray, dead: np.ndarray, w: np.ndarray) -> float:
-    """The weighted KM median of rows with total weights ``w`` (zero: not in the resample);
-    ``ut[where]`` is each row's time, ``dead`` its event indicator."""
-    at_time = np.bincount(where, weights=w, minlength=len(ut))
-    n_event = np.bincount(where, weights=w * dead, minlength=len(ut))
-    kept = at_time > 0  # times of patients not drawn are no times of this resample
-    n_risk = np.cumsum(at_time[kept][::-1])[::-1]
-    return _median_of_curve(ut[kept], np.cumprod(1 - n_event[kept] / n_risk))
 
 
 def weighted_median(time, event, w) -> float:
     """Median of the weighted Kaplan-Meier curve, by R's quantile rule (midpoint on a flat 0.5)."""
-    return _median_of(*(np.asarray(a, float) for a in (time, event, w)))
+    ut, _, _, surv = _km(time, event, w)
+    return _median_of_curve(ut, surv)
 
 
 def bootstrap_median(ipd: pd.DataFrame, targets: list[Target], time: str, event: str,
@@ -189,7 +187,8 @@ def bootstrap_median(ipd: pd.DataFrame, targets: list[Target], time: str, event:
         except (ValueError, np.linalg.LinAlgError):
             continue
         w = counts * w[pattern]
-        m = _median_of_counts(where, ut, dead, w / w.sum() * n)
+        times, _, _, surv = _km_steps(where, ut, dead, w / w.sum() * n)
+        m = _median_of_curve(times, surv)
         meds.append(np.inf if np.isnan(m) else m)
     if not meds:
         return {"median": est, "lcl": np.nan, "ucl": np.nan, "n_boot": n_boot, "failed": n_boot, "seed": seed}

@@ -394,7 +394,7 @@ def _created_root(out: Path) -> Path | None:
 class _Run:
     """One run: schedules the selected notebooks over the graph, executes or reuses each."""
 
-    def __init__(self, selected, data, target, shown, context, jobs, quiet, warm: zygote.Zygote | None = None):
+    def __init__(self, selected, data, target, shown, context, jobs, quiet, warm: zygote.Zygote):
         self.selected, self.data, self.target, self.shown = selected, data, target, shown
         self.context, self.jobs, self.quiet = context, jobs, quiet
         self.keys = [nb.key for nb in selected]
@@ -411,7 +411,7 @@ class _Run:
         self.executed: list[str] = []
         self.cached: list[str] = []
         self.lock = threading.Lock()
-        self.warm = warm or zygote.Zygote(paths.NOTEBOOKS)  # waited for when a notebook has to be executed
+        self.warm = warm  # waited for when a notebook has to be executed
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -465,7 +465,7 @@ class _Run:
                     self.run_keys[key] = cache_id
                     if not self.executed and not running:  # the first notebook to execute:
                         import papermill  # noqa: F401 - imported once here, not by two workers at once
-                        self.warm.start().ready()  # and wait until the warm process listens
+                        self.warm.ready()  # and wait until the warm process (started by run()) listens
                     running[pool.submit(self._execute_one, nb, staging_root)] = nb
                 if not running:
                     if reused:
@@ -541,10 +541,8 @@ def _run(selected, data, out, progress, jobs, spec, mapping, warm) -> paths.Path
     try:
         target.out.mkdir(parents=True, exist_ok=True)
         staging_dir = Path(tempfile.mkdtemp(prefix=".run-", dir=target.out))
-        try:
-            job.schedule(staging_dir)
-        finally:
-            warm.close()  # the warm process and every kernel it forked end here
+        job.schedule(staging_dir)
+        warm.close()  # the warm process and every kernel it forked end here (run() closes it on failure)
         job.commit(staging_dir)
     except BaseException:
         if created is not None:
