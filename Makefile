@@ -37,7 +37,7 @@ lock: install
 	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,site]'
 	.lock-venv/bin/python -m pip freeze --exclude-editable --disable-pip-version-check | LC_ALL=C sort > requirements.lock
 	rm -rf .lock-venv
-	$(BIN)/python -m compendium.environment
+	$(BIN)/python -m compendium.run.environment
 
 clean:
 	rm -rf $(VENV)

@@ -10,7 +10,7 @@ and date order are kept), and every interval measured from the start of DaraVd
 stretched by one factor in [0.85, 1] drawn per patient, so that times are not all
 tied copies of 85 values. The stretch is monotone, so every date-order rule of the
 data dictionary still holds; the result is validated with
-``compendium.loading.load_raw`` unless ``--no-validate``.
+``compendium.data.loading.load_raw`` unless ``--no-validate``.
 """
 
 from __future__ import annotations
@@ -54,13 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, required=True, help="number of patients")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True, help="CSV file to write")
-    parser.add_argument("--no-validate", action="store_true", help="skip compendium.loading.load_raw")
+    parser.add_argument("--no-validate", action="store_true", help="skip compendium.data.loading.load_raw")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")
     resample(args.n, args.seed).to_csv(args.out, index=False)
     if not args.no_validate:
-        from compendium.loading import DataValidationError, load_raw
+        from compendium.data.loading import DataValidationError, load_raw
 
         try:
             load_raw(args.out)

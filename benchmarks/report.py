@@ -65,7 +65,7 @@ def fits_section(fits: list[dict]) -> tuple[list[str], list[str]]:
     values = df.groupby(["n", "what", "tool"])["value"].first().unstack("tool")
     names = {"cox": "Cox fit (`coxph`, Efron)", "zph": "`cox.zph` (km transform)", "km": "Kaplan-Meier median"}
     lines = ["## Survival fits against R", "",
-             "Each cell: median over repeats of a separate process (Python: `compendium.survival`; R: "
+             "Each cell: median over repeats of a separate process (Python: `compendium.stats.survival`; R: "
              "`Rscript` with survival) on the same CSV file; *fit* is the time of the computation alone "
              "(for `cox.zph`, after the fit), *process* the whole process including start-up and "
              "reading the file. Ratio = Python / R (below 1: Python faster). Data: "

@@ -38,7 +38,7 @@ TIME = "/usr/bin/time"
 PY_FIT = r"""
 import sys, time
 import pandas as pd
-from compendium import survival as sv
+from compendium.stats import survival as sv
 what, path = sys.argv[1], sys.argv[2]
 df = pd.read_csv(path)
 t0 = time.perf_counter()
@@ -196,7 +196,8 @@ def cohort(n: int, path: Path) -> str:
 ONE_NOTEBOOK = r"""
 import sys
 from pathlib import Path
-from compendium import paths, runner
+from compendium import paths
+from compendium.run import runner
 key, data, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 nb = next(nb for nb in runner.discover() if nb.key == key)
 staging = paths.Paths(work)
@@ -212,7 +213,7 @@ EDIT = "\n# %% [markdown]\n# (benchmark: an edited paragraph; removed again when
 def bench_pipeline(sizes, work: Path, whole=(), save=lambda rows: None, per_notebook: bool = True) -> list[dict]:
     """Per notebook (each in its own process, as the runner executes it), then the whole
     ``python -m compendium run`` end to end for the sizes in ``whole``."""
-    from compendium import runner
+    from compendium.run import runner
 
     (work / "one_notebook.py").write_text(ONE_NOTEBOOK)
     rows = []

@@ -42,7 +42,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from compendium import claims, endpoints, loading, multistate, narrative, paths, synthetic
+from compendium.report import claims, narrative
+from compendium.data import endpoints, loading
+from compendium.synthetic import multistate, generator as synthetic
+from compendium import paths
 
 pd.set_option("display.max_rows", 200)
 registry = claims.load_registry()
@@ -131,7 +134,7 @@ for i, assumption in enumerate(synthetic.ASSUMPTIONS, 1):
 #
 # Each patient's course runs through the states *start of DaraVd → first response → ≥VGPR first
 # reached → best response → progression → next line → second progression*, with death possible from
-# every state (`compendium.multistate`). Times to first response, to ≥VGPR and to the best response
+# every state (`compendium.synthetic.multistate`). Times to first response, to ≥VGPR and to the best response
 # are gamma-distributed steps whose means are below; IMWG asks for two consecutive assessments, so a
 # documented response is confirmed one assessment (4 weeks) later and precedes any progression by at
 # least another 4 weeks. Progression is Weibull with proportional covariate effects, and its hazard
@@ -203,7 +206,7 @@ kinetics.round(2)
 # and regeneration reads it.
 #
 # Below, each target beside what the analyses compute on the committed cohort, with R's conventions
-# (`compendium.survival`, as in notebooks 03-05), not the search's quick estimators:
+# (`compendium.stats.survival`, as in notebooks 03-05), not the search's quick estimators:
 
 # %%
 analysis = endpoints.derive(default_raw)

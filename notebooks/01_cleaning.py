@@ -30,9 +30,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from compendium import claims, dataset, endpoints, loading, paths
-from compendium import mapping as mappings
-from compendium import narrative as nv
+from compendium.report import claims
+from compendium.data import dataset, endpoints, loading
+from compendium import paths
+from compendium.data import mapping as mappings
+from compendium.report import narrative as nv
 
 P = paths.Paths.for_run(out_dir)
 source = Path(data_path) if data_path else paths.default_input()

@@ -28,8 +28,11 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 # %%
 import pandas as pd
 
-from compendium import claims, dataset, descriptives, paths
-from compendium import narrative as nv
+from compendium.report import claims
+from compendium.data import dataset
+from compendium.chapters import descriptives
+from compendium import paths
+from compendium.report import narrative as nv
 
 P = paths.Paths.for_run(out_dir)
 analysis = dataset.read_analysis(P)

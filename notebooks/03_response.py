@@ -30,8 +30,11 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 # %%
 import pandas as pd
 
-from compendium import audit, claims, dataset, descriptives, narrative, paths, plots, response
-from compendium import narrative as nv
+from compendium.report import audit, claims, narrative, plots
+from compendium.data import dataset
+from compendium.chapters import descriptives, response
+from compendium import paths
+from compendium.report import narrative as nv
 
 P = paths.Paths.for_run(out_dir)
 analysis = dataset.read_analysis(P)

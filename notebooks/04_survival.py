@@ -29,10 +29,14 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 # %%
 import pandas as pd
 
-from compendium import claims, competing, dataset, durations, models, multiplicity, narrative, paths, plots, rates, response
-from compendium import narrative as nv
-from compendium import spec as specs
-from compendium import survival as sv
+from compendium.report import claims, narrative, plots
+from compendium.stats import competing, durations, models, multiplicity, rates
+from compendium.data import dataset
+from compendium import paths
+from compendium.chapters import response
+from compendium.report import narrative as nv
+from compendium.data import spec as specs
+from compendium.stats import survival as sv
 
 pd.set_option("display.max_rows", 200)
 P = paths.Paths.for_run(out_dir)
@@ -51,7 +55,7 @@ dataset.banner(P)
 # (`conf.type = "log"`, R's default), and the median's limits where that band crosses 0.5
 # (`quantile.survfit`, with R's midpoint rule when the curve sits exactly on 0.5).
 # lifelines, by default, uses a log-log band and no midpoint rule, so its limits differ;
-# `compendium.survival` implements R's rules and `tests/test_r_parity.py` checks them against R.
+# `compendium.stats.survival` implements R's rules and `tests/test_r_parity.py` checks them against R.
 # The log-log limits are shown beside them because many clinical reports use them.
 # Median follow-up is by the reverse Kaplan-Meier method (censoring as the event), which is
 # what "median follow-up" means in most myeloma papers; the paper does not say which it used.

@@ -36,10 +36,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
-from compendium import claims, dataset, models, multiplicity, multistate, narrative, paths, plots, sensitivity, synthetic
-from compendium import narrative as nv
-from compendium import spec as specs
-from compendium import survival as sv
+from compendium.report import claims, narrative, plots
+from compendium.data import dataset
+from compendium.stats import models, multiplicity, sensitivity
+from compendium.synthetic import multistate, generator as synthetic
+from compendium import paths
+from compendium.report import narrative as nv
+from compendium.data import spec as specs
+from compendium.stats import survival as sv
 
 pd.set_option("display.max_rows", 200)
 P = paths.Paths.for_run(out_dir)
@@ -107,7 +111,7 @@ narrative.md("  \n".join(
 # the Nelson-Aalen cumulative hazard, White and Royston 2009; estimates pooled by Rubin's rules);
 # and, because only a handful of patients have EMD, a **Firth-penalised** Cox fit (Heinze and
 # Schemper 2001), which removes the small-sample bias of a rare covariate and stays finite where the
-# ordinary estimate would not. `compendium.firth` is checked against a hand-worked example and
+# ordinary estimate would not. `compendium.stats.firth` is checked against a hand-worked example and
 # against R (the penalised likelihood maximised with `optim` on `coxph`'s own log-likelihood and
 # information); `coxphf` itself is not packaged for Debian.
 
@@ -170,7 +174,7 @@ zph.assign(p=zph.p.map(models.format_p)).round(3)
 # %% [markdown]
 # The plots are drawn as R's `plot(cox.zph(fit))` draws them: the residuals against the
 # Kaplan-Meier-transformed time, a natural spline with 4 degrees of freedom through them and its
-# ±2 standard-error band (dashed), the axis labelled in months (`compendium.schoenfeld` reproduces
+# ±2 standard-error band (dashed), the axis labelled in months (`compendium.stats.schoenfeld` reproduces
 # R's curve and band to rounding, `tests/test_schoenfeld.py`).
 
 # %%
@@ -204,7 +208,7 @@ narrative.md(narrative.choose(
 #
 # A patient whose best response is not evaluable (NE) has no ≥VGPR flag. Every analysis here leaves
 # such a patient out of the comparisons by response: the time-zero Cox models (complete cases), the
-# landmark data and the time-dependent data alike (`compendium.survival.landmark`,
+# landmark data and the time-dependent data alike (`compendium.stats.survival.landmark`,
 # `time_dependent_response`). Counting them as "<VGPR" would put an unknown response in the
 # non-responder group; leaving them out keeps each group what its name says.
 
@@ -331,7 +335,7 @@ narrative.md(f"""
 ### Against a known truth
 
 Within one cohort we cannot tell which estimate is right. A simulation model can: the multi-state model of
-`compendium.multistate`, calibrated to the paper, lowers the progression hazard from the day ≥VGPR is first
+`compendium.synthetic.multistate`, calibrated to the paper, lowers the progression hazard from the day ≥VGPR is first
 reached, and its truth table (`data/synthetic/daravd_synthetic_truth.csv`) holds what each analysis estimates
 with unlimited patients under this design. The *true time-dependent effect* is the time-dependent Cox value on
 the first-reached date in 200,000 simulated patients: the hazard of patients who have reached ≥VGPR against

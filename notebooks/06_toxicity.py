@@ -29,8 +29,11 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 # %%
 import pandas as pd
 
-from compendium import claims, dataset, descriptives, paths, plots, toxicity
-from compendium import narrative as nv
+from compendium.report import claims, plots
+from compendium.data import dataset
+from compendium.chapters import descriptives, toxicity
+from compendium import paths
+from compendium.report import narrative as nv
 
 P = paths.Paths.for_run(out_dir)
 analysis = dataset.read_analysis(P)

@@ -30,9 +30,12 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 # %%
 import pandas as pd
 
-from compendium import claims, dataset, forest, guyot, maic, models, paths, plots, trials
-from compendium import narrative as nv
-from compendium import survival as sv
+from compendium.report import claims, forest, plots, trials
+from compendium.data import dataset
+from compendium.stats import guyot, maic, models
+from compendium import paths
+from compendium.report import narrative as nv
+from compendium.stats import survival as sv
 
 pd.set_option("display.max_colwidth", 70)
 P = paths.Paths.for_run(out_dir)

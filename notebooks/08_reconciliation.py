@@ -29,8 +29,10 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 # %%
 import pandas as pd
 
-from compendium import audit, claims, dataset, narrative, paths, plots
-from compendium import narrative as nv
+from compendium.report import audit, claims, narrative, plots
+from compendium.data import dataset
+from compendium import paths
+from compendium.report import narrative as nv
 
 pd.set_option("display.max_rows", 500)
 pd.set_option("display.max_colwidth", 120)

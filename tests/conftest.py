@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from compendium import loading, paths
+from compendium.data import loading
+from compendium import paths
 
 
 @pytest.fixture(scope="session")

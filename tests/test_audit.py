@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from compendium import audit, claims
+from compendium.report import audit, claims
 
 
 def _reg(rows):

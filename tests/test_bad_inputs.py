@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from compendium import paths, runner
+from compendium import paths
+from compendium.run import runner
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = list(csv.DictReader(open(CORPUS / "expected.csv", encoding="utf-8")))

@@ -5,7 +5,8 @@ import math
 import pandas as pd
 import pytest
 
-from compendium import claims, paths
+from compendium.report import claims
+from compendium import paths
 
 REGISTRY = pd.DataFrame({
     "claim_id": ["a", "b", "c", "d"], "location": ["Table 1"] * 4, "quantity": ["q"] * 4,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import competing
+from compendium.stats import competing
 from referee_reference import REF, analysis_or_skip, assert_close, check_inputs, r_out
 
 SCRIPT = "tests/reference/competing_reference.R"
@@ -40,7 +40,7 @@ def test_cif_of_all_causes_is_one_minus_km(mgus):
 
 
 def test_without_competing_events_cif_is_one_minus_km():
-    from compendium import survival as sv
+    from compendium.stats import survival as sv
     rng = np.random.default_rng(3)
     t, e = rng.exponential(10, 60).round(1), rng.integers(0, 2, 60)
     km = sv.km_table(t, e)
@@ -104,5 +104,5 @@ def test_group_with_a_missing_value_not_evaluable():
     out = competing.cif_results(a, times=(6.0,))
     assert set(out["group"]) == {"all", "vgpr_or_better=0", "vgpr_or_better=1"}
     assert out.query("group == 'vgpr_or_better=1'")["n"].iloc[0] == 2
-    from compendium import rates
+    from compendium.stats import rates
     assert set(rates.fixed_time_rates(a, endpoints=("pfs",), times=(6.0,))["n"]) == {4, 1, 2}

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import claims, descriptives as d
+from compendium.report import claims
+from compendium.chapters import descriptives as d
 
 NA = pd.NA
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import durations
+from compendium.stats import durations
 
 
 def frame():

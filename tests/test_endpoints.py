@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import endpoints, loading, paths
+from compendium.data import endpoints, loading
+from compendium import paths
 
 M = 30.4375  # days per month
 

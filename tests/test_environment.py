@@ -14,7 +14,8 @@ import sys
 import tomllib
 from importlib import metadata
 
-from compendium import environment, paths
+from compendium.run import environment
+from compendium import paths
 
 #: declared, but used without an import statement
 USED_WITHOUT_IMPORT = {
@@ -80,7 +81,7 @@ def _third_party_imports(files) -> set[str]:
 
 
 def test_declared_dependencies_are_exactly_what_the_code_imports():
-    code = sorted((paths.ROOT / "compendium").glob("*.py")) + sorted(paths.NOTEBOOKS.glob("*.py"))
+    code = sorted((paths.ROOT / "compendium").rglob("*.py")) + sorted(paths.NOTEBOOKS.glob("*.py"))
     imported = _third_party_imports(code)
     assert _declared() == imported | set(USED_WITHOUT_IMPORT)
     assert not imported & set(USED_WITHOUT_IMPORT), "an exception that is imported needs no exception"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import optimize
 
-from compendium import firth
+from compendium.stats import firth
 from referee_reference import REF, analysis_or_skip, assert_close, check_inputs, r_out
 
 SCRIPT = "tests/reference/methods_reference.R"
@@ -40,7 +40,7 @@ def test_hand_worked_separation():
 
 def test_firth_shrinks_the_ordinary_estimate_towards_zero():
     lung = pd.read_csv(REF / "lung.csv")
-    from compendium import survival as sv
+    from compendium.stats import survival as sv
     ordinary = sv.cox_fit(lung.rename(columns={"time": "os_months", "status": "os_event"}), "os", ["female"])
     fit = firth.firth_cox(lung[["female"]].to_numpy(), lung["time"], lung["status"])
     assert 0 < abs(fit.loc[0, "coef"]) < abs(ordinary.coef[0])
@@ -79,7 +79,7 @@ def test_one_pass_moments_equal_the_risk_set_definition(design):
     patterns) give what visiting every risk set gives."""
     import numpy as np
 
-    from compendium.firth import _Breslow
+    from compendium.stats.firth import _Breslow
 
     rng = np.random.default_rng(3)
     n = 200

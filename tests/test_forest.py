@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from compendium import forest, trials
+from compendium.report import forest, trials
 
 
 def _texts(fig):

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import guyot
-from compendium import survival as sv
+from compendium.stats import guyot
+from compendium.stats import survival as sv
 
 REF = Path(__file__).resolve().parent / "reference" / "guyot"
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from compendium import imputation as im
-from compendium import survival as sv
+from compendium.stats import imputation as im
+from compendium.stats import survival as sv
 
 
 def test_rubin_by_hand():

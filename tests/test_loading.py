@@ -6,7 +6,8 @@ import re
 import pandas as pd
 import pytest
 
-from compendium import inputs, loading, paths
+from compendium.data import inputs, loading
+from compendium import paths
 
 
 def _problems(path):
@@ -106,7 +107,7 @@ def test_wrong_suffix_is_refused(tmp_path):
         loading.load_raw(path)
 
 
-# -- file-level problems (compendium.inputs) and plausibility rules ------------------------------------
+# -- file-level problems (compendium.data.inputs) and plausibility rules ------------------------------------
 
 def _refused(path, match):
     with pytest.raises(loading.InputFileError, match=match) as info:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import brentq
 
-from compendium import maic
+from compendium.stats import maic
 
 REF = Path(__file__).resolve().parent / "reference"
 R_OUT = REF / "r_out"
@@ -73,7 +73,7 @@ def test_weighted_km_and_median_match_r():
 
 
 def test_unit_weights_give_the_plain_kaplan_meier():
-    from compendium import survival as sv
+    from compendium.stats import survival as sv
 
     lung = pd.read_csv(REF / "lung.csv")
     plain = sv.km_median(lung["time"], lung["status"])["median"]

@@ -9,7 +9,8 @@ import tomllib
 import pandas as pd
 import pytest
 
-from compendium import loading, mapping, paths
+from compendium.data import loading, mapping
+from compendium import paths
 
 RENAMED = {"patient_id": "ID paziente", "center": "Centro", "sex": "Sesso", "isotype": "Isotipo",
            "birth_date": "Data di nascita", "daravd_start_date": "Data inizio DaraVd",

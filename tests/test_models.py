@@ -6,7 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import claims, dataset, models, paths
+from compendium.report import claims
+from compendium.data import dataset
+from compendium.stats import models
+from compendium import paths
 
 
 def _results(hr, lcl, ucl, p=0.01):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import models, multiplicity
+from compendium.stats import models, multiplicity
 from referee_reference import analysis_or_skip, assert_close, check_inputs, r_out
 
 SCRIPT = "tests/reference/methods_reference.R"

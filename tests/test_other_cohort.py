@@ -21,7 +21,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from compendium import claims, paths
+from compendium.report import claims
+from compendium import paths
 
 sys.path.insert(0, str(Path(__file__).parent))
 import second_cohort  # noqa: E402

@@ -1,4 +1,4 @@
-"""Parity of compendium.survival with R's survival package.
+"""Parity of compendium.stats.survival with R's survival package.
 
 The reference answers in tests/reference/r_out/ are written by
 ``Rscript tests/reference/survival_reference.R`` (run from the repository
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import survival as sv
+from compendium.stats import survival as sv
 
 ROOT = Path(__file__).resolve().parent.parent
 REF = ROOT / "tests" / "reference"

@@ -20,7 +20,9 @@ import pandas as pd
 import pytest
 from matplotlib.testing.compare import compare_images
 
-from compendium import claims, paths, runner
+from compendium.report import claims
+from compendium import paths
+from compendium.run import runner
 
 README = (paths.ROOT / "README.md").read_text()
 BIN = Path(sys.executable).parent

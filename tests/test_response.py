@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import response as r
+from compendium.chapters import response as r
 
 NA = pd.NA
 

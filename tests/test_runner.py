@@ -5,7 +5,10 @@ import sys
 
 import pandas as pd
 
-from compendium import claims, loading, paths, runner
+from compendium.report import claims
+from compendium.data import loading
+from compendium import paths
+from compendium.run import runner
 
 
 def _run(*args, cwd=paths.ROOT):
@@ -89,7 +92,7 @@ def test_whole_pipeline_runs_unchanged_on_a_real_like_export(tmp_path, synthetic
 
 
 def test_site_renders_every_executed_notebook(tmp_path):
-    from compendium import site
+    from compendium.run import site
 
     index = site.build(tmp_path / "site")
     pages = sorted(p.name for p in (tmp_path / "site").glob("[0-9][0-9]_*.html"))

@@ -12,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from compendium import claims, paths, runner
+from compendium.report import claims
+from compendium import paths
+from compendium.run import runner
 
 
 def test_graph_is_explicit_and_covers_every_notebook():
@@ -170,7 +172,8 @@ data_path = None
 out_dir = None
 
 # %%
-from compendium import dataset, paths
+from compendium.data import dataset
+from compendium import paths
 
 P = paths.Paths.for_run(out_dir)
 n = len(dataset.read_analysis(P))
@@ -237,7 +240,7 @@ def test_a_failing_cell_is_named_without_traceback(notebooks, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1
     assert "notebook 02_tiny failed in cell 2 (line 5 of 02_tiny.py)" in err
-    assert "`from compendium import dataset, paths`" in err
+    assert "`from compendium.data import dataset`" in err
     assert "NameError: name 'undefined_name' is not defined" in err
     assert "Traceback" not in err and "nothing was written" in err
     assert not (tmp_path / "fresh").exists()

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import models, schoenfeld
-from compendium import survival as sv
+from compendium.stats import models, schoenfeld
+from compendium.stats import survival as sv
 from referee_reference import REF, analysis_or_skip, assert_close, check_inputs, r_out
 
 SCRIPT = "tests/reference/methods_reference.R"

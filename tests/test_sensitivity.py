@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import firth, sensitivity
-from compendium import survival as sv
+from compendium.stats import firth, sensitivity
+from compendium.stats import survival as sv
 
 
 def frame():

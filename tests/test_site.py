@@ -24,7 +24,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from compendium import paths, site
+from compendium import paths
+from compendium.run import site
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -79,7 +80,7 @@ def test_prepare_leaves_the_committed_notebook_alone():
 
 
 def test_bibliography_of_the_trials_has_one_entry_per_doi_with_its_doi():
-    from compendium import trials
+    from compendium.report import trials
     bib = site.bib_entries(trials.EVIDENCE)
     dois = set(re.findall(r"doi = \{([^}]*)\}", bib))
     import csv
@@ -140,7 +141,7 @@ def test_a_run_without_notebooks_is_refused_with_what_to_do(tmp_path):
 
 
 def test_the_site_command_renders_a_users_run_into_its_folder(tmp_path, monkeypatch):
-    from compendium import runner
+    from compendium.run import runner
     calls = []
     monkeypatch.setattr(site, "build",
                         lambda out=None, run_paths=None, run=None: calls.append((out, run_paths.out)) or Path("i"))

@@ -8,8 +8,10 @@ import sys
 import pandas as pd
 import pytest
 
-from compendium import dataset, models, paths
-from compendium import spec as specs
+from compendium.data import dataset
+from compendium.stats import models
+from compendium import paths
+from compendium.data import spec as specs
 
 
 def test_paper_spec_declares_the_papers_tables():
@@ -19,7 +21,7 @@ def test_paper_spec_declares_the_papers_tables():
     assert spec.references == {"dex_dose_group": "full"}
     assert models.TABLE4[1] == specs.PaperRow("T4_no_emd", "Absence of EMD at relapse", "pfs", "emd_relapse", "1", True)
     # every row's claims exist in the registry
-    from compendium import claims
+    from compendium.report import claims
     ids = set(claims.load_registry()["claim_id"])
     assert all(f"{r.claim}_hr" in ids for r in spec.rows())
 
@@ -88,7 +90,7 @@ covariates = ["cr_or_better", "age_ge65"]
     assert list(depth.covariate) == ["cr_or_better", "age_ge65"] and set(depth.endpoint) == {"pfs"}
     # the new model's estimate is the one a direct fit gives
     analysis = dataset.read_analysis(paths.Paths(out))
-    from compendium import survival as sv
+    from compendium.stats import survival as sv
     direct = sv.cox_multivariable(analysis, "pfs", ["cr_or_better", "age_ge65"], "depth")
     assert depth.hr.tolist() == pytest.approx(direct.hr.tolist(), rel=1e-10)
     nb = (out / "notebooks" / "04_survival.ipynb").read_text()

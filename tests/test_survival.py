@@ -1,4 +1,4 @@
-"""Unit tests of compendium.survival and compendium.plots on hand-computed data.
+"""Unit tests of compendium.stats.survival and compendium.report.plots on hand-computed data.
 
 Every expected value here is worked out by hand (in the comments) or quoted
 from R 4.2.2 / survival 3.5-3 with the call that produced it; the R-generated
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import survival as sv
+from compendium.stats import survival as sv
 
 Z975 = 1.959963984540054
 
@@ -315,7 +315,7 @@ def test_time_dependent_response_split():
 
 
 def test_km_plot_and_byte_identical_files(tmp_path):
-    from compendium import plots
+    from compendium.report import plots
 
     df = frame(TIES_T, TIES_E, vgpr_or_better=[1, 0] * 6)
     fig = plots.km_plot(df, "pfs", "vgpr_or_better", labels={1: ">= VGPR", 0: "< VGPR"})
@@ -334,7 +334,7 @@ def test_km_plot_and_byte_identical_files(tmp_path):
 
 
 def test_median_label_nr():
-    from compendium import plots
+    from compendium.report import plots
 
     assert plots.median_label({"median": np.nan, "lcl": 3.0, "ucl": np.nan}) == "median NR"
     assert plots.median_label({"median": 14.0, "lcl": 10.25, "ucl": np.nan}) == \

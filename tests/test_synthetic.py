@@ -8,8 +8,11 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter, CoxTimeVaryingFitter
 
-from compendium import claims, endpoints, loading, multistate, paths, synthetic
-from compendium import survival as sv
+from compendium.report import claims
+from compendium.data import endpoints, loading
+from compendium.synthetic import multistate, generator as synthetic
+from compendium import paths
+from compendium.stats import survival as sv
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +250,7 @@ def test_quick_counting_process_cox_agrees_with_lifelines():
     beta, se = multistate.cox(stop, ev, exposed, start=start)
     assert beta[0] == pytest.approx(ref.params_["r"], abs=1e-6)
     assert se[0] == pytest.approx(ref.standard_errors_["r"], abs=1e-6)
-    # and the rows are those of compendium.survival.time_dependent_response
+    # and the rows are those of compendium.stats.survival.time_dependent_response
     df = pd.DataFrame({"patient_id": np.arange(n), "pfs_months": t, "pfs_event": e.astype(int), "resp": tr, "flag": flag})
     rows = sv.time_dependent_response(df, "pfs", "resp", "flag")
     assert len(rows) == len(start) and rows["responded"].sum() == exposed.sum()

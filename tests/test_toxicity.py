@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from compendium import claims, toxicity as t
+from compendium.report import claims
+from compendium.chapters import toxicity as t
 
 EVENTS = [col for _, _, col in t.TABLE6_EVENTS]
 

@@ -5,7 +5,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from compendium import claims, trials
+from compendium.report import claims, trials
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ import papermill as pm
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from compendium import paths, runner, zygote
+from compendium import paths
+from compendium.run import runner, zygote
 
 PROBE = """
 import json, os, sys
@@ -118,7 +119,7 @@ def test_fork_can_be_switched_off(monkeypatch):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork exists on POSIX systems only")
 def test_the_warm_process_ends_when_its_runner_is_killed(tmp_path):
     script = tmp_path / "runner.py"
-    script.write_text("import sys, time\nfrom compendium import zygote\n"
+    script.write_text("import sys, time\nfrom compendium.run import zygote\n"
                       "z = zygote.Zygote(sys.argv[1]).start()\nassert z.ready()\n"
                       "print(z.process.pid, flush=True)\ntime.sleep(60)\n")
     proc = subprocess.Popen([sys.executable, str(script), str(paths.NOTEBOOKS)], stdout=subprocess.PIPE, text=True)

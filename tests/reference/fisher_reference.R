@@ -1,5 +1,5 @@
 # Reference p-values of R's fisher.test for r x 2 tables, small and medium, for
-# tests/test_response.py (compendium.response.fisher_exact_rx2). Run from the repository root:
+# tests/test_response.py (compendium.chapters.response.fisher_exact_rx2). Run from the repository root:
 #   Rscript tests/reference/fisher_reference.R
 # Writes tests/reference/r_out/fisher_rx2.csv: the table as "a b; c d; ..." rows and R's p.
 tables <- list(

@@ -88,7 +88,7 @@ logrank <- list(lr_row("lung", "os", "female", data$lung, "time", "status"),
                 lr_row("lung", "os", "ecog_cat", data$lung, "time", "status"))
 
 # ---------------------------------------------------------------- Cox
-# Rows are labelled (covariate, level, reference) the way compendium.survival does:
+# Rows are labelled (covariate, level, reference) the way compendium.stats.survival does:
 # 0/1 flags -> level "1" vs "0"; text columns -> one row per non-reference level;
 # other numbers -> "per unit" vs "".
 cox_rows <- function(dataset, endpoint, model, d, surv, covs, refs = list(),

@@ -1,0 +1,203 @@
+"""The analysis specification: which endpoints, factors, models and table rows are analysed.
+
+One human-readable TOML file declares what notebooks 04 and 05 fit and how their tables are
+laid out (``data/spec/paper.toml`` is the paper's, and the default). A biostatistician changes
+a covariate, a reference level or a model by editing a copy and passing it with
+``python -m compendium run --spec FILE``; no code changes. The file is checked when it is read
+(unknown keys, wrong types, rows naming factors that are not declared) and against the data
+before anything runs (:func:`check_columns`), with messages that name the file and the entry.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compendium import paths
+
+DEFAULT = paths.DATA / "spec" / "paper.toml"
+KNOWN_ENDPOINTS = ("pfs", "os", "ttnt", "pfs2")
+FOLLOWUP = "followup"
+
+
+class SpecError(ValueError):
+    """A specification that cannot be used, with the file and the entry named."""
+
+
+@dataclass(frozen=True)
+class PaperRow:
+    """One row of a published table and where our estimate of it comes from."""
+
+    claim: str       # claim-id prefix in the registry, e.g. "T2_no_emd" ("" when none)
+    label: str       # the paper's wording
+    endpoint: str
+    covariate: str
+    level: str       # level as coded in our results
+    invert: bool     # the table reports the other level against this one
+
+
+@dataclass(frozen=True)
+class Factor:
+    column: str
+    label: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    endpoints: tuple[str, ...]
+    covariates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    title: str
+    source: str      # "univariate" or the name of a model
+    endpoint: str
+    rows: tuple[PaperRow, ...]
+
+
+@dataclass(frozen=True)
+class Spec:
+    path: Path
+    title: str
+    km_endpoints: tuple[str, ...]
+    km_groups: tuple[str, ...]
+    km_group_endpoints: tuple[str, ...]
+    cox_endpoints: tuple[str, ...]
+    factors: tuple[Factor, ...]
+    models: tuple[Model, ...]
+    tables: tuple[Table, ...] = field(default=())
+
+    @property
+    def references(self) -> dict[str, str]:
+        return {f.column: f.reference for f in self.factors if f.reference is not None}
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {f.column: f.label for f in self.factors}
+
+    def table(self, table_id: str) -> Table:
+        for t in self.tables:
+            if t.id == table_id:
+                return t
+        raise SpecError(f"{self.path.name}: no table with id {table_id!r} (have {[t.id for t in self.tables]})")
+
+    def model(self, name: str) -> Model:
+        for m in self.models:
+            if m.name == name:
+                return m
+        raise SpecError(f"{self.path.name}: no model named {name!r} (have {[m.name for m in self.models]})")
+
+    def rows(self, source: str | None = None) -> list[PaperRow]:
+        """Every table row (of tables fed by ``source``, when given)."""
+        return [r for t in self.tables if source is None or t.source == source for r in t.rows]
+
+    def columns(self) -> set[str]:
+        """Every analysis-dataset column the specification names."""
+        cols = {f.column for f in self.factors} | set(self.km_groups)
+        cols |= {c for m in self.models for c in m.covariates}
+        cols |= {r.covariate for t in self.tables for r in t.rows}
+        return cols
+
+
+def _need(entry: dict, key: str, kind, where: str):
+    if key not in entry:
+        raise SpecError(f"{where}: missing key {key!r}")
+    value = entry[key]
+    if not isinstance(value, kind):
+        raise SpecError(f"{where}: {key!r} must be {getattr(kind, '__name__', kind)}, found {value!r}")
+    return value
+
+
+def _known(entry: dict, keys: set[str], where: str) -> None:
+    unknown = sorted(set(entry) - keys)
+    if unknown:
+        raise SpecError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(keys)}")
+
+
+def _endpoints(values, where: str, allow_followup: bool = False) -> tuple[str, ...]:
+    allowed = KNOWN_ENDPOINTS + ((FOLLOWUP,) if allow_followup else ())
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise SpecError(f"{where}: unknown endpoint(s) {bad}; expected some of {list(allowed)}")
+    return tuple(values)
+
+
+def read_toml(path: Path, error: type[ValueError], what: str) -> dict:
+    """A user's TOML file (specification, mapping), with ``error`` naming the file when it cannot be read."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: {what} file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise error(f"{path.name}: not valid TOML ({err})") from None
+
+
+def load(path: str | Path | None = None) -> Spec:
+    """Read and check a specification (the paper's when ``path`` is None)."""
+    path = Path(path) if path else DEFAULT
+    name = path.name
+    doc = read_toml(path, SpecError, "specification")
+    _known(doc, {"title", "survival", "factors", "models", "tables"}, name)
+    surv = _need(doc, "survival", dict, name)
+    _known(surv, {"km_endpoints", "km_groups", "km_group_endpoints", "cox_endpoints"}, f"{name} [survival]")
+    factors = []
+    for i, f in enumerate(_need(doc, "factors", list, name), 1):
+        where = f"{name} [[factors]] #{i}"
+        _known(f, {"column", "label", "reference"}, where)
+        ref = f.get("reference")
+        factors.append(Factor(_need(f, "column", str, where), f.get("label", f["column"]),
+                              None if ref is None else str(ref)))
+    declared = {f.column for f in factors}
+    if len(declared) != len(factors):
+        raise SpecError(f"{name}: a factor is declared twice")
+    models = []
+    for i, m in enumerate(doc.get("models", []), 1):
+        where = f"{name} [[models]] #{i}"
+        _known(m, {"name", "endpoints", "covariates"}, where)
+        covs = tuple(_need(m, "covariates", list, where))
+        undeclared = [c for c in covs if c not in declared]
+        if undeclared:
+            raise SpecError(f"{where}: covariate(s) {undeclared} are not declared under [[factors]]")
+        models.append(Model(_need(m, "name", str, where),
+                            _endpoints(_need(m, "endpoints", list, where), where), covs))
+    tables = []
+    for i, t in enumerate(doc.get("tables", []), 1):
+        where = f"{name} [[tables]] #{i}"
+        _known(t, {"id", "title", "source", "endpoint", "rows"}, where)
+        endpoint = _endpoints([_need(t, "endpoint", str, where)], where)[0]
+        source = _need(t, "source", str, where)
+        if source != "univariate" and source not in {m.name for m in models}:
+            raise SpecError(f"{where}: source {source!r} is neither 'univariate' nor a declared model")
+        rows = []
+        for j, r in enumerate(_need(t, "rows", list, where), 1):
+            rw = f"{where} row {j}"
+            _known(r, {"claim", "label", "covariate", "level", "invert"}, rw)
+            cov = _need(r, "covariate", str, rw)
+            if cov not in declared:
+                raise SpecError(f"{rw}: covariate {cov!r} is not declared under [[factors]]")
+            rows.append(PaperRow(str(r.get("claim", "")), _need(r, "label", str, rw), endpoint, cov,
+                                 str(_need(r, "level", (str, int), rw)), bool(r.get("invert", False))))
+        tables.append(Table(_need(t, "id", str, where), t.get("title", t["id"]), source, endpoint, tuple(rows)))
+    return Spec(
+        path=path, title=str(doc.get("title", name)),
+        km_endpoints=_endpoints(surv.get("km_endpoints", list(KNOWN_ENDPOINTS) + [FOLLOWUP]),
+                                f"{name} [survival] km_endpoints", allow_followup=True),
+        km_groups=tuple(surv.get("km_groups", [])),
+        km_group_endpoints=_endpoints(surv.get("km_group_endpoints", list(KNOWN_ENDPOINTS)),
+                                      f"{name} [survival] km_group_endpoints"),
+        cox_endpoints=_endpoints(surv.get("cox_endpoints", ["pfs", "os"]), f"{name} [survival] cox_endpoints"),
+        factors=tuple(factors), models=tuple(models), tables=tuple(tables),
+    )
+
+
+def check_columns(spec: Spec, columns) -> None:
+    """Fail, naming the columns, when the specification names columns the data lack."""
+    missing = sorted(spec.columns() - set(columns))
+    if missing:
+        raise SpecError(f"{spec.path.name}: names column(s) the analysis dataset does not have: "
+                        f"{', '.join(missing)} (see GUIDE section 2 / data/derived/analysis.csv for the columns)")

@@ -1,0 +1,174 @@
+"""The claims registry: the paper's numbers, and ours beside them.
+
+Published values are written in one place only, the registry ``data/claims/``
+(one CSV per notebook that computes them, read as one table).
+A notebook never types a published number: it computes a value and records it
+against a claim id with :class:`Recorder`; the run then gathers every recorded
+value into ``results/claims.csv`` (GUIDE contract) with a status.
+
+Registry columns: ``claim_id, location, quantity, published, unit, denominator,
+tolerance, basis, notebook, note``. ``basis`` says how the *synthetic* cohort
+relates to the claim (``constructed``: the generator fixes it exactly;
+``calibrated``: the generator aims at it; ``emergent``: nothing aims at it). On
+real data every basis becomes ``observed``, except ``literature``: a number the
+paper quotes from another publication, whose "reproduced" value is that
+publication's number (from ``data/external/evidence.csv``); it says nothing about
+the cohort and keeps its basis on any input.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from compendium import paths
+
+REGISTRY_COLUMNS = [
+    "claim_id", "location", "quantity", "published", "unit", "denominator",
+    "tolerance", "basis", "notebook", "note",
+]
+BASES = {"constructed", "calibrated", "emergent", "literature"}
+LITERATURE = "literature"  # quoted from another publication: never becomes "observed"
+CLAIMS_COLUMNS = [
+    "claim_id", "location", "quantity", "published", "reproduced", "tolerance",
+    "basis", "status", "reason",
+]
+
+
+def load_registry(path=None) -> pd.DataFrame:
+    """Read and check the registry: unique ids, known bases, numeric values."""
+    path = path or paths.CLAIMS_REGISTRY
+    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    reg = pd.concat([
+        pd.read_csv(f, dtype={"claim_id": str, "note": str, "unit": str}, keep_default_na=False,
+                    na_values={"published": [""], "tolerance": [""], "denominator": [""]})
+        for f in files], ignore_index=True)
+    missing = [c for c in REGISTRY_COLUMNS if c not in reg.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {missing}")
+    dup = reg.loc[reg["claim_id"].duplicated(), "claim_id"].tolist()
+    if dup:
+        raise ValueError(f"{path}: duplicate claim ids {dup}")
+    bad = sorted(set(reg["basis"]) - BASES)
+    if bad:
+        raise ValueError(f"{path}: unknown basis {bad}; expected one of {sorted(BASES)}")
+    for col in ("published", "tolerance"):
+        reg[col] = pd.to_numeric(reg[col], errors="raise")
+    return reg
+
+
+@dataclass
+class Recorder:
+    """Collects the values one notebook computes for registered claims."""
+
+    notebook: str
+    run_paths: paths.Paths
+    registry: pd.DataFrame = field(default_factory=load_registry)
+    values: dict = field(default_factory=dict)
+    reasons: dict = field(default_factory=dict)
+
+    def _check(self, claim_id: str) -> None:
+        if claim_id not in set(self.registry["claim_id"]):
+            raise KeyError(f"claim {claim_id!r} is not in the claims registry (data/claims/)")
+
+    def record(self, claim_id: str, value) -> None:
+        """Record our computed value for a claim (None/NaN means: not reached / not estimable)."""
+        self._check(claim_id)
+        value = float("nan") if value is None else float(value)
+        self.values[claim_id] = value
+
+    def not_reproducible(self, claim_id: str, reason: str) -> None:
+        """Say why a claim cannot be computed from the data (kept in results/claims.csv)."""
+        self._check(claim_id)
+        self.reasons[claim_id] = reason
+
+    def table(self, claim_ids=None) -> pd.DataFrame:
+        """Paper beside compendium for display: the claims recorded so far (or those named)."""
+        ids = list(claim_ids) if claim_ids is not None else list(self.values) + list(self.reasons)
+        reg = self.registry.set_index("claim_id").loc[ids]
+        out = pd.DataFrame({
+            "location": reg["location"],
+            "quantity": reg["quantity"],
+            "paper": reg["published"],
+            "compendium": [self.values.get(i, float("nan")) for i in ids],
+            "unit": reg["unit"],
+        })
+        out["status"] = [
+            status(reg.loc[i, "published"], self.values.get(i), reg.loc[i, "tolerance"])
+            if i in self.values else "not_reproducible" for i in ids
+        ]
+        return out
+
+    def save(self) -> None:
+        """Write what this notebook recorded to ``results/claims/<notebook>.csv`` and say so."""
+        rows = [{"claim_id": k, "reproduced": v, "reason": "", "notebook": self.notebook}
+                for k, v in self.values.items()]
+        rows += [{"claim_id": k, "reproduced": float("nan"), "reason": r, "notebook": self.notebook}
+                 for k, r in self.reasons.items()]
+        frame = pd.DataFrame(rows, columns=["claim_id", "reproduced", "reason", "notebook"])
+        paths.write_csv(frame, self.run_paths.claims_dir / f"{self.notebook}.csv")
+        print(f"{self.notebook}: recorded {len(self.values)} claim values"
+              + (f" and {len(self.reasons)} not reproducible" if self.reasons else "")
+              + f" -> results/claims/{self.notebook}.csv")
+
+
+def status(published: float, reproduced, tolerance: float) -> str:
+    """``match`` when within tolerance (both 'not reached' also match), else ``differs``."""
+    if reproduced is None:
+        return "not_reproducible"
+    pub_nan, rep_nan = math.isnan(published), math.isnan(reproduced)
+    if pub_nan or rep_nan:
+        return "match" if pub_nan and rep_nan else "differs"
+    return "match" if abs(reproduced - published) <= tolerance + 1e-12 else "differs"
+
+
+def gather(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | None = None,
+           ran: set[str] | None = None) -> pd.DataFrame:
+    """Join every notebook's recorded values with the registry into ``results/claims.csv``."""
+    out = reconcile(run_paths, synthetic, registry, ran)
+    paths.write_csv(out, run_paths.result("claims.csv"))
+    return out
+
+
+def reconcile(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | None = None,
+              ran: set[str] | None = None) -> pd.DataFrame:
+    """Registry and recorded values side by side, with a status per claim (not written).
+
+    ``ran`` names the notebooks (``04_survival``) that were part of the run; the claims of any
+    other notebook are ``not_run``, whatever an earlier run left in ``results/claims/``. By
+    default a notebook took part when its ``results/claims/<notebook>.csv`` exists.
+    """
+    registry = load_registry() if registry is None else registry
+    files = sorted(run_paths.claims_dir.glob("*.csv"))
+    ran = {f.stem for f in files} if ran is None else set(ran)
+    files = [f for f in files if f.stem in ran]
+    recorded = (pd.concat([pd.read_csv(f, dtype={"claim_id": str, "reason": str},
+                                       keep_default_na=False, na_values={"reproduced": [""]})
+                           for f in files], ignore_index=True)
+                if files else pd.DataFrame(columns=["claim_id", "reproduced", "reason", "notebook"]))
+    dup = recorded.loc[recorded["claim_id"].duplicated(), "claim_id"].tolist()
+    if dup:
+        raise ValueError(f"claims recorded by more than one notebook: {dup}")
+    merged = registry.merge(recorded[["claim_id", "reproduced", "reason"]], on="claim_id", how="left")
+    rows = []
+    for rec in merged.itertuples(index=False):
+        reason = rec.reason if isinstance(rec.reason, str) else ""
+        if rec.notebook not in ran:
+            reason = f"notebook {rec.notebook} was not part of this run"
+            st = "not_run"
+        elif not isinstance(rec.reason, str):
+            reason = "no notebook computed this claim in this run"
+            st = "not_reproducible"
+        elif reason:
+            st = "not_reproducible"
+        else:
+            st = status(rec.published, rec.reproduced, rec.tolerance)
+        rows.append({
+            "claim_id": rec.claim_id, "location": rec.location, "quantity": rec.quantity,
+            "published": rec.published, "reproduced": rec.reproduced, "tolerance": rec.tolerance,
+            "basis": rec.basis if synthetic or rec.basis == LITERATURE else "observed",
+            "status": st, "reason": reason,
+        })
+    return pd.DataFrame(rows, columns=CLAIMS_COLUMNS)

@@ -1,0 +1,104 @@
+"""Forest plots of published medians beside this cohort's, grouped like with like.
+
+Rows come from :func:`compendium.report.trials.forest_rows`: a header per population type, this
+cohort's estimate(s) first in their group, then the trials. Filled markers are numbers read in
+the publication itself, open markers numbers taken from a text quoting it (secondary source);
+a median not reached is drawn as an arrow at the right edge, labelled NR; a result the evidence
+table could not find is listed in grey, so that an empty comparison shows as empty.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from compendium.report.plots import _STYLE, COLUMN_WIDTH_IN, OKABE_ITO
+
+COHORT, TRIAL = OKABE_ITO[1], OKABE_ITO[0]
+
+
+def _fmt(x: float) -> str:
+    return "NR" if not np.isfinite(x) else f"{x:.1f}"
+
+
+def forest_plot(rows: pd.DataFrame, xlabel: str, xmax: float | None = None,
+                width: float = COLUMN_WIDTH_IN) -> Figure:
+    """One row per estimate: label and n on the left, median with 95% limits on the right."""
+    rows = rows.reset_index(drop=True)
+    values = rows[["median", "lcl", "ucl"]].to_numpy(float)
+    xmax = xmax or float(np.nanmax(values)) * 1.1
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 0.75 + 0.16 * len(rows)))
+        ax = fig.subplots()
+        y = np.arange(len(rows))[::-1].astype(float)
+        for yi, r in zip(y, rows.itertuples(index=False)):
+            if r.kind == "header":
+                ax.text(-0.02, yi, r.label, transform=ax.get_yaxis_transform(), ha="right", va="center",
+                        fontsize=6.5, fontweight="bold")
+                continue
+            colour = COHORT if r.kind == "cohort" else (TRIAL if r.kind != "missing" else "0.45")
+            n = "" if pd.isna(r.n) else f"  n={int(r.n)}"
+            ax.text(-0.02, yi, f"{r.label}{n}", transform=ax.get_yaxis_transform(), ha="right", va="center",
+                    fontsize=6, color=colour if r.kind in ("cohort", "missing") else "0.1")
+            lo = r.lcl if np.isfinite(r.lcl) else np.nan
+            hi = r.ucl if np.isfinite(r.ucl) else xmax
+            if np.isfinite(lo):
+                ax.plot([lo, min(hi, xmax)], [yi, yi], color=colour, lw=1)
+                if not np.isfinite(r.ucl) or r.ucl > xmax:
+                    ax.plot([xmax], [yi], ">", color=colour, ms=3)
+            filled = r.kind in ("cohort", "trial")
+            if r.kind == "missing":
+                ax.text(0.5, yi, "median not found (see evidence table)", ha="left", va="center", fontsize=5.5,
+                        color="0.45", style="italic")
+                continue
+            if r.not_reached or not np.isfinite(r.median):
+                ax.plot([xmax], [yi], ">", color=colour, ms=4, mfc=colour if filled else "white")
+                ax.text(xmax, yi + 0.3, "NR", ha="right", va="bottom", fontsize=5.5, color=colour)
+            else:
+                ax.plot([r.median], [yi], "D" if r.kind == "cohort" else "o", color=colour, ms=3.5,
+                        mfc=colour if filled else "white", mew=0.9)
+                ax.text(r.median, yi + 0.3, _fmt(r.median), ha="center", va="bottom", fontsize=5.5,
+                        color=colour)
+        ax.set(xlim=(0, xmax * 1.02), ylim=(-0.8, len(rows) - 0.2), xlabel=xlabel, yticks=[])
+        ax.xaxis.grid(True, color="0.9", lw=0.5)
+        ax.set_axisbelow(True)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        height = 0.75 + 0.16 * len(rows)
+        handles = [Line2D([], [], marker="D", color=COHORT, ls="", ms=3.5, label="this cohort"),
+                   Line2D([], [], marker="o", color=TRIAL, ls="", ms=3.5, label="primary source"),
+                   Line2D([], [], marker="o", color=TRIAL, mfc="white", ls="", ms=3.5, label="secondary source")]
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False,
+                   fontsize=6, handletextpad=0.3, columnspacing=1)
+        fig.subplots_adjust(left=0.52, right=0.97, top=1 - 0.05 / height, bottom=0.55 / height)
+    return fig
+
+
+def km_overlay(curves: list[tuple[str, pd.DataFrame, str, str]], xlabel: str = "Months",
+               ylabel: str = "Probability", marks: list[tuple[str, float, float, float, str]] = (),
+               width: float = COLUMN_WIDTH_IN) -> Figure:
+    """Step curves (label, frame with ``time, surv``, colour, line style) on one axis, 0.5 marked.
+
+    ``marks`` are published medians (label, median, lcl, ucl, colour) drawn at S = 0.5 with their limits.
+    """
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 2.4))
+        ax = fig.subplots()
+        for label, km, colour, style in curves:
+            t = np.concatenate([[0.0], km["time"].to_numpy(float)])
+            s = np.concatenate([[1.0], km["surv"].to_numpy(float)])
+            ax.step(t, s, where="post", color=colour, ls=style, lw=1.1, label=label)
+        ax.axhline(0.5, color="0.6", lw=0.5, ls=":")
+        for name, med, lo, hi, colour in marks:
+            if np.isfinite(lo) and np.isfinite(hi):
+                ax.plot([lo, hi], [0.5, 0.5], color=colour, lw=2.2, alpha=0.6, solid_capstyle="butt")
+            ax.plot([med], [0.5], "o", color=colour, ms=4, label=name)
+        ax.set(ylim=(0, 1.02), xlim=(0, None), xlabel=xlabel, ylabel=ylabel)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.legend(frameon=False, loc="upper right", fontsize=6)
+        fig.tight_layout()
+    return fig

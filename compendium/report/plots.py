@@ -1,0 +1,398 @@
+"""Publication-style figures: Kaplan-Meier curves as clinical readers expect them.
+
+What survminer's ``ggsurvplot`` made standard: step curves with censoring
+ticks, the median marked with dashed lines and given in the legend with its
+95% CI ("NR" when not reached), the log-rank p on stratified plots and the
+number at risk beneath the time axis. Colours are Okabe-Ito (colour-blind
+safe) and sizes are set for a single journal column (88 mm), so the PNG in
+the notebook is what a reader of the paper would see.
+
+Files are byte-identical across reruns: no dates in the SVG, a fixed SVG hash
+salt and no software stamp in either format.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from compendium.stats import survival as sv
+
+#: Okabe & Ito (2008), the palette that stays distinct for every colour vision type.
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+COLUMN_WIDTH_IN = 88 / 25.4
+_STYLE = {"font.size": 7.5, "axes.titlesize": 8, "axes.labelsize": 7.5, "xtick.labelsize": 7,
+          "ytick.labelsize": 7, "legend.fontsize": 6.5, "axes.linewidth": 0.6,
+          "xtick.major.width": 0.6, "ytick.major.width": 0.6, "font.family": "DejaVu Sans"}
+
+
+def format_p(p: float) -> str:
+    """p as clinical tables print it: "< 0.001" or three decimals."""
+    if not np.isfinite(p):
+        return "NA"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _fmt_months(x: float) -> str:
+    return "NR" if not np.isfinite(x) else f"{x:.1f}"
+
+
+def median_label(res: dict, unit: str = "mo") -> str:
+    """``median 14.0 mo (95% CI 10.2-19.9)``, NR for anything not reached."""
+    if not np.isfinite(res["median"]):
+        return "median NR"
+    return (f"median {_fmt_months(res['median'])} {unit} "
+            f"(95% CI {_fmt_months(res['lcl'])}\u2013{_fmt_months(res['ucl'])})")
+
+
+def _risk_step(tmax: float) -> float:
+    """Tick spacing that gives 5-9 columns in the number-at-risk table."""
+    for step in (3, 6, 12, 24, 36, 60):
+        if tmax / step <= 8:
+            return step
+    return float(np.ceil(tmax / 8))
+
+
+def km_plot(df: pd.DataFrame, endpoint: str, group: str | None = None, *,
+            labels: dict | None = None, order: list | None = None, title: str | None = None,
+            xlabel: str = "Months from start of DaraVd", ylabel: str | None = None,
+            risk_every: float | None = None, conf_type: str = "log", show_ci: bool | None = None,
+            width: float = COLUMN_WIDTH_IN) -> Figure:
+    """Kaplan-Meier figure of ``endpoint`` (``pfs``, ``os``, ...), overall or by ``group``.
+
+    ``labels`` maps group values to legend names (e.g. ``{1: ">= VGPR", 0: "< VGPR"}``)
+    and ``order`` lists the values in the order to draw them (default: sorted);
+    the medians and CIs are those of :func:`compendium.stats.survival.km_median`
+    with ``conf_type`` (R's log by default), the p that of
+    :func:`compendium.stats.survival.logrank_test`. Returns the figure: curves on
+    top, number at risk beneath, at every ``risk_every`` months (chosen from
+    the follow-up if not given). Confidence bands are shaded for up to two
+    curves unless ``show_ci`` says otherwise. ``width`` in inches; the default is one
+    journal column (88 mm), the height follows from the number of groups.
+    """
+    tcol, ecol = sv.endpoint_columns(endpoint)
+    data = df.dropna(subset=[tcol, ecol] + ([group] if group else []))
+    if group:
+        levels = list(order) if order is not None else sorted(data[group].unique())
+        strata = [(lev, data[data[group] == lev]) for lev in levels]
+    else:
+        strata = [("all", data)]
+    labels = labels or {}
+    tmax = float(data[tcol].max())
+    step = risk_every or _risk_step(tmax)
+    ticks = np.arange(0, tmax + 1e-9, step)
+    if ticks[-1] < tmax:  # one tick beyond the last time, so the axis covers it
+        ticks = np.append(ticks, ticks[-1] + step) if tmax - ticks[-1] > step / 2 else ticks
+
+    # layout in inches, so that text keeps its size whatever the number of groups
+    k = len(strata)
+    top = (0.24 if title else 0.06) + 0.135 * (k + (k > 1)) + 0.06
+    plot_h, axis_h, risk_h = 2.2, 0.42, 0.2 + 0.15 * k
+    bottom = 0.1
+    height = top + plot_h + axis_h + risk_h + bottom
+    names = [labels.get(lev, sv._fmt_level(lev) if group else "All patients") for lev, _ in strata]
+    # risk-table names sit flush left in the margin, which must be wide enough for them
+    risk_names = names if group else [""]  # a lone curve's row needs no name
+    left, right = max(0.62, 0.3 + 0.056 * max(len(n) for n in risk_names)), 0.12
+    if show_ci is None:
+        show_ci = k <= 2  # more bands than two hide the curves
+
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, height))  # not pyplot: no global state, no double display
+        frac_w = (width - left - right) / width
+        ax = fig.add_axes([left / width, (bottom + risk_h + axis_h) / height, frac_w, plot_h / height])
+        ax_risk = fig.add_axes([left / width, bottom / height, frac_w, (risk_h - 0.17) / height])
+        for i, (lev, sub) in enumerate(strata):
+            colour = OKABE_ITO[i % len(OKABE_ITO)] if group else "#000000"
+            km = sv.km_table(sub[tcol], sub[ecol], conf_type)
+            # the curve starts at (0, 1) and steps at every distinct time
+            t = np.concatenate([[0.0], km["time"]])
+            s = np.concatenate([[1.0], km["surv"]])
+            name = names[i]
+            res = sv.km_median(sub[tcol], sub[ecol], conf_type)
+            ax.step(t, s, where="post", color=colour, lw=1.2,
+                    label=f"{name} ({res['events']}/{res['n']} events): {median_label(res)}")
+            if show_ci:
+                lo = np.concatenate([[1.0], km["lower"].fillna(0)])
+                hi = np.concatenate([[1.0], km["upper"].fillna(0)])
+                ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.12, lw=0)
+            cens = km[km["n_censor"] > 0]
+            ax.plot(cens["time"], cens["surv"], ls="none", marker="|", ms=4, mew=0.8, color=colour)
+            if np.isfinite(res["median"]):
+                ax.plot([0, res["median"], res["median"]], [0.5, 0.5, 0], ls="--", lw=0.6,
+                        color=colour, alpha=0.8)
+            row = k - 1 - i
+            for x in ticks:
+                ax_risk.text(x, row, str(int((sub[tcol] >= x).sum())), ha="center", va="center",
+                             color=colour, fontsize=6.5)
+            ax_risk.text(0.02, row, risk_names[i], transform=mpl.transforms.blended_transform_factory(
+                fig.transFigure, ax_risk.transData), ha="left", va="center", color=colour, fontsize=6.5)
+        xmax = max(tmax * 1.03, ticks[-1] + step * 0.25)
+        ax.set(xlim=(0, xmax), ylim=(0, 1.03), xticks=ticks,
+               ylabel=ylabel or f"{endpoint.upper()} probability")
+        ax.set_xticklabels([sv._fmt_level(float(x)) for x in ticks])
+        ax.set_yticks(np.linspace(0, 1, 5))
+        ax.set_yticklabels([f"{int(v * 100)}%" for v in np.linspace(0, 1, 5)])
+        ax.set_xlabel(xlabel, labelpad=2)
+        ax.spines[["top", "right"]].set_visible(False)
+        if group and k > 1:  # in the legend, where no curve can run through it
+            p = sv.logrank_test(data, endpoint, group)["p"]
+            ax.plot([], [], ls="none", label=f"Log-rank p {'= ' if p >= 0.001 else ''}{format_p(p)}")
+        ax.legend(loc="lower left", bbox_to_anchor=(-0.02, 1.0), frameon=False, handlelength=1.4,
+                  borderaxespad=0.1, labelspacing=0.25)
+        if title:
+            fig.text(0.02, 1 - 0.05 / height, title, ha="left", va="top", fontweight="bold",
+                     fontsize=_STYLE["axes.titlesize"])
+        ax_risk.set(xlim=ax.get_xlim(), ylim=(-0.5, k - 0.5), xticks=[], yticks=[])
+        fig.text(0.02, (bottom + risk_h - 0.02) / height, "Number at risk", ha="left", va="top", fontsize=6.5)
+        for side in ("top", "right", "bottom", "left"):
+            ax_risk.spines[side].set_visible(False)
+    return fig
+
+
+def save_and_show(fig: Figure, path_without_suffix: str | Path, provenance: str | None = None):
+    """Save PNG and SVG, and return the PNG for the notebook, so readers see exactly the file."""
+    from IPython.display import Image
+
+    written = save_figure(fig, path_without_suffix, provenance=provenance)
+    return Image(filename=str(written[0]))
+
+
+def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200,
+                provenance: str | None = None) -> list[Path]:
+    """Write ``<path>.png`` (``dpi``) and ``<path>.svg``, byte-identical on every rerun.
+
+    Every figure says at its foot, in small type, what data it was computed on
+    (GUIDE: provenance). By default that is read from the run the figure belongs
+    to (``<run>/figures/<stem>`` -> ``<run>/data/derived/analysis.meta.json``);
+    a figure drawn before the analysis dataset exists passes ``provenance``.
+    """
+    stem = Path(path_without_suffix)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    if provenance is None:
+        from compendium.data import dataset
+        from compendium import paths
+
+        provenance = dataset.provenance_label(dataset.read_meta(paths.Paths(stem.parent.parent)))
+    fig.text(0.005, -0.004, provenance, ha="left", va="top", fontsize=4.8, color="#555555")
+    png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
+    with mpl.rc_context({"svg.hashsalt": "daravd-compendium", "svg.fonttype": "path"}):
+        # the footer's text is also kept as metadata, so that tools (and tests) can read it back
+        fig.savefig(png, dpi=dpi, metadata={"Software": None, "Source": provenance}, bbox_inches="tight",
+                    pad_inches=0.04)
+        fig.savefig(svg, metadata={"Date": None, "Creator": None, "Source": provenance}, bbox_inches="tight",
+                    pad_inches=0.04)
+    return [png, svg]
+
+
+#: Beyond this many points a scatter layer is rasterised in vector output (a 100,000-patient
+#: cohort's residuals would otherwise make a 15 MB SVG).
+RASTER_POINTS = 2000
+
+
+def zph_plot(fit: "sv.CoxFit", title: str | None = None, labels: dict | None = None, transform: str = "km",
+             width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
+    """Scaled Schoenfeld residuals against time, one panel per coefficient, as R ``plot(cox.zph(fit))``.
+
+    The trend is a least-squares cubic in the transformed time g(t) with a
+    ±2 SE band (R draws a natural spline with 4 df, which is also a cubic
+    with 4 parameters, differently constrained); the dashed line is the
+    model's coefficient, which a flat trend would follow under proportional
+    hazards, the dotted line zero (no effect). ``labels`` maps coefficient
+    names (``emd_relapse``) to panel titles.
+    """
+    labels = labels or {}
+    res = sv.scaled_schoenfeld(fit, transform)
+    names = [c for c in res.columns if c not in ("time", "gtime")]
+    keep = ~np.isnan(fit.coef)
+    coefs = dict(zip(names, fit.coef[keep]))
+    g, t = res["gtime"].to_numpy(), res["time"].to_numpy()
+    basis = np.column_stack([np.ones_like(g), g, g ** 2, g ** 3])
+    grid = np.linspace(g.min(), g.max(), 100)
+    grid_basis = np.column_stack([np.ones_like(grid), grid, grid ** 2, grid ** 3])
+    grid_time = np.interp(grid, np.sort(g), t[np.argsort(g, kind="stable")])
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 2.3 + (0.25 if title else 0)))
+        axes = fig.subplots(1, len(names), squeeze=False)[0]
+        for ax, name, colour in zip(axes, names, OKABE_ITO):
+            y = res[name].to_numpy()
+            beta, *_ = np.linalg.lstsq(basis, y, rcond=None)
+            resid = y - basis @ beta
+            sigma2 = resid @ resid / max(len(y) - 4, 1)
+            cov = sigma2 * np.linalg.pinv(basis.T @ basis)
+            fit_y = grid_basis @ beta
+            se = np.sqrt(np.einsum("ij,jk,ik->i", grid_basis, cov, grid_basis))
+            # thousands of residuals: one bitmap layer in the SVG, not a vector marker each
+            ax.scatter(t, y, s=6, color="0.45", linewidths=0, rasterized=len(t) > RASTER_POINTS)
+            ax.plot(grid_time, fit_y, color=colour, lw=1.2)
+            ax.fill_between(grid_time, fit_y - 2 * se, fit_y + 2 * se, color=colour, alpha=0.18, linewidth=0)
+            ax.axhline(coefs[name], color="black", lw=0.7, ls="--")
+            ax.axhline(0, color="0.5", lw=0.6, ls=":")
+            ax.set(title=labels.get(name, name), xlabel="Months from start of DaraVd", ylabel="β(t)")
+            lim = np.nanpercentile(np.abs(y), 97) * 1.15 + abs(coefs[name])
+            ax.set_ylim(-lim, lim)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+        fig.tight_layout()
+    return fig
+
+
+def claims_scatter(table: pd.DataFrame, registry: pd.DataFrame, width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
+    """Paper (x) against compendium (y) for hazard ratios and medians, on log axes, by basis.
+
+    Points on the diagonal agree; constructed claims are left out (they agree by design or
+    mark the paper's own contradictions, which the audit lists). Claims with basis
+    ``literature`` (numbers the paper quotes from other publications, "compendium" being the
+    source's number) are not about this cohort: they get a panel of their own.
+    """
+    units = registry.set_index("claim_id")["unit"]
+    data = table.assign(unit=table["claim_id"].map(units))
+    data = data[(data["basis"] != "constructed") & data["published"].gt(0) & data["reproduced"].gt(0)]
+    colours = {"calibrated": OKABE_ITO[0], "emergent": OKABE_ITO[1], "observed": OKABE_ITO[2]}
+    panels = [("HR", "Hazard ratio and 95% limits", colours),
+              ("months", "Medians (months)", colours)]
+    literature = data[(data["basis"] == "literature") & data["unit"].isin(["months", "%"])]
+    if len(literature):
+        panels.append(("literature", "Quoted from other papers\n(months and %; y: the source)", {"literature": OKABE_ITO[3]}))
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 2.6))
+        axes = fig.subplots(1, len(panels))
+        for ax, (unit, title, cols) in zip(axes, panels):
+            part = literature if unit == "literature" else data[data["unit"] == unit]
+            for basis, colour in cols.items():
+                sel = part[part["basis"] == basis]
+                if len(sel):
+                    ax.scatter(sel["published"], sel["reproduced"], s=10, color=colour, label=basis, linewidths=0)
+            lo = min(part[["published", "reproduced"]].min()) * 0.8 if len(part) else 0.1
+            hi = max(part[["published", "reproduced"]].max()) * 1.25 if len(part) else 10
+            ax.plot([lo, hi], [lo, hi], color="0.4", lw=0.7, ls="--")
+            ylabel = "source" if unit == "literature" else "compendium"
+            ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), title=title,
+                   xlabel="paper", ylabel=ylabel)
+            plain = mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+                axis.set_major_formatter(plain)
+                axis.set_minor_formatter(mpl.ticker.NullFormatter())
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        axes[0].legend(frameon=False, loc="upper left")
+        fig.tight_layout()
+    return fig
+
+
+def median_dot_plot(rows: pd.DataFrame, xlabel: str, width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
+    """Medians as dots (this cohort with its 95% CI, trials as published), one row each."""
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 0.45 + 0.28 * len(rows)))
+        ax = fig.subplots()
+        y = np.arange(len(rows))[::-1]
+        xmax = float(np.nanmax(rows[["median", "ucl"]].to_numpy())) * 1.15
+        for yi, r in zip(y, rows.itertuples(index=False)):
+            colour = OKABE_ITO[1] if r.kind == "cohort" else OKABE_ITO[0]
+            if np.isfinite(r.lcl):  # an upper limit not reached runs off the axis, as an arrow
+                hi = r.ucl if np.isfinite(r.ucl) else xmax
+                ax.plot([r.lcl, hi], [yi, yi], color=colour, lw=1.2)
+                if not np.isfinite(r.ucl):
+                    ax.plot([xmax], [yi], ">", color=colour, ms=4)
+            ax.plot([r.median], [yi], "o", color=colour, ms=5)
+            ax.text(r.median, yi + 0.22, f"{r.median:.1f}", ha="center", va="bottom", fontsize=6.5)
+        labels = [f"{r.label}" + ("" if pd.isna(r.n) else f"  (n = {int(r.n)})") for r in rows.itertuples()]
+        ax.set_yticks(y, labels)
+        ax.tick_params(axis="y", length=0)
+        ax.set(xlabel=xlabel, ylim=(-0.7, len(rows) - 0.3), xlim=(0, xmax * 1.03))
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        fig.tight_layout()
+    return fig
+
+
+def cif_plot(analysis: pd.DataFrame, width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
+    """Cumulative incidence of each competing event (Aalen-Johansen), one panel per analysis.
+
+    Left: next treatment and death before it, with 1 - KM of TTNT (deaths
+    censored) dashed, which is what TTNT's Kaplan-Meier implies; right:
+    progression and death without progression.
+    """
+    from compendium.stats import competing
+
+    cs = competing.competing_status(analysis)
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 2.9))
+        axes = fig.subplots(1, 2)
+        for ax, (name, (_, lab1, lab2)), letter in zip(axes, competing.ANALYSES.items(), "ab"):
+            data = cs[[f"{name}_months", f"{name}_status"]].dropna()
+            t, s = data.iloc[:, 0], data.iloc[:, 1]
+            for cause, label, colour in ((1, lab1, OKABE_ITO[0]), (2, lab2, OKABE_ITO[1])):
+                tab = competing.cumulative_incidence(t, s, cause)
+                ax.step(np.concatenate([[0.0], tab["time"], [t.max()]]),
+                        np.concatenate([[0.0], tab["cif"], [tab["cif"].iloc[-1] if len(tab) else 0.0]]),
+                        where="post", color=colour, lw=1.2, label=f"{label} ({int((s == cause).sum())} events)")
+            if name == "next_treatment":
+                km = sv.km_table(t, (s == 1).astype(int))
+                ax.step(np.concatenate([[0.0], km["time"]]), np.concatenate([[0.0], 1 - km["surv"]]), where="post",
+                        color=OKABE_ITO[0], lw=0.9, ls="--", label="1 − KM of TTNT (deaths censored)")
+            ax.set(xlim=(0, t.max() * 1.02), ylim=(0, 1), xlabel="Months from start of DaraVd",
+                   ylabel="Cumulative incidence")
+            ax.set_yticks(np.linspace(0, 1, 5))
+            ax.set_yticklabels([f"{int(v * 100)}%" for v in np.linspace(0, 1, 5)])
+            ax.set_title(f"{letter}  {lab1.capitalize()} (competing: death)", loc="left", fontweight="bold")
+            ax.legend(loc="upper left", frameon=False, handlelength=1.6, labelspacing=0.3)
+            ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+    return fig
+
+
+def zph_plot_r(fit: "sv.CoxFit", title: str | None = None, labels: dict | None = None,
+               zph: pd.DataFrame | None = None, width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
+    """Scaled Schoenfeld residuals as R's ``plot(cox.zph(fit))`` draws them.
+
+    Points: the residuals against the KM-transformed time g(t) = 1 - KM(t-);
+    solid line: R's natural spline (4 df) and, dashed, its ±2 SE band
+    (:func:`compendium.stats.schoenfeld.zph_smooth`, equal to R's to rounding). The
+    axis is g(t), labelled in months as R labels it; the grey dashed line is the
+    model's coefficient (a flat smooth along it is proportional hazards), the
+    dotted line zero. ``zph`` (the ``cox_zph`` table) adds each test's p to the panel title.
+    """
+    from compendium.stats import schoenfeld
+
+    labels = labels or {}
+    res = sv.scaled_schoenfeld(fit)
+    smooth = schoenfeld.zph_smooth(fit)
+    names = [c for c in res.columns if c not in ("time", "gtime")]
+    coefs = dict(zip(names, fit.coef[~np.isnan(fit.coef)]))
+    g, t = res["gtime"].to_numpy(), res["time"].to_numpy()
+    order = np.argsort(t, kind="stable")
+    month_ticks = [m for m in (1, 3, 6, 12, 24, 36, 48) if t.min() <= m <= t.max()]
+    tick_pos = np.interp(month_ticks, t[order], g[order])
+    pvals = {} if zph is None else dict(zip(zph["covariate"], zph["p"]))
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 2.4 + (0.25 if title else 0)))
+        axes = fig.subplots(1, len(names), squeeze=False)[0]
+        for ax, name, colour in zip(axes, names, OKABE_ITO):
+            s = smooth[smooth["coefficient"] == name]
+            ax.scatter(g, res[name], s=6, color="0.5", linewidths=0)
+            ax.plot(s["x"], s["fit"], color=colour, lw=1.2)
+            ax.plot(s["x"], s["lower"], color=colour, lw=0.8, ls="--")
+            ax.plot(s["x"], s["upper"], color=colour, lw=0.8, ls="--")
+            ax.axhline(coefs[name], color="0.3", lw=0.6, ls="--")
+            ax.axhline(0, color="0.5", lw=0.6, ls=":")
+            cov = name.split("=")[0]
+            head = labels.get(name, labels.get(cov, name))
+            if cov in pvals:
+                head += f"  (PH test p {'= ' if pvals[cov] >= 0.001 else ''}{format_p(pvals[cov])})"
+            ax.set_title(head, loc="left")
+            ax.set_xticks(tick_pos)
+            ax.set_xticklabels([str(m) for m in month_ticks])
+            ax.set(xlabel="Months (KM-transformed scale)", ylabel=f"β(t) for {labels.get(cov, cov)}")
+            ax.spines[["top", "right"]].set_visible(False)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+        fig.tight_layout()
+    return fig

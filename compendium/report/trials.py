@@ -1,0 +1,345 @@
+"""The evidence table: what other trials and series published, each number with its source.
+
+``data/external/evidence.csv`` holds one row per trial x arm x population x
+endpoint (PFS or OS): regimen, comparator, population type, N, prior lines,
+share lenalidomide-refractory, median follow-up, median with 95% limits (or
+"not reached"), a landmark rate where that is what is reported, hazard ratio
+with limits, ORR, and for the row its source (citation, DOI and/or URL, where in
+it: abstract, table, figure) and whether the source is the publication itself
+(``primary``) or a text quoting it (``secondary``). A number that could not be
+found stays empty and ``missing_reason`` says why; nothing is filled in from
+memory or from this paper's quotation of it.
+
+These are published numbers of *other* papers, kept as data with their
+citations. The claims registry (basis ``literature``) holds what *this* paper
+says about them, so that notebook 07 can check each quotation against its
+source. The table is validated on load (:func:`load_evidence`); every problem is
+reported with file, row, column and what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from compendium import paths
+
+EVIDENCE = paths.DATA / "external" / "evidence.csv"
+
+# Like with like: the population types of the forest plots, closest to this cohort first.
+POPULATION_TYPES = {
+    "lenref_first_relapse": "Lenalidomide-refractory at first relapse",
+    "lenref_any_line": "Lenalidomide-refractory, any line",
+    "imid_refractory_any_line": "IMiD-refractory, any line",
+    "one_prior_line": "One prior line (any lenalidomide status)",
+    "whole_trial": "Whole trial population",
+}
+ENDPOINTS = ("pfs", "os")
+SOURCE_TYPES = ("primary", "secondary")
+TEXT_COLUMNS = ["trial", "design", "regimen", "arm", "comparator", "population_type", "population",
+                "endpoint", "prior_lines", "source", "doi", "url", "location", "source_type", "missing_reason"]
+NUMBER_COLUMNS = ["n", "share_lenref_pct", "median_followup_months", "median_months", "median_not_reached",
+                  "lcl", "ucl", "rate_months", "rate_pct", "hr", "hr_lcl", "hr_ucl", "orr_pct"]
+COLUMNS = ["trial", "design", "regimen", "arm", "comparator", "population_type", "population", "endpoint",
+           "n", "prior_lines", "share_lenref_pct", "median_followup_months", "median_months",
+           "median_not_reached", "lcl", "ucl", "rate_months", "rate_pct", "hr", "hr_lcl", "hr_ucl", "orr_pct",
+           "source", "doi", "url", "location", "source_type", "missing_reason"]
+RESULT_COLUMNS = ["median_months", "median_not_reached", "rate_pct", "hr", "orr_pct"]
+KEY = ["trial", "arm", "population", "endpoint"]
+
+
+MAIC_TARGETS = paths.DATA / "external" / "maic_targets.csv"
+MAIC_TARGET_COLUMNS = ["target", "covariate", "statistic", "value", "source", "doi", "url", "location",
+                       "source_type", "note"]
+
+
+class EvidenceError(ValueError):
+    """The evidence table does not follow its format; the message lists every problem."""
+
+
+def load_evidence(path: str | Path | None = None) -> pd.DataFrame:
+    """Read and validate the evidence table; raise :class:`EvidenceError` listing every problem."""
+    path = Path(path or EVIDENCE)
+    name = path.name
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise EvidenceError(f"{name}: file not found") from None
+    missing = [c for c in COLUMNS if c not in raw.columns]
+    if missing:
+        raise EvidenceError(f"{name}: missing columns {missing}; expected {COLUMNS}")
+    problems: list[str] = []
+    table = raw[COLUMNS].copy()
+    for col in TEXT_COLUMNS:
+        table[col] = table[col].str.strip()
+    for col in NUMBER_COLUMNS:
+        values = pd.to_numeric(table[col].str.strip().replace("", None), errors="coerce")
+        for i in table.index[values.isna() & table[col].str.strip().ne("")]:
+            problems.append(f"{name}: row {i + 2}, column {col}: {table.at[i, col]!r} is not a number")
+        table[col] = values
+    for i, r in table.iterrows():
+        problems += [f"{name}: row {i + 2} ({r.trial}, {r.population}, {r.endpoint}), {p}" for p in _row_problems(r)]
+    dup = table[table.duplicated(KEY, keep=False)]
+    for key, rows in dup.groupby(KEY).groups.items():
+        problems.append(f"{name}: rows {[j + 2 for j in rows]} repeat the same {KEY}: {list(key)}")
+    if problems:
+        raise EvidenceError("\n".join(problems))
+    table["median_not_reached"] = table["median_not_reached"].fillna(0).astype(bool)
+    return table
+
+
+def _row_problems(r: pd.Series) -> list[str]:
+    """What is wrong with one row of the evidence table (empty list: nothing)."""
+    out = []
+    for col in ("trial", "regimen", "arm", "population", "source", "location"):
+        if not r[col]:
+            out.append(f"column {col}: empty; every row needs it")
+    if r.population_type not in POPULATION_TYPES:
+        out.append(f"column population_type: {r.population_type!r}; expected one of {list(POPULATION_TYPES)}")
+    if r.endpoint not in ENDPOINTS:
+        out.append(f"column endpoint: {r.endpoint!r}; expected one of {list(ENDPOINTS)}")
+    if r.source_type not in SOURCE_TYPES:
+        out.append(f"column source_type: {r.source_type!r}; expected one of {list(SOURCE_TYPES)}")
+    if not r.doi and not r.url:
+        out.append("columns doi/url: both empty; a source needs a DOI or a URL")
+    if r.doi and not r.doi.startswith("10."):
+        out.append(f"column doi: {r.doi!r} is not a DOI (expected it to start with '10.')")
+    if r.url and not r.url.startswith(("http://", "https://")):
+        out.append(f"column url: {r.url!r} is not a web address")
+    if _present(r.n) and not (r.n == int(r.n) and r.n > 0):
+        out.append(f"column n: {r.n:g}; expected a positive whole number")
+    for col in ("share_lenref_pct", "rate_pct", "orr_pct"):
+        if _present(r[col]) and not 0 <= r[col] <= 100:
+            out.append(f"column {col}: {r[col]:g}; expected a percentage between 0 and 100")
+    for col in ("median_followup_months", "median_months", "lcl", "ucl", "rate_months"):
+        if _present(r[col]) and r[col] <= 0:
+            out.append(f"column {col}: {r[col]:g}; expected a positive number of months")
+    if _present(r.median_not_reached) and r.median_not_reached not in (0, 1):
+        out.append(f"column median_not_reached: {r.median_not_reached:g}; expected 0 or 1")
+    if r.median_not_reached == 1 and _present(r.median_months):
+        out.append("columns median_months/median_not_reached: a median cannot be both given and not reached")
+    out += _limits_problems(r, "median_months", "lcl", "ucl", allow_open_estimate=r.median_not_reached == 1)
+    out += _limits_problems(r, "hr", "hr_lcl", "hr_ucl")
+    if _present(r.hr) and r.hr <= 0:
+        out.append(f"column hr: {r.hr:g}; expected a positive hazard ratio")
+    if _present(r.rate_pct) != _present(r.rate_months):
+        out.append("columns rate_pct/rate_months: a landmark rate needs both its value and its time")
+    has_result = any(_present(r[c]) and (c != "median_not_reached" or r[c] == 1) for c in RESULT_COLUMNS)
+    if not has_result and not r.missing_reason:
+        out.append("column missing_reason: empty, but the row reports no result; say why it is missing")
+    return out
+
+
+def _limits_problems(r: pd.Series, est: str, lo: str, hi: str, allow_open_estimate: bool = False) -> list[str]:
+    """Limits must sit around the estimate (a limit without an estimate only when it was not reached)."""
+    out = []
+    e, l, u = r[est], r[lo], r[hi]
+    if _present(l) and _present(u) and l > u:
+        out.append(f"columns {lo}/{hi}: lower limit {l:g} above upper limit {u:g}")
+    if _present(e):
+        if _present(l) and l > e:
+            out.append(f"columns {lo}/{est}: lower limit {l:g} above the estimate {e:g}")
+        if _present(u) and u < e:
+            out.append(f"columns {hi}/{est}: upper limit {u:g} below the estimate {e:g}")
+    elif (_present(l) or _present(u)) and not allow_open_estimate:
+        out.append(f"columns {lo}/{hi}: limits given without the estimate {est}")
+    return out
+
+
+def _present(x) -> bool:
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
+def select(evidence: pd.DataFrame, trial: str, endpoint: str, population_type: str | None = None,
+           arm: str | None = None) -> pd.Series:
+    """The one row of a trial result; refuses an ambiguous or absent match."""
+    hit = evidence[(evidence["trial"] == trial) & (evidence["endpoint"] == endpoint)]
+    if population_type is not None:
+        hit = hit[hit["population_type"] == population_type]
+    if arm is not None:
+        hit = hit[hit["arm"] == arm]
+    if len(hit) != 1:
+        raise KeyError(f"{len(hit)} evidence rows for {trial} / {population_type} / {arm} / {endpoint}; expected one")
+    return hit.iloc[0]
+
+
+def source_label(row: pd.Series) -> str:
+    """'doi:10...' or the URL, with '(secondary source)' where the row quotes another text."""
+    where = f"doi:{row['doi']}" if row["doi"] else row["url"]
+    return where + (" (secondary source)" if row["source_type"] == "secondary" else "")
+
+
+def cohort_label(meta: dict) -> str:
+    """How figures name this cohort: its data source, 'synthetic data' when it is."""
+    return "This cohort (synthetic data)" if meta["synthetic"] else f"This cohort ({Path(meta['input_file']).name})"
+
+
+def cohort_row(label: str, km: dict, population_type: str) -> dict:
+    """A forest-plot row of this cohort from a :func:`compendium.stats.survival.km_median` result."""
+    return {"label": label, "population_type": population_type, **{k: km[k] for k in ("median", "lcl", "ucl", "n")}}
+
+
+def forest_rows(evidence: pd.DataFrame, endpoint: str, cohort_rows: list[dict]) -> pd.DataFrame:
+    """Rows of a forest plot of medians for one endpoint, grouped by population type.
+
+    ``cohort_rows`` are this cohort's estimates (dicts with label, median, lcl, ucl, n,
+    population_type); they are placed at the top of their population group. Trial rows
+    without a median (not reached, or not found) are kept, flagged, so the plot can say so.
+    """
+    ev = evidence[evidence["endpoint"] == endpoint]
+    rows = []
+    for ptype, title in POPULATION_TYPES.items():
+        group = [dict(c, kind="cohort") for c in cohort_rows if c["population_type"] == ptype]
+        for r in ev[ev["population_type"] == ptype].itertuples(index=False):
+            label = f"{r.trial} {r.regimen}" + ("" if r.arm in ("experimental", "single arm", "pooled")
+                                                else " (control)")
+            group.append({"label": label, "median": r.median_months, "lcl": r.lcl, "ucl": r.ucl, "n": r.n,
+                          "population_type": ptype,
+                          "kind": ("missing" if not _present(r.median_months) and not r.median_not_reached
+                                   else "secondary" if r.source_type == "secondary" else "trial"),
+                          "not_reached": bool(r.median_not_reached)})
+        if group:
+            rows.append({"label": title, "kind": "header", "population_type": ptype})
+            rows += group
+    out = pd.DataFrame(rows)
+    for col in ("median", "lcl", "ucl", "n"):
+        out[col] = pd.to_numeric(out.get(col), errors="coerce")
+    out["not_reached"] = out["not_reached"].eq(True) if "not_reached" in out else False
+    return out
+
+
+# --------------------------------------------------------------------------- the paper's quotations
+# Each number the paper quotes from another publication (claims with basis "literature") is
+# checked against the evidence table: a field of one row, a share derived from published counts,
+# or, where the source could not be found, the reason.
+Q = dict  # (trial, endpoint, population_type, arm, field)
+QUOTES = {
+    "I_optimismm_pfs": Q(trial="OPTIMISMM", endpoint="pfs", population_type="whole_trial", arm="experimental"),
+    "I_apollo_pfs": Q(trial="APOLLO", endpoint="pfs", population_type="whole_trial", arm="experimental"),
+    "I_boston_pfs": Q(trial="BOSTON", endpoint="pfs", population_type="whole_trial", arm="experimental"),
+    "I_castor_pfs": Q(trial="CASTOR", endpoint="pfs", population_type="whole_trial", arm="experimental"),
+    "I_endeavor_pfs": Q(trial="ENDEAVOR", endpoint="pfs", population_type="whole_trial", arm="experimental"),
+    "I_ikema_pfs": Q(trial="IKEMA", endpoint="pfs", population_type="whole_trial", arm="experimental"),
+    "I_candor_pfs": Q(trial="CANDOR", endpoint="pfs", population_type="whole_trial", arm="experimental"),
+    "I_cartitude4_pfs": Q(trial="CARTITUDE-4", endpoint="pfs", population_type="lenref_any_line", arm="experimental"),
+    "I_cartitude4_pfs12": Q(trial="CARTITUDE-4", endpoint="pfs", population_type="lenref_any_line",
+                            arm="experimental", field="rate_pct"),
+    "I_dreamm7_pfs": Q(trial="DREAMM-7", endpoint="pfs", population_type="whole_trial", arm="experimental"),
+    "I_dreamm8_pfs": Q(trial="DREAMM-8", endpoint="pfs", population_type="whole_trial", arm="experimental"),
+    "I_dreamm8_pfs12": Q(trial="DREAMM-8", endpoint="pfs", population_type="whole_trial", arm="experimental",
+                         field="rate_pct"),
+    "D_ikema_pfs": Q(trial="IKEMA", endpoint="pfs", population_type="whole_trial", arm="experimental"),
+    "D_candor_pfs": Q(trial="CANDOR", endpoint="pfs", population_type="whole_trial", arm="experimental"),
+    "D_optimismm_lenref_pfs": Q(trial="OPTIMISMM", endpoint="pfs", population_type="lenref_first_relapse",
+                                arm="experimental"),
+    "D_mm014_lenref": Q(trial="MM-014", endpoint="pfs", population_type="whole_trial", arm="single arm",
+                        field="share_lenref_pct"),
+    "D_mm014_lenref_pfs": Q(trial="MM-014", endpoint="pfs", population_type="lenref_any_line", arm="single arm"),
+    "D_cartitude4_lenref": Q(trial="CARTITUDE-4", endpoint="pfs", population_type="lenref_any_line",
+                             arm="experimental", field="share_lenref_pct"),
+    "D_castor_lenref_pfs": Q(trial="CASTOR", endpoint="pfs", population_type="lenref_any_line", arm="experimental"),
+    "D_castor_1pl_pfs": Q(trial="CASTOR", endpoint="pfs", population_type="one_prior_line", arm="experimental"),
+    "D_vgpr_castor_1pl_pfs": Q(trial="CASTOR", endpoint="pfs", population_type="one_prior_line",
+                               arm="experimental"),
+    "D_castor_imid_ref_os": Q(trial="CASTOR", endpoint="os", population_type="imid_refractory_any_line",
+                              arm="experimental"),
+    "D_mm014_lenref_os": Q(trial="MM-014", endpoint="os", population_type="lenref_any_line", arm="single arm"),
+    "D_yong_pfs": Q(trial="Yong 2025 (pooled)", endpoint="pfs",
+                    population_type="lenref_any_line", arm="pooled"),
+    "D_yong_os": Q(trial="Yong 2025 (pooled)", endpoint="os",
+                   population_type="lenref_any_line", arm="pooled"),
+    "D_barila_n": Q(trial="Barila 2024 (real life)", endpoint="pfs", population_type="lenref_any_line",
+                    arm="single arm", field="n"),
+    "D_barila_lenref": Q(trial="Barila 2024 (real life)", endpoint="pfs", population_type="lenref_any_line",
+                         arm="single arm", field="share_lenref_pct"),
+}
+# Shares derived from published counts: (numerator rows, denominator rows), each (trial, endpoint, type, arm).
+DERIVED_SHARES = {
+    "I_castor_lenref": ([("CASTOR", "pfs", "lenref_any_line", "experimental")],
+                        [("CASTOR", "pfs", "whole_trial", "experimental")]),
+    "D_castor_lenref": ([("CASTOR", "pfs", "lenref_any_line", "experimental")],
+                        [("CASTOR", "pfs", "whole_trial", "experimental")]),
+    "I_dreamm7_lenref": ([("DREAMM-7", "pfs", "lenref_any_line", "experimental"),
+                          ("DREAMM-7", "pfs", "lenref_any_line", "control")],
+                         [("DREAMM-7", "pfs", "whole_trial", "experimental"),
+                          ("DREAMM-7", "pfs", "whole_trial", "control")]),
+}
+_COMPOSITION = ("the share was not found in a retrievable text of the trial's report (the evidence table "
+                "records a population's composition only where the source of a result states it)")
+NOT_FOUND = {
+    **{c: _COMPOSITION for c in (
+        "I_optimismm_lenexp", "I_apollo_lenexp", "I_dreamm8_lenexp", "I_optimismm_lenref",
+        "I_optimismm_lenref_first", "I_apollo_lenref", "I_dreamm8_lenref", "I_cartitude4_first",
+        "I_endeavor_lenref", "I_ikema_lenref", "I_candor_lenref", "I_boston_lenref", "I_castor_first_line_len",
+        "D_ikema_lenref", "D_candor_lenref", "D_boston_lenref", "D_apollo_lenref", "D_apollo_lenref_first",
+        "D_mm014_lenref_first", "D_cartitude4_first")},
+    "D_mm014_prior_lines": "the median number of prior lines is not in the MM-014 abstract (62.5% had one)",
+    "D_ikema_orr": "the updated IKEMA abstract reports CR and MRD rates, not the overall response rate",
+    "D_candor_orr": "the final CANDOR abstract reports MRD rates, not the overall response rate",
+    "D_barila_prior_lines": "the median number of prior lines is not in the retrieved abstract",
+    "D_barila_lenref_pfs": "the abstract gives the PFS of all 57 patients; the lenalidomide-refractory "
+                           "subgroup's median is cut off in the retrieved text",
+    "D_mccarthy_pfs": "not looked up: a meta-analysis of first-line maintenance, outside the comparison of "
+                      "second-line regimens",
+}
+
+
+def quoted_value(evidence: pd.DataFrame, claim_id: str) -> tuple[float, str]:
+    """(the source's number, '') or (nan, reason why it cannot be checked) for a literature claim."""
+    if claim_id in NOT_FOUND:
+        return float("nan"), NOT_FOUND[claim_id]
+    if claim_id in DERIVED_SHARES:
+        num, den = DERIVED_SHARES[claim_id]
+        total = lambda keys: sum(select(evidence, t, e, p, a)["n"] for t, e, p, a in keys)  # noqa: E731
+        return 100 * total(num) / total(den), ""
+    q = dict(QUOTES[claim_id])
+    field = q.pop("field", "median_months")
+    row = select(evidence, **q)
+    if field == "median_months" and row["median_not_reached"]:
+        return float("nan"), ""  # not reached: matches a quotation of "not reached"
+    if not _present(row[field]):
+        return float("nan"), row["missing_reason"] or f"{field} not reported in the source"
+    return float(row[field]), ""
+
+
+def load_maic_targets(path: str | Path | None = None) -> pd.DataFrame:
+    """Published baseline aggregates of the MAIC target populations, validated like the evidence."""
+    path = Path(path or MAIC_TARGETS)
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in MAIC_TARGET_COLUMNS if c not in table.columns]
+    if missing:
+        raise EvidenceError(f"{path.name}: missing columns {missing}; expected {MAIC_TARGET_COLUMNS}")
+    problems = []
+    value = pd.to_numeric(table["value"], errors="coerce")
+    for i, r in table.iterrows():
+        where = f"{path.name}: row {i + 2} ({r.target}, {r.covariate})"
+        if pd.isna(value[i]):
+            problems.append(f"{where}, column value: {r.value!r} is not a number")
+        elif r.statistic == "proportion" and not 0 < value[i] < 1:
+            problems.append(f"{where}, column value: {r.value}; a proportion strictly between 0 and 1")
+        if r.statistic not in ("mean", "sd", "proportion"):
+            problems.append(f"{where}, column statistic: {r.statistic!r}; expected mean, sd or proportion")
+        if not r.source or not (r.doi or r.url) or not r.location:
+            problems.append(f"{where}: every aggregate needs its source, a DOI or URL, and where in it")
+        if r.source_type not in SOURCE_TYPES:
+            problems.append(f"{where}, column source_type: {r.source_type!r}; expected one of {list(SOURCE_TYPES)}")
+    if problems:
+        raise EvidenceError("\n".join(problems))
+    return table.assign(value=value)
+
+
+def maic_targets(table: pd.DataFrame, target: str) -> list:
+    """The matched moments of one target population, as :class:`compendium.stats.maic.Target`."""
+    from compendium.stats.maic import Target
+
+    rows = table[table["target"] == target]
+    if rows.empty:
+        raise KeyError(f"no MAIC target {target!r}")
+    out = []
+    for cov, part in rows.groupby("covariate", sort=False):
+        stats = dict(zip(part["statistic"], part["value"]))
+        mean = stats.get("mean", stats.get("proportion"))
+        out.append(Target(cov, float(mean), stats.get("sd"), "; ".join(part["source"].unique())))
+    return out

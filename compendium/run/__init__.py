@@ -1,0 +1,2 @@
+"""Running: the notebook graph and its cache, warm kernels, the site, the environment files.
+"""

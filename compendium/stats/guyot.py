@@ -1,0 +1,233 @@
+"""Individual data reconstructed from a published Kaplan-Meier curve (Guyot et al. 2012).
+
+Guyot P, Ades AE, Ouwens MJ, Welton NJ. Enhanced secondary analysis of survival data:
+reconstructing the data from published Kaplan-Meier survival curves. BMC Med Res Methodol
+2012;12:9. From digitised step coordinates of a curve and the numbers at risk printed beneath
+it, the algorithm finds, interval by interval between the risk-table times, the numbers of
+censored patients (spread evenly over the interval) and of events (read off the drops of the
+curve) that reproduce both the curve and the next number at risk. The result is one row per
+patient: a time and an event flag, which can be analysed like any data set (Kaplan-Meier, Cox).
+
+This is a port of the authors' published algorithm without the optional total-events
+correction (most figures do not print a total). No maintained Python package does this; the
+R packages (IPDfromKM, reconstructKM) do. The module is tested by round trip on simulated data
+and against the published results of KEYNOTE-189 (tests/test_guyot.py).
+
+Input format (``data/external/curves/``), for a user who digitises a trial figure: see
+``data/external/curves/README.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+class CurveError(ValueError):
+    """A digitised curve or risk table that the reconstruction cannot use; the message says why."""
+
+
+def clean_clicks(time, surv) -> tuple[np.ndarray, np.ndarray]:
+    """Digitised (time, S) sorted by time, made monotone (S never rises), starting at (0, 1)."""
+    t, s = np.asarray(time, float), np.asarray(surv, float)
+    order = np.argsort(t, kind="stable")
+    t, s = t[order], np.minimum.accumulate(np.clip(s[order], 0, 1))
+    if t[0] > 0 or s[0] < 1:
+        t, s = np.concatenate([[0.0], t]), np.concatenate([[1.0], s])
+    return t, s
+
+
+def _interval_indices(t: np.ndarray, t_risk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each risk-table interval, the first and last click inside it (0-based)."""
+    lower = np.searchsorted(t, t_risk, side="left")
+    upper = np.append(lower[1:] - 1, len(t) - 1)
+    return lower, upper
+
+
+def _censor_counts(cen_t: np.ndarray, breaks: np.ndarray) -> np.ndarray:
+    """R ``hist(cen_t, breaks)$counts``: right-closed bins, the first one closed on the left."""
+    idx = np.searchsorted(breaks, cen_t, side="left") - 1
+    idx = np.clip(idx, 0, len(breaks) - 2)
+    return np.bincount(idx, minlength=len(breaks) - 1)
+
+
+def _spread(n: int, a: float, b: float) -> np.ndarray:
+    return a + np.arange(1, n + 1) * (b - a) / (n + 1)
+
+
+def reconstruct(time, surv, t_risk, n_risk) -> pd.DataFrame:
+    """Reconstructed individual data ``time, event`` (one row per patient at risk at time 0).
+
+    ``time, surv``: digitised coordinates of the curve (left ends of the steps);
+    ``t_risk, n_risk``: the risk table (first time 0). Censored patients get the midpoint
+    of the step they fall in, events the time of the drop, as in Guyot et al.
+    """
+    t, s = clean_clicks(time, surv)
+    t_risk, n_risk = np.asarray(t_risk, float), np.asarray(n_risk, float).round().astype(int)
+    # risk-table times after the end of the drawn curve carry no step to fit: the patients
+    # still at risk there are censored at the end of the curve
+    keep = t_risk <= t[-1]
+    t_risk, n_risk = t_risk[keep], n_risk[keep]
+    _check(t, t_risk, n_risk)
+    n_risk = n_risk.copy()
+    lower, upper = _interval_indices(t, t_risk)
+    n_int, n_t = len(t_risk), len(t)
+    n_censor = np.zeros(n_int, int)
+    n_hat = np.full(n_t + 1, n_risk[0] + 1)
+    cen, d, km_hat = np.zeros(n_t, int), np.zeros(n_t, int), np.ones(n_t)
+    last_i = np.zeros(n_int, int)
+
+    def events(i: int, first_interval: bool) -> int:
+        n_hat[lower[i]] = n_risk[i]
+        last = last_i[i]
+        for k in range(lower[i], upper[i] + 1):
+            if first_interval and k == lower[i]:
+                d[k], km_hat[k] = 0, 1.0
+            else:
+                d[k] = round(n_hat[k] * (1 - s[k] / km_hat[last])) if km_hat[last] > 0 else 0
+                km_hat[k] = km_hat[last] * (1 - d[k] / n_hat[k]) if n_hat[k] > 0 else km_hat[last]
+            n_hat[k + 1] = n_hat[k] - d[k] - cen[k]
+            if d[k] != 0:
+                last = k
+        return last
+
+    for i in range(n_int - 1):
+        n_censor[i] = round(n_risk[i] * s[lower[i + 1]] / s[lower[i]] - n_risk[i + 1]) if s[lower[i]] > 0 else 0
+        last = last_i[i]
+        for _ in range(10_000):
+            if not (n_hat[lower[i + 1]] > n_risk[i + 1]
+                    or (n_hat[lower[i + 1]] < n_risk[i + 1] and n_censor[i] > 0)):
+                break
+            if n_censor[i] <= 0:
+                cen[lower[i]:upper[i] + 1] = 0
+                n_censor[i] = 0
+            else:
+                cen_t = _spread(n_censor[i], t[lower[i]], t[lower[i + 1]])
+                cen[lower[i]:upper[i] + 1] = _censor_counts(cen_t, t[lower[i]:lower[i + 1] + 1])
+            last = events(i, i == 0)
+            n_censor[i] += n_hat[lower[i + 1]] - n_risk[i + 1]
+        else:
+            raise CurveError(f"reconstruction did not settle in the risk interval starting at {t_risk[i]:g}")
+        if n_hat[lower[i + 1]] < n_risk[i + 1]:
+            n_risk[i + 1] = n_hat[lower[i + 1]]
+        last_i[i + 1] = last
+
+    # last interval: censoring at the average rate of the earlier intervals
+    i = n_int - 1
+    if n_int > 1:
+        span = t[upper[n_int - 2]] - t[lower[0]]
+        rate = n_censor[: n_int - 1].sum() * (t[upper[i]] - t[lower[i]]) / span if span > 0 else 0
+        n_censor[i] = min(round(rate), n_risk[i])
+    if n_censor[i] > 0 and upper[i] > lower[i]:
+        cen_t = _spread(n_censor[i], t[lower[i]], t[upper[i]])
+        cen[lower[i]:upper[i]] = _censor_counts(cen_t, t[lower[i]:upper[i] + 1])
+    else:
+        cen[lower[i]:upper[i] + 1] = 0
+    n_hat[lower[i]] = n_risk[i]
+    last = last_i[i]
+    for k in range(lower[i], upper[i] + 1):
+        d[k] = round(n_hat[k] * (1 - s[k] / km_hat[last])) if km_hat[last] > 0 else 0
+        km_hat[k] = km_hat[last] * (1 - d[k] / n_hat[k]) if n_hat[k] > 0 else km_hat[last]
+        n_hat[k + 1] = n_hat[k] - d[k] - cen[k]
+        if n_hat[k + 1] < 0:
+            n_hat[k + 1], cen[k] = 0, n_hat[k] - d[k]
+        if d[k] != 0:
+            last = k
+
+    times, flags = [], []
+    for k in range(n_t):
+        times += [t[k]] * int(d[k])
+        flags += [1] * int(d[k])
+    for k in range(n_t - 1):
+        times += [(t[k] + t[k + 1]) / 2] * int(cen[k])
+        flags += [0] * int(cen[k])
+    n_left = n_risk[0] - len(times)  # still at risk at the end of the curve: censored there
+    times += [t[-1]] * max(n_left, 0)
+    flags += [0] * max(n_left, 0)
+    return pd.DataFrame({"time": times, "event": flags})
+
+
+def _check(t: np.ndarray, t_risk: np.ndarray, n_risk: np.ndarray) -> None:
+    if len(t_risk) == 0 or t_risk[0] != 0:
+        raise CurveError("the risk table must start at time 0")
+    if np.any(np.diff(t_risk) <= 0):
+        raise CurveError("risk-table times must increase")
+    if np.any(np.diff(n_risk) > 0) or n_risk[0] <= 0:
+        raise CurveError("numbers at risk must start positive and never increase")
+    lower = np.searchsorted(t, t_risk, side="left")
+    if len(np.unique(lower)) < len(lower):
+        empty = t_risk[np.nonzero(np.diff(lower) == 0)[0][0]]
+        raise CurveError(f"no digitised point between the risk-table times {empty:g} and the next one; "
+                         "digitise at least one point in every interval")
+
+
+def read_curve(stem: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read ``<stem>_clicks.csv`` (time, survival) and ``<stem>_at_risk.csv`` (time, n_risk).
+
+    Problems are reported with the file and row; see ``data/external/curves/README.md``.
+    """
+    stem = Path(stem)
+    clicks = _read(stem.with_name(stem.name + "_clicks.csv"), ["time", "survival"])
+    risk = _read(stem.with_name(stem.name + "_at_risk.csv"), ["time", "n_risk"])
+    bad = clicks.index[(clicks["survival"] < 0) | (clicks["survival"] > 1)]
+    if len(bad):
+        raise CurveError(f"{stem.name}_clicks.csv: row {bad[0] + 2}, column survival: "
+                         f"{clicks.at[bad[0], 'survival']:g}; expected a proportion between 0 and 1")
+    return clicks, risk
+
+
+def _read(path: Path, columns: list[str]) -> pd.DataFrame:
+    if not path.exists():
+        raise CurveError(f"{path.name}: file not found")
+    df = pd.read_csv(path)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise CurveError(f"{path.name}: missing columns {missing}; expected {columns}")
+    for c in columns:
+        values = pd.to_numeric(df[c], errors="coerce")
+        if values.isna().any():
+            i = int(np.flatnonzero(values.isna())[0])
+            raise CurveError(f"{path.name}: row {i + 2}, column {c}: {df[c].iloc[i]!r} is not a number")
+        df[c] = values
+    return df[columns]
+
+
+def curves_available(folder: str | Path) -> list[Path]:
+    """Stems of the complete curves (clicks and risk table both present) in a folder."""
+    folder = Path(folder)
+    stems = [p.with_name(p.name[: -len("_clicks.csv")]) for p in sorted(folder.glob("*_clicks.csv"))]
+    return [s for s in stems if s.with_name(s.name + "_at_risk.csv").exists()]
+
+
+def curve_endpoint(stem: str | Path) -> str:
+    """The endpoint a curve shows, from its file stem (``<trial>_<endpoint>_<arm>``)."""
+    parts = Path(stem).name.lower().split("_")
+    found = [p for p in parts if p in ("pfs", "os")]
+    if len(found) != 1:
+        raise CurveError(f"{Path(stem).name}: the file name must contain exactly one of _pfs_ or _os_ "
+                         "(see data/external/curves/README.md)")
+    return found[0]
+
+
+def against_cohort(stem: str | Path, cohort: pd.DataFrame) -> dict:
+    """A digitised trial curve, reconstructed, beside this cohort: both KM curves and the Cox HR.
+
+    The HR is this cohort against the trial's reconstructed patients (below 1: this cohort's
+    hazard lower), from an unadjusted Cox model on the pooled data: a cross-study comparison.
+    """
+    from compendium.stats import survival as sv
+
+    endpoint = curve_endpoint(stem)
+    clicks, risk = read_curve(stem)
+    trial = reconstruct(clicks["time"], clicks["survival"], risk["time"], risk["n_risk"])
+    tcol, ecol = sv.endpoint_columns(endpoint)
+    ours = cohort[[tcol, ecol]].dropna().rename(columns={tcol: "time", ecol: "event"})
+    pooled = pd.concat([ours.assign(cohort=1), trial.assign(cohort=0)], ignore_index=True)
+    pooled = pooled.rename(columns={"time": tcol, "event": ecol})
+    fit = sv.cox_fit(pooled, endpoint, ["cohort"]).table().iloc[0]
+    return {"endpoint": endpoint, "name": Path(stem).name, "trial": trial,
+            "km_trial": sv.km_table(trial["time"], trial["event"]),
+            "km_cohort": sv.km_table(ours["time"], ours["event"]),
+            "hr": fit["hr"], "lcl": fit["lcl"], "ucl": fit["ucl"], "p": fit["p"]}

@@ -1,0 +1,151 @@
+"""The paper's survival models, and their presentation in the paper's orientation.
+
+The CSV results keep the data's coding (a flag is presence: ``emd_relapse = 1``
+means extramedullary disease present, and its hazard ratio is that of
+presence). The paper's Tables 2-5 speak of the *favourable* level ("absence of
+EMD", "standard cytogenetic risk", "plasma cells < 60%"); for display only we
+turn such rows round: HR' = 1 / HR and the limits swap (1 / ucl, 1 / lcl),
+which is exactly the Wald interval of the negated coefficient. p is unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from compendium.data import spec as specs
+from compendium.stats import survival as sv
+from compendium.report.narrative import NOT_ESTIMABLE, estimable
+from compendium.data.spec import PaperRow, Spec  # noqa: F401  (PaperRow is part of this module's interface)
+
+ENDPOINTS = specs.KNOWN_ENDPOINTS
+#: The paper's specification (data/spec/paper.toml); notebooks read the run's with specs.load().
+PAPER = specs.load()
+KM_ENDPOINTS = PAPER.km_endpoints
+UNIVARIATE_FACTORS = [(f.column, f.reference) for f in PAPER.factors]
+MULTIVARIABLE = PAPER.model("paper").covariates
+LABELS = PAPER.labels
+TABLE2 = list(PAPER.table("T2").rows)
+TABLE3 = list(PAPER.table("T3").rows)
+TABLE4 = list(PAPER.table("T4").rows)
+TABLE5 = list(PAPER.table("T5").rows)
+TEXT_PFS = list(PAPER.table("R_pfs").rows)
+
+
+def km_results(analysis: pd.DataFrame, spec: Spec = PAPER) -> pd.DataFrame:
+    """Every Kaplan-Meier median of the specification: ``results/survival_km.csv``."""
+    parts = [sv.km_summary(analysis, e) for e in spec.km_endpoints]
+    parts += [sv.km_summary(analysis, e, group=g) for g in spec.km_groups for e in spec.km_group_endpoints]
+    return pd.concat(parts, ignore_index=True)
+
+
+def univariate_results(analysis: pd.DataFrame, endpoints=None, spec: Spec = PAPER) -> pd.DataFrame:
+    """Univariate Cox models of every factor: ``results/cox_univariate.csv``."""
+    endpoints = spec.cox_endpoints if endpoints is None else endpoints
+    parts = [sv.cox_univariate(analysis, e, f.column, f.reference) for e in endpoints for f in spec.factors]
+    return pd.concat(parts, ignore_index=True)
+
+
+def multivariable_results(analysis: pd.DataFrame, spec: Spec = PAPER) -> pd.DataFrame:
+    """The specification's multivariable models: ``results/cox_multivariable.csv``."""
+    refs = spec.references
+    return pd.concat([sv.cox_multivariable(analysis, e, list(m.covariates), m.name, refs)
+                      for m in spec.models for e in m.endpoints], ignore_index=True)
+
+
+def oriented(results: pd.DataFrame, row: PaperRow) -> dict:
+    """Our estimate for a published row, turned to the paper's orientation."""
+    hit = results[(results["endpoint"] == row.endpoint) & (results["covariate"] == row.covariate)
+                  & (results["level"] == row.level)]
+    if len(hit) != 1:
+        raise KeyError(f"no unique estimate for {row.endpoint} {row.covariate}={row.level}")
+    r = hit.iloc[0]
+    with np.errstate(divide="ignore"):  # a limit of 0 (monotone likelihood) turns into inf: not estimable
+        hr, lcl, ucl = (1 / r.hr, 1 / r.ucl, 1 / r.lcl) if row.invert else (r.hr, r.lcl, r.ucl)
+    return {"hr": hr, "lcl": lcl, "ucl": ucl, "p": r.p, "n": int(r.n), "events": int(r.events)}
+
+
+def format_p(p: float) -> str:
+    """p as clinical tables print it: <0.001, else three decimals."""
+    if p is None or np.isnan(p):
+        return "NA"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def format_hr(hr: float, lcl: float, ucl: float) -> str:
+    """'0.26 (0.15–0.46)'; a fit with no finite estimate (monotone likelihood) says so."""
+    if not estimable(hr, lcl, ucl):
+        return NOT_ESTIMABLE
+    return f"{hr:.2f} ({lcl:.2f}–{ucl:.2f})"
+
+
+def _months(v: float) -> str:
+    return "NR" if v is None or np.isnan(v) else f"{v:.1f}"
+
+
+def format_median(median: float, lcl: float, ucl: float) -> str:
+    """'14.3 (10.2–19.8)' with NR for anything not reached."""
+    return f"{_months(median)} ({_months(lcl)}–{_months(ucl)})"
+
+
+def paper_table(results: pd.DataFrame, rows: list[PaperRow], registry: pd.DataFrame) -> pd.DataFrame:
+    """A published table beside ours: HR (95% CI) and p from both, n and events of our model.
+
+    Rows without a registered claim (a user's own specification) show the paper's columns empty.
+    """
+    reg = registry.set_index("claim_id")["published"]
+    out = []
+    for row in rows:
+        ours = oriented(results, row)
+        paper = {k: reg.get(f"{row.claim}_{k}", np.nan) for k in ("hr", "lcl", "ucl", "p")} if row.claim else {}
+        has_paper = bool(paper) and not np.isnan(paper["hr"])
+        out.append({
+            "characteristic": row.label,
+            "HR (95% CI), compendium": format_hr(ours["hr"], ours["lcl"], ours["ucl"]),
+            "p, compendium": format_p(ours["p"]) if estimable(ours["hr"], ours["lcl"], ours["ucl"]) else "",
+            "n / events": f"{ours['n']} / {ours['events']}",
+            "HR (95% CI), paper": format_hr(paper["hr"], paper["lcl"], paper["ucl"]) if has_paper else "",
+            "p, paper": ("<0.001" if paper["p"] == 0.0005 else format_p(paper["p"])) if has_paper else "",
+        })
+    return pd.DataFrame(out)
+
+
+def record_rows(rec, results: pd.DataFrame, rows: list[PaperRow]) -> None:
+    """Record HR, limits and p of each published row against its claims (rows with claims only).
+
+    A hazard ratio that is not estimable is recorded as not reproducible, with the reason.
+    """
+    registered = set(rec.registry["claim_id"])
+    for row in rows:
+        ours = oriented(results, row)
+        ok = estimable(ours["hr"], ours["lcl"], ours["ucl"])
+        for key in ("hr", "lcl", "ucl", "p"):
+            claim_id = f"{row.claim}_{key}"
+            if not row.claim or claim_id not in registered:
+                continue
+            if ok:
+                rec.record(claim_id, ours[key])
+            else:
+                rec.not_reproducible(claim_id, f"{row.label}: {NOT_ESTIMABLE}")
+
+
+def median_of(km: pd.DataFrame, endpoint: str, group: str = "all", conf_type: str = "log") -> dict:
+    hit = km[(km["endpoint"] == endpoint) & (km["group"] == group) & (km["conf_type"] == conf_type)]
+    if len(hit) != 1:
+        raise KeyError(f"no unique median for {endpoint} {group} {conf_type}")
+    return hit.iloc[0].to_dict()
+
+
+def km_display(km: pd.DataFrame) -> pd.DataFrame:
+    """survival_km.csv for readers: one row per curve, R's log and the log-log limits side by side."""
+    wide = km.pivot_table(index=["endpoint", "group"], columns="conf_type", values=["median", "lcl", "ucl"],
+                          aggfunc="first", dropna=False)
+    counts = km.groupby(["endpoint", "group"])[["n", "events"]].first()
+    out = counts.copy()
+    out["median (95% CI, log)"] = [format_median(wide.loc[i, ("median", "log")], wide.loc[i, ("lcl", "log")],
+                                                 wide.loc[i, ("ucl", "log")]) for i in out.index]
+    out["95% CI, log-log"] = [f"{_months(wide.loc[i, ('lcl', 'log-log')])}–{_months(wide.loc[i, ('ucl', 'log-log')])}"
+                              for i in out.index]
+    order = {e: k for k, e in enumerate(KM_ENDPOINTS)}
+    return out.reset_index().sort_values(["endpoint", "group"], key=lambda s: s.map(order) if s.name == "endpoint" else s,
+                                         kind="stable").reset_index(drop=True)
