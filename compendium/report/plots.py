@@ -178,15 +178,26 @@ def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200,
         from compendium import paths
 
         provenance = dataset.provenance_label(dataset.read_meta(paths.Paths(stem.parent.parent)))
-    fig.text(0.005, -0.004, provenance, ha="left", va="top", fontsize=4.8, color="#555555")
     png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
+    png_bytes, svg_bytes = render(fig, provenance, dpi)
+    png.write_bytes(png_bytes)
+    svg.write_bytes(svg_bytes)
+    return [png, svg]
+
+
+def render(fig: Figure, provenance: str, dpi: int = 200) -> tuple[bytes, bytes]:
+    """PNG and SVG bytes of ``fig`` with ``provenance`` at its foot, identical on every rerun."""
+    import io
+
+    fig.text(0.005, -0.004, provenance, ha="left", va="top", fontsize=4.8, color="#555555")
+    png, svg = io.BytesIO(), io.BytesIO()
     with mpl.rc_context({"svg.hashsalt": "daravd-compendium", "svg.fonttype": "path"}):
         # the footer's text is also kept as metadata, so that tools (and tests) can read it back
-        fig.savefig(png, dpi=dpi, metadata={"Software": None, "Source": provenance}, bbox_inches="tight",
-                    pad_inches=0.04)
-        fig.savefig(svg, metadata={"Date": None, "Creator": None, "Source": provenance}, bbox_inches="tight",
-                    pad_inches=0.04)
-    return [png, svg]
+        fig.savefig(png, format="png", dpi=dpi, metadata={"Software": None, "Source": provenance},
+                    bbox_inches="tight", pad_inches=0.04)
+        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None, "Source": provenance},
+                    bbox_inches="tight", pad_inches=0.04)
+    return png.getvalue(), svg.getvalue()
 
 
 #: Beyond this many points a scatter layer is rasterised in vector output (a 100,000-patient
