@@ -42,6 +42,31 @@ class Factor:
     column: str
     label: str
     reference: str | None = None
+    levels: tuple[tuple[str, str], ...] = ()   # (level as coded, how readers see it)
+    note: str = ""                             # what a reader must know to read its estimates
+
+    def level_label(self, level) -> str:
+        return dict(self.levels).get(str(level), f"{self.label} = {level}")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A Kaplan-Meier figure: one endpoint, overall or by a factor."""
+
+    id: str          # file stem under figures/
+    endpoint: str
+    group: str | None
+    title: str
+    ylabel: str
+
+
+@dataclass(frozen=True)
+class Competing:
+    """Competing-risks analyses (cumulative incidence, Gray's test) and by which factor."""
+
+    group: str | None
+    times: tuple[float, ...]
+    horizon: float
 
 
 @dataclass(frozen=True)
@@ -71,6 +96,17 @@ class Spec:
     factors: tuple[Factor, ...]
     models: tuple[Model, ...]
     tables: tuple[Table, ...] = field(default=())
+    figures: tuple[Figure, ...] = field(default=())
+    rate_times: tuple[float, ...] = (12.0, 24.0, 36.0)
+    rate_endpoints: tuple[str, ...] = ("pfs", "os", "ttnt")
+    screen_endpoints: tuple[str, ...] = ("pfs", "os")
+    competing: Competing | None = None
+
+    def factor(self, column: str) -> Factor:
+        for f in self.factors:
+            if f.column == column:
+                return f
+        return Factor(column, column)
 
     @property
     def references(self) -> dict[str, str]:
@@ -99,6 +135,8 @@ class Spec:
     def columns(self) -> set[str]:
         """Every analysis-dataset column the specification names."""
         cols = {f.column for f in self.factors} | set(self.km_groups)
+        cols |= {f.group for f in self.figures if f.group}
+        cols |= {self.competing.group} if self.competing and self.competing.group else set()
         cols |= {c for m in self.models for c in m.covariates}
         cols |= {r.covariate for t in self.tables for r in t.rows}
         return cols
@@ -142,16 +180,21 @@ def load(path: str | Path | None = None) -> Spec:
     path = Path(path) if path else DEFAULT
     name = path.name
     doc = read_toml(path, SpecError, "specification")
-    _known(doc, {"title", "survival", "factors", "models", "tables"}, name)
+    _known(doc, {"title", "survival", "factors", "models", "tables", "figures", "competing"}, name)
     surv = _need(doc, "survival", dict, name)
-    _known(surv, {"km_endpoints", "km_groups", "km_group_endpoints", "cox_endpoints"}, f"{name} [survival]")
+    _known(surv, {"km_endpoints", "km_groups", "km_group_endpoints", "cox_endpoints", "rate_times",
+                  "rate_endpoints", "screen_endpoints"}, f"{name} [survival]")
     factors = []
     for i, f in enumerate(_need(doc, "factors", list, name), 1):
         where = f"{name} [[factors]] #{i}"
-        _known(f, {"column", "label", "reference"}, where)
+        _known(f, {"column", "label", "reference", "levels", "note"}, where)
         ref = f.get("reference")
+        levels = f.get("levels", {})
+        if not isinstance(levels, dict):
+            raise SpecError(f"{where}: 'levels' must be a table of level = label, found {levels!r}")
         factors.append(Factor(_need(f, "column", str, where), f.get("label", f["column"]),
-                              None if ref is None else str(ref)))
+                              None if ref is None else str(ref),
+                              tuple((str(k), str(v)) for k, v in levels.items()), str(f.get("note", ""))))
     declared = {f.column for f in factors}
     if len(declared) != len(factors):
         raise SpecError(f"{name}: a factor is declared twice")
@@ -183,6 +226,32 @@ def load(path: str | Path | None = None) -> Spec:
             rows.append(PaperRow(str(r.get("claim", "")), _need(r, "label", str, rw), endpoint, cov,
                                  str(_need(r, "level", (str, int), rw)), bool(r.get("invert", False))))
         tables.append(Table(_need(t, "id", str, where), t.get("title", t["id"]), source, endpoint, tuple(rows)))
+    figures = []
+    for i, fg in enumerate(doc.get("figures", []), 1):
+        where = f"{name} [[figures]] #{i}"
+        _known(fg, {"id", "endpoint", "group", "title", "ylabel"}, where)
+        endpoint = _endpoints([_need(fg, "endpoint", str, where)], where)[0]
+        group = fg.get("group")
+        if group is not None and group not in declared:
+            raise SpecError(f"{where}: group {group!r} is not declared under [[factors]]")
+        figures.append(Figure(_need(fg, "id", str, where), endpoint, group, str(fg.get("title", "")),
+                              str(fg.get("ylabel", f"{endpoint.upper()} probability"))))
+    if len({f.id for f in figures}) != len(figures):
+        raise SpecError(f"{name} [[figures]]: a figure id is used twice")
+    competing = None
+    if "competing" in doc:
+        comp = _need(doc, "competing", dict, name)
+        where = f"{name} [competing]"
+        _known(comp, {"group", "times", "horizon"}, where)
+        group = comp.get("group")
+        if group is not None and group not in declared:
+            raise SpecError(f"{where}: group {group!r} is not declared under [[factors]]")
+        times = _times(comp.get("times", [12, 24, 36]), f"{where} times")
+        horizon = _times([comp.get("horizon", times[len(times) // 2])], f"{where} horizon")[0]
+        competing = Competing(group, times, horizon)
+    undeclared_groups = [g for g in surv.get("km_groups", []) if g not in declared]
+    if undeclared_groups:
+        raise SpecError(f"{name} [survival] km_groups: {undeclared_groups} not declared under [[factors]]")
     return Spec(
         path=path, title=str(doc.get("title", name)),
         km_endpoints=_endpoints(surv.get("km_endpoints", list(KNOWN_ENDPOINTS) + [FOLLOWUP]),
@@ -191,8 +260,21 @@ def load(path: str | Path | None = None) -> Spec:
         km_group_endpoints=_endpoints(surv.get("km_group_endpoints", list(KNOWN_ENDPOINTS)),
                                       f"{name} [survival] km_group_endpoints"),
         cox_endpoints=_endpoints(surv.get("cox_endpoints", ["pfs", "os"]), f"{name} [survival] cox_endpoints"),
-        factors=tuple(factors), models=tuple(models), tables=tuple(tables),
+        factors=tuple(factors), models=tuple(models), tables=tuple(tables), figures=tuple(figures),
+        rate_times=_times(surv.get("rate_times", [12, 24, 36]), f"{name} [survival] rate_times"),
+        rate_endpoints=_endpoints(surv.get("rate_endpoints", ["pfs", "os", "ttnt"]),
+                                  f"{name} [survival] rate_endpoints"),
+        screen_endpoints=_endpoints(surv.get("screen_endpoints", ["pfs", "os"]),
+                                    f"{name} [survival] screen_endpoints"),
+        competing=competing,
     )
+
+
+def _times(values, where: str) -> tuple[float, ...]:
+    if not isinstance(values, list) or not values or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values):
+        raise SpecError(f"{where}: expected a list of positive numbers of months, found {values!r}")
+    return tuple(float(v) for v in values)
 
 
 def check_columns(spec: Spec, columns) -> None:

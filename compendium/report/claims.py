@@ -7,7 +7,10 @@ against a claim id with :class:`Recorder`; the run then gathers every recorded
 value into ``results/claims.csv`` (GUIDE contract) with a status.
 
 Registry columns: ``claim_id, location, quantity, published, unit, denominator,
-tolerance, basis, notebook, note``. ``basis`` says how the *synthetic* cohort
+tolerance, basis, notebook, note`` and, optionally, ``estimate``: the address of the
+computed quantity the claim is compared with (``median(pfs)``, ``cox_p(os, amp1q)``), which
+the notebook's chapter resolves (:mod:`compendium.chapters.base`), so that a claim is
+declared once, here, and not typed cell by cell. ``basis`` says how the *synthetic* cohort
 relates to the claim (``constructed``: the generator fixes it exactly;
 ``calibrated``: the generator aims at it; ``emergent``: nothing aims at it). On
 real data every basis becomes ``observed``, except ``literature``: a number the
@@ -42,7 +45,7 @@ def load_registry(path=None) -> pd.DataFrame:
     path = path or paths.CLAIMS_REGISTRY
     files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
     reg = pd.concat([
-        pd.read_csv(f, dtype={"claim_id": str, "note": str, "unit": str}, keep_default_na=False,
+        pd.read_csv(f, dtype={"claim_id": str, "note": str, "unit": str, "estimate": str}, keep_default_na=False,
                     na_values={"published": [""], "tolerance": [""], "denominator": [""]})
         for f in files], ignore_index=True)
     missing = [c for c in REGISTRY_COLUMNS if c not in reg.columns]
@@ -56,6 +59,7 @@ def load_registry(path=None) -> pd.DataFrame:
         raise ValueError(f"{path}: unknown basis {bad}; expected one of {sorted(BASES)}")
     for col in ("published", "tolerance"):
         reg[col] = pd.to_numeric(reg[col], errors="raise")
+    reg["estimate"] = reg["estimate"].fillna("") if "estimate" in reg.columns else ""
     return reg
 
 

@@ -165,3 +165,25 @@ def holm_survivors(screen: pd.DataFrame, labels: dict | None = None) -> str:
             f"before adjustment; after Holm's adjustment "
             f"{listing(kept, empty='none')} {choose(len(kept) == 1, 'remains', 'remain')} significant"
             + (f", while {listing(lost)} {choose(len(lost) == 1, 'does', 'do')} not" if lost else ""))
+
+
+def estimate_months(estimate) -> str:
+    """An :class:`~compendium.chapters.base.Estimate` of months: 'not reached', or the reason there is none."""
+    if estimate.reason:
+        return f"not estimable ({estimate.reason})"
+    return months(estimate.value)
+
+
+def group_comparison(name: str, levels, p) -> str:
+    """'PFS: ≥VGPR 26.1 months, <VGPR 7.2 months (log-rank p < 0.001, a significant difference ...).'
+
+    ``levels`` lists (level, label, median); with two levels the first is compared with the second.
+    """
+    if len(levels) < 2:
+        return f"{name}: only one group has data, so there is nothing to compare."
+    test = f"log-rank {p_value(p)}, {choose(significant(p), 'a significant', 'not a significant')} difference at the 5% level"
+    if len(levels) == 2:
+        (_, a, ma), (_, b, mb) = levels
+        return (f"{name}: patients with {a} had a {compare(ma, mb)} median than those with {b} "
+                f"({months(ma)} against {months(mb)}; {test}).")
+    return f"{name}: " + listing([f"{lab} {months(m)}" for _, lab, m in levels]) + f" ({test})."

@@ -154,6 +154,18 @@ def km_plot(df: pd.DataFrame, endpoint: str, group: str | None = None, *,
     return fig
 
 
+def nothing_to_draw(title: str | None, reason: str, width: float = COLUMN_WIDTH_IN) -> Figure:
+    """A figure whose data give nothing to draw says so inside itself, where the curve would be."""
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 1.4))
+        ax = fig.add_axes([0, 0, 1, 1])
+        ax.set_axis_off()
+        if title:
+            ax.text(0.02, 0.92, title, ha="left", va="top", fontweight="bold", fontsize=_STYLE["axes.titlesize"])
+        ax.text(0.5, 0.45, f"Nothing to draw: {reason}", ha="center", va="center", color="#555555")
+    return fig
+
+
 def save_and_show(fig: Figure, path_without_suffix: str | Path, provenance: str | None = None):
     """Save PNG and SVG, and return the PNG for the notebook, so readers see exactly the file."""
     from IPython.display import Image
