@@ -109,6 +109,7 @@ class Chapter:
     notebook: ClassVar[str] = ""
     context: Context
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)   # results/<name>.csv
+    shown: dict[str, pd.DataFrame] = field(default_factory=dict)    # shown in the notebook only
     figures: dict[str, Figure] = field(default_factory=dict)        # figures/<name>.png|svg
     values: dict[str, float] = field(default_factory=dict)          # claim id -> our value
     reasons: dict[str, str] = field(default_factory=dict)           # claim id -> why none
@@ -164,7 +165,7 @@ class Chapter:
 
     # -- display
     def table(self, name: str) -> pd.DataFrame:
-        return self.tables[name]
+        return self.tables[name] if name in self.tables else self.shown[name]
 
     def _render(self, name: str) -> tuple[bytes, bytes]:
         if name not in self._rendered:
