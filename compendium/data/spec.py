@@ -253,7 +253,10 @@ def load(path: str | Path | None = None) -> Spec:
                 raise SpecError(f"{rw}: covariate {cov!r} is not declared under [[factors]]")
             rows.append(PaperRow(str(r.get("claim", "")), _need(r, "label", str, rw), endpoint, cov,
                                  str(_need(r, "level", (str, int), rw)), bool(r.get("invert", False))))
-        tables.append(Table(_need(t, "id", str, where), t.get("title", t["id"]), source, endpoint, tuple(rows)))
+        table_id = _need(t, "id", str, where)
+        _check_table_rows(where, table_id, source, endpoint, rows, models,
+                          surv.get("cox_endpoints", ["pfs", "os"]))
+        tables.append(Table(table_id, t.get("title", table_id), source, endpoint, tuple(rows)))
     figures = []
     for i, fg in enumerate(doc.get("figures", []), 1):
         where = f"{name} [[figures]] #{i}"
@@ -294,10 +297,39 @@ def load(path: str | Path | None = None) -> Spec:
         rate_times=_times(surv.get("rate_times", [12, 24, 36]), f"{name} [survival] rate_times"),
         rate_endpoints=_endpoints(surv.get("rate_endpoints", ["pfs", "os", "ttnt"]),
                                   f"{name} [survival] rate_endpoints"),
-        screen_endpoints=_endpoints(surv.get("screen_endpoints", ["pfs", "os"]),
-                                    f"{name} [survival] screen_endpoints"),
+        screen_endpoints=_screen(surv, name),
         competing=competing, sensitivity=sensitivity, response_timing=response_timing,
     )
+
+
+def _check_table_rows(where, table_id, source, endpoint, rows, models, cox_endpoints) -> None:
+    """A table shows what was fitted: its rows name covariates of its model, its endpoint one fitted."""
+    if source == "univariate":
+        if endpoint not in cox_endpoints:
+            raise SpecError(f"{where} ({table_id}): endpoint {endpoint!r} has no univariate models; "
+                            f"[survival] cox_endpoints is {list(cox_endpoints)}")
+        return
+    model = next(m for m in models if m.name == source)
+    if endpoint not in model.endpoints:
+        raise SpecError(f"{where} ({table_id}): endpoint {endpoint!r} is not fitted by the model {source!r} "
+                        f"(its endpoints: {list(model.endpoints)})")
+    for j, row in enumerate(rows, 1):
+        if row.covariate not in model.covariates:
+            raise SpecError(f"{where} ({table_id}) row {j}: covariate {row.covariate!r} is not a covariate of the "
+                            f"model {source!r} ({list(model.covariates)}); drop the row or add it to the model")
+
+
+def _screen(surv: dict, name: str) -> tuple[str, ...]:
+    """The screen's endpoints: those given, which must have univariate models, or the fitted of PFS and OS."""
+    cox = surv.get("cox_endpoints", ["pfs", "os"])
+    if "screen_endpoints" not in surv:
+        return tuple(e for e in ("pfs", "os") if e in cox)
+    given = _endpoints(surv["screen_endpoints"], f"{name} [survival] screen_endpoints")
+    extra = [e for e in given if e not in cox]
+    if extra:
+        raise SpecError(f"{name} [survival] screen_endpoints: {extra} have no univariate models; "
+                        f"[survival] cox_endpoints is {list(cox)}")
+    return given
 
 
 def _sensitivity(doc: dict, name: str, models: list, declared: set) -> Sensitivity | None:
