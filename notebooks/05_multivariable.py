@@ -116,7 +116,7 @@ narrative.md("  \n".join(
 # information); `coxphf` itself is not packaged for Debian.
 
 # %%
-loss = pd.concat([sensitivity.complete_case_loss(analysis, e, models.MULTIVARIABLE) for e in ("pfs", "os")],
+loss = pd.concat([sensitivity.complete_case_loss(analysis, e, specs.load().model("paper").covariates) for e in ("pfs", "os")],
                  ignore_index=True)
 loss
 
@@ -133,7 +133,7 @@ with them {narrative.count(lost.loc["pfs", "events_lost"], "PFS event")} and
 """)
 
 # %%
-sens = pd.concat([sensitivity.model_sensitivity(analysis, e, models.MULTIVARIABLE, "emd_relapse")
+sens = pd.concat([sensitivity.model_sensitivity(analysis, e, specs.load().model("paper").covariates, "emd_relapse")
                   for e in ("pfs", "os")], ignore_index=True)
 paths.write_csv(sens, P.result("cox_sensitivity.csv"))
 sens.assign(**{"HR (95% CI)": [models.format_hr(h, lo, hi) for h, lo, hi in zip(sens.hr, sens.lcl, sens.ucl)]},
