@@ -55,11 +55,10 @@ class MultivariableChapter(Chapter):
 
 
 def _fit(analysis, endpoint, covariates, references, **kw):
-    """A Cox fit, or None with the reason when the data cannot give one."""
-    try:
-        return sv.cox_fit(analysis, endpoint, list(covariates), references, **kw), ""
-    except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as err:
-        return None, str(err)
+    """A Cox fit, or None with the reason when the data cannot give one (every coefficient estimable)."""
+    fit = sv.cox_fit(analysis, endpoint, list(covariates), references, **kw)
+    reason = fit.reason or next((r for r in fit.reasons if r), "")
+    return (None, reason) if reason else (fit, "")
 
 
 def compute(context: Context) -> MultivariableChapter:

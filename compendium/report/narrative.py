@@ -18,6 +18,8 @@ import textwrap
 
 import pandas as pd
 
+from compendium.stats import estimable as _ne
+
 ALPHA = 0.05
 
 
@@ -66,7 +68,7 @@ def estimable(hr, lcl, ucl) -> bool:
     return math.isfinite(ucl) and lcl > 0 and 1e-6 < hr < 1e6
 
 
-NOT_ESTIMABLE = "not estimable (monotone likelihood: one level has no events)"
+NOT_ESTIMABLE = _ne.label(_ne.MONOTONE)  # the vocabulary lives in compendium.stats.estimable
 
 
 def hr_ci(hr, lcl, ucl, digits: int = 2) -> str:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from compendium.stats import estimable as ne
 from compendium.stats import survival as sv
 
 
@@ -199,17 +200,39 @@ def bootstrap_median(ipd: pd.DataFrame, targets: list[Target], time: str, event:
             "failed": n_boot - len(meds), "seed": seed}
 
 
-def analyse(ipd: pd.DataFrame, targets: list[Target], time: str, event: str, n_boot: int = 1000,
-            seed: int = 20250) -> dict:
-    """Everything notebook 07 shows of one MAIC: weights, ESS, balance, weighted and plain KM, median.
-
-    Raises ``ValueError`` (with the reason) when there are no patients to weight or the target
-    cannot be reached.
-    """
-    if len(ipd) == 0 or ipd[event].sum() == 0:
-        raise ValueError("MAIC: no patients with complete matched covariates and an event")
-    w = weights(ipd, targets)
+def estimate(ipd: pd.DataFrame, targets: list[Target], time: str, event: str, n_boot: int = 1000,
+             seed: int = 20250) -> dict:
+    """Everything notebook 07 shows of one MAIC: weights, ESS, balance, weighted and plain KM, median,
+    and ``reason``. Patients lacking a matched covariate, the time or the status are left out first;
+    without patients, without events, or with a target the data cannot reach by reweighting, the
+    values are empty and ``reason`` says why (never an exception)."""
+    columns = list(dict.fromkeys([t.column for t in targets] + [time, event]))
+    ipd = ipd.dropna(subset=columns).reset_index(drop=True)
+    empty_km = pd.DataFrame(columns=["time", "n_risk", "n_event", "surv"], dtype=float)
+    out = {"weights": np.array([]), "n": len(ipd), "ess": np.nan, "balance": pd.DataFrame(),
+           "km_weighted": empty_km, "km_unweighted": empty_km, "median": np.nan, "lcl": np.nan, "ucl": np.nan,
+           "n_boot": n_boot, "failed": n_boot, "seed": seed}
+    reason = ne.of_counts(len(ipd), int(pd.to_numeric(ipd[event]).sum()))
+    if not reason:
+        try:
+            w = weights(ipd, targets)
+        except np.linalg.LinAlgError:
+            reason = ne.SINGULAR
+        except ValueError:
+            reason = ne.UNREACHABLE
+    if reason:
+        return {**out, "reason": reason}
     return {"weights": w, "n": len(ipd), "ess": ess(w), "balance": balance(ipd, targets, w),
             "km_weighted": weighted_km(ipd[time], ipd[event], w),
             "km_unweighted": weighted_km(ipd[time], ipd[event], np.ones(len(ipd))),
-            **bootstrap_median(ipd, targets, time, event, n_boot=n_boot, seed=seed)}
+            **bootstrap_median(ipd, targets, time, event, n_boot=n_boot, seed=seed), "reason": ne.ESTIMABLE}
+
+
+def analyse(ipd: pd.DataFrame, targets: list[Target], time: str, event: str, n_boot: int = 1000,
+            seed: int = 20250) -> dict:
+    """:func:`estimate`, raising ``ValueError`` with the reason when it is not estimable (the form
+    notebook 07 catches; new code takes :func:`estimate` and its ``reason``)."""
+    out = estimate(ipd, targets, time, event, n_boot=n_boot, seed=seed)
+    if out["reason"]:
+        raise ValueError(f"MAIC {ne.label(out['reason'])}")
+    return out

@@ -684,8 +684,9 @@ def analysis_covariates(base: pd.DataFrame) -> dict:
 
 
 def _paper_rows():
-    from compendium.stats import models
-    return models.TABLE2 + models.TABLE3 + models.TABLE4 + models.TABLE5 + models.TEXT_PFS
+    from compendium.data import spec as specs
+    paper = specs.load()
+    return [row for table in ("T2", "T3", "T4", "T5", "R_pfs") for row in paper.table(table).rows]
 
 
 MEDIAN_CLAIMS = {  # claim id: (endpoint, group on >=VGPR or None)
@@ -1336,15 +1337,17 @@ def write_cli(n: int | None = None, seed: int | None = None, out=None) -> str:
 
 def achieved(analysis: pd.DataFrame) -> dict:
     """Every calibration target as the analysis notebooks compute it (R conventions, ``compendium.stats.survival``)."""
+    from compendium.data import spec as specs
     from compendium.stats import models
-    km = models.km_results(analysis)
+    paper = specs.load()
+    km = models.km_results(analysis, paper)
     km = km[km["conf_type"] == "log"].set_index(["endpoint", "group"])["median"]
     out = {}
     for cid, (endpoint, group) in MEDIAN_CLAIMS.items():
         out[cid] = float(km[endpoint, "all" if group is None else f"vgpr_or_better={group}"])
     out["R_time_to_best_response_median"] = float(analysis["response_months"].median())
-    uni = models.univariate_results(analysis, endpoints=("pfs", "os"))
-    multi = models.multivariable_results(analysis)
+    uni = models.univariate_results(analysis, paper, endpoints=("pfs", "os"))
+    multi = models.multivariable_results(analysis, paper)
     for row in _paper_rows():
         table = multi if row.claim.split("_")[0] in ("T4", "T5") else uni
         for key, value in models.oriented(table, row).items():
