@@ -124,7 +124,7 @@ vgpr = analysis[analysis["vgpr_or_better"] == 1]
 pfs_vgpr = sv.km_median(vgpr["pfs_months"], vgpr["pfs_event"])
 rows_pfs = trials.forest_rows(evidence, "pfs", [
     trials.cohort_row(label, pfs, "lenref_first_relapse"),
-    trials.cohort_row(label.replace("This cohort", "This cohort, ≥VGPR only"), pfs_vgpr, "one_prior_line")])
+    trials.cohort_row(label.replace("This cohort", "This cohort, ≥VGPR only"), pfs_vgpr, selected_on="response ≥VGPR")])
 plots.save_and_show(forest.forest_plot(rows_pfs, "Median PFS (months)"), P.figure("07_forest_pfs"))
 
 # %%

@@ -86,3 +86,32 @@ def test_constructed_claims_that_differ_are_explained():
     differs = table[(table["basis"] == "constructed") & (table["status"] == "differs")]
     unexplained = [c for c in differs["claim_id"] if not notes[c].strip()]
     assert not unexplained, f"constructed claims that differ without a note: {unexplained}"
+
+
+def test_literature_claims_noted_as_checked_are_checkable_in_the_evidence_table():
+    """A note saying "checked against data/external/evidence.csv" must not outlive the number it names."""
+    from compendium.report import trials
+
+    reg = claims.load_registry()
+    evidence = trials.load_evidence()
+    noted = reg[(reg["basis"] == "literature") & reg["note"].str.contains("checked against data/external")]
+    assert len(noted) > 10
+    for claim_id in noted["claim_id"]:
+        value, reason = trials.quoted_value(evidence, claim_id)
+        assert reason == "", f"{claim_id}: noted as checked, but the evidence table says {reason!r}"
+
+
+def test_committed_literature_claims_reproduce_the_evidence_table():
+    """results/claims.csv (notebook 07) holds, for every quotation of another paper, the evidence table's number."""
+    from compendium.report import trials
+
+    table = pd.read_csv(paths.ROOT / "results" / "claims.csv", keep_default_na=False,
+                        na_values={"reproduced": [""]}).set_index("claim_id")
+    evidence = trials.load_evidence()
+    literature = table[table["basis"] == claims.LITERATURE]
+    assert len(literature) > 40
+    for claim_id, row in literature.iterrows():
+        value, reason = trials.quoted_value(evidence, claim_id)
+        assert row["reason"] == reason, claim_id
+        if not reason:
+            assert row["reproduced"] == pytest.approx(value, nan_ok=True), claim_id
