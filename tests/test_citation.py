@@ -19,6 +19,7 @@ import yaml
 
 import compendium
 from compendium import paths
+from compendium.data import fetch
 
 ROOT = paths.ROOT
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "cff-1.2.0.schema.json").read_text())
@@ -111,6 +112,7 @@ def test_the_paper_and_the_data_are_referenced():
     # the paper, which has no DOI here, is cited in full among the deposit's references
     assert any(paper["title"] in ref and "Annals of Hematology" in ref for ref in zenodo["references"])
     assert DATA_DOI in (ROOT / "site" / "references.bib").read_text()
+    assert DATA_DOI == f"10.5281/zenodo.{fetch.DEFAULT_RECORD}", "`fetch` downloads the deposit cited here"
 
 
 def test_zenodo_metadata_has_what_a_deposit_needs():
