@@ -126,6 +126,8 @@ CSV_DIGITS = 12
 
 
 def write_csv(frame, path: Path) -> Path:
-    """Results CSVs at 12 significant digits, written atomically."""
-    atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n", float_format=f"%.{CSV_DIGITS}g"))
+    """Results CSVs at 12 significant digits, written atomically, with no cell a spreadsheet would run."""
+    from compendium.report import cells
+
+    atomic_write_text(path, cells.to_csv(frame, float_format=f"%.{CSV_DIGITS}g"))
     return path

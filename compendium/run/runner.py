@@ -593,8 +593,23 @@ def main(argv: list[str] | None = None) -> int:
                                        "from data/dictionary.csv")
     p_map.add_argument("export", help="the export (CSV or XLSX)")
     p_map.add_argument("--template", required=True, metavar="MAPPING", help="the mapping file to write (TOML)")
+    from compendium.data import fetch as fetching
+    p_fetch = sub.add_parser("fetch", help="download the study's Zenodo deposit into data/raw/ and verify it "
+                                           "(the one step that needs a network)")
+    p_fetch.add_argument("--record", default=fetching.DEFAULT_RECORD,
+                         help=f"Zenodo record number or DOI (default {fetching.DEFAULT_RECORD}: the paper's deposit)")
+    p_fetch.add_argument("--to", default=None, metavar="DIR", help="folder to download into (default: data/raw/)")
+    p_fetch.add_argument("--overwrite", action="store_true",
+                         help="replace a file that is there already and differs from the deposit's")
+    p_fetch.add_argument("--api", default=None, help=f"Zenodo API address (default ${fetching.API_ENV}, "
+                                                     f"else {fetching.DEFAULT_API})")
+    p_fetch.add_argument("--timeout", type=float, default=fetching.TIMEOUT,
+                         help=f"seconds without an answer before giving up (default {fetching.TIMEOUT:g})")
     args = parser.parse_args(argv)
     try:
+        if args.command == "fetch":
+            return fetching.command(args.record, args.to or paths.RAW_DIR, api=args.api, timeout=args.timeout,
+                                    overwrite=args.overwrite)
         if args.command == "run":
             run(args.data, args.out, args.only, progress=not args.no_progress, jobs=args.jobs,
                 spec=args.spec, mapping=args.mapping)

@@ -33,6 +33,7 @@ import pandas as pd
 from compendium.data import dataset
 from compendium import paths
 from compendium.report import trials
+from compendium.report.cells import to_csv as csv_without_formulas
 
 SOURCE = paths.ROOT / "site"
 DEFAULT_OUT = paths.ROOT / "_site"
@@ -179,7 +180,7 @@ def _md_table(frame: pd.DataFrame) -> str:
 
 def _csv_table(frame: pd.DataFrame, title: str, name: str, folder: Path, stem: str) -> str:
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
+    csv_without_formulas(frame, buffer)  # the page offers the file for download
     (folder / f"{stem}.csv").write_text(buffer.getvalue())
     return (f"```{{csv-table}} {title}\n:name: {name}\n:file: {stem}.csv\n:header-rows: 1\n"
             ":class: site-data\n```\n")

@@ -39,6 +39,7 @@ import pandas as pd
 
 from compendium.synthetic import multistate
 from compendium import paths
+from compendium.report import cells
 
 N = 85
 MONTH_DAYS = 30.4375
@@ -599,7 +600,7 @@ def to_csv_text(raw: pd.DataFrame) -> str:
         if out[col].dtype.kind == "f":
             whole = out[col].dropna().apply(float.is_integer).all()
             out[col] = out[col].map(lambda v: "" if pd.isna(v) else (f"{int(v)}" if whole else f"{v:g}"))
-    return out.to_csv(index=False, lineterminator="\n")
+    return cells.to_csv(out)
 
 
 def write(path=None, outcome_seed: int | None = None) -> str:
@@ -892,7 +893,7 @@ def save_state(state: CourseState, path=None) -> None:
     """The search's result, exact (floats written with repr, which reads back bit for bit)."""
     frame = pd.DataFrame({k: [repr(float(x)) for x in v] for k, v in state.u.items()})
     frame["outcome"], frame["next_line"] = state.outcome, state.next_line.astype(int)
-    paths.atomic_write_text(Path(path or SEARCH_FILE), frame.to_csv(index=False, lineterminator="\n"))
+    paths.atomic_write_text(Path(path or SEARCH_FILE), cells.to_csv(frame))
 
 
 def load_state(path=None) -> CourseState:
@@ -1147,7 +1148,7 @@ def _integers_as_int(raw: pd.DataFrame) -> pd.DataFrame:
 
 def fast_csv_text(raw: pd.DataFrame) -> str:
     """CSV text for generated cohorts (large ones too)."""
-    return _integers_as_int(raw).to_csv(index=False, lineterminator="\n")
+    return cells.to_csv(_integers_as_int(raw))
 
 
 def write_any(path: Path, n: int, seed: int) -> None:
@@ -1158,7 +1159,7 @@ def write_any(path: Path, n: int, seed: int) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            _integers_as_int(generate_any(n, seed)).to_csv(handle, index=False, lineterminator="\n", chunksize=50_000)
+            cells.to_csv(_integers_as_int(generate_any(n, seed)), handle, chunksize=50_000)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
