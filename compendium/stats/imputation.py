@@ -61,17 +61,19 @@ def _logistic_map(x: np.ndarray, y: np.ndarray, prior_sd: float = PRIOR_SD):
     return beta, np.linalg.inv(hess)
 
 
-def impute_binary(df: pd.DataFrame, target: str, predictors, endpoint: str, m: int, seed: int):
+def impute_binary(df: pd.DataFrame, target: str, predictors, endpoint: str, m: int, seed: int,
+                  prior_sd: float = PRIOR_SD):
     """m completed copies of ``df`` (its endpoint, target and predictor columns) with ``target`` (0/1)
     imputed; predictors must be complete where used. The copies are made one at a time, as they are
-    taken (a generator): m of them at once would hold m times the cohort in memory."""
+    taken (a generator): m of them at once would hold m times the cohort in memory. ``prior_sd=np.inf``
+    drops the prior: the imputation model of R's ``mice.impute.logreg`` (up to its augmentation)."""
     tcol, ecol = sv.endpoint_columns(endpoint)
     data = df[list(dict.fromkeys([tcol, ecol, target, *predictors]))]
     data = data.dropna(subset=[tcol, ecol] + list(predictors)).reset_index(drop=True)
     design = np.column_stack([data[list(predictors)].to_numpy(float), data[ecol].to_numpy(float),
                               nelson_aalen_at(data[tcol], data[ecol])])
     observed = data[target].notna().to_numpy()
-    beta, cov = _logistic_map(design[observed], data.loc[observed, target].to_numpy(float))
+    beta, cov = _logistic_map(design[observed], data.loc[observed, target].to_numpy(float), prior_sd)
     rng = np.random.default_rng(seed)
     x_miss = np.column_stack([np.ones((~observed).sum()), design[~observed]])
     for _ in range(m):
