@@ -22,6 +22,9 @@ Multiple imputation: see the tests at the end.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,6 +73,17 @@ def test_reference_made_by_r4_with_its_packages(manifest):
     assert manifest["r_version"].astype(str).str.startswith("4.").all()
     assert manifest["survival_version"].astype(str).str.startswith("3.").all()
     assert manifest["mice_version"].astype(str).str.startswith("3.").all()
+
+
+def test_the_script_fixtures_and_answers_are_committed():
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = [SCRIPT, "tests/reference/myeloma_mayo.csv", "tests/reference/myeloma_tt2.csv"]
+    files += [p.relative_to(ROOT).as_posix() for p in sorted(OUT.glob("myeloma_*.csv"))]
+    tracked = subprocess.run(["git", "ls-files", "--", *files], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert sorted(set(files) - set(tracked)) == []
+    assert f"Rscript {SCRIPT}" in (ROOT / ".ci" / "run").read_text(), "CI must regenerate the answers"
 
 
 def test_the_fixtures_are_the_data_r_ships(mayo, tt2):
