@@ -16,7 +16,7 @@ Tolerances, each with the largest difference found when it was set:
 * Cox coefficients, SE, HR, limits, p, log-likelihoods, global tests: 1e-9 relative (found 2e-11);
   the diverging fits (no deaths in a level) 1e-6 absolute on the coefficient (found 1.6e-7, where
   the likelihood is flat) and 1e-5 relative on the SE (found 9e-7); iterations equal;
-* cox.zph of (start, stop] fits: 1e-9 relative (found 5e-14).
+* cox.zph of (start, stop] fits: 1e-9 relative (found 1e-12).
 Multiple imputation: see the tests at the end.
 """
 
@@ -257,7 +257,12 @@ def test_cox_zph_of_counting_process_fits(mayo):
 #    spread of its 20 pooled estimates (sd / sqrt(20)), ours from our between-imputation variance
 #    (sqrt(B / m)), combined and times 4 (a false alarm once in 16,000 per term). On these data the
 #    R spread is 0.035 on the log HR of the gain (0.004-0.018 for the group terms), so the
-#    tolerance is 0.06 for the gain and 0.01-0.03 for the group terms.
+#    tolerance is 0.060 for the gain and 0.011-0.029 for the group terms; found: gain -0.035,
+#    the group terms at most 0.022 (76% of their tolerance); total variance at most 89% of its.
+#    Our mean over 30 seeds of m = 50 is 0.378 for the gain against R's 0.367 (z = 1.2).
+# Layers 1 and 3 use our model without its prior (prior_sd = inf), which is mice's. The default
+# prior (sd 2.5 on each raw-scale slope) pulls the Nelson-Aalen slope from -3.83 to -2.47 here and
+# the pooled log HR of the gain down by about 0.03: a difference of model, not of implementation.
 
 M_OURS = 200
 SEED_OURS = 20
@@ -287,7 +292,8 @@ def test_nelson_aalen_as_mice_computes_it(tt2):
 
 
 def test_imputation_model_without_prior_is_rs_logistic_fit(mi):
-    """Without the prior, and given mice's hazard, ours is R's glm on the observed values."""
+    """Without the prior, and given mice's hazard, ours is R's glm on the observed values
+    (found: coefficients 1e-14, SE 4e-8 relative)."""
     d, _, dummies = mi
     r = r_out("myeloma_mice_model.csv")
     obs = d["chr1q21_gain"].notna().to_numpy()
@@ -346,7 +352,7 @@ def ours_pooled(mi):
 
 
 def test_the_monte_carlo_error_is_what_rubins_between_variance_says():
-    """R's spread over seeds is sqrt(B / m) within what 20 runs can tell (ratio 0.5-2; found 0.67-1.21):
+    """R's spread over seeds is sqrt(B / m) within what 20 runs can tell (ratio 0.5-2; found 0.67-1.25):
     the basis of the tolerance below."""
     runs = r_out("myeloma_mice_runs.csv")
     assert runs["seed"].nunique() == 20
