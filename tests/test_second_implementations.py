@@ -15,7 +15,11 @@
   so tied data would not be a fixed reference): 1e-12.
 * ``pycmprsk`` (a Python port of cmprsk) is not used: its only release (1.0.0) requires Python
   >= 3.13 and numba, and this project runs on 3.11, so Gray's test and cuminc's variance are
-  checked against R's cmprsk only (tests/test_competing.py).
+  checked against R's cmprsk only (tests/test_competing.py). Installed once outside the project
+  (ignoring its Python requirement) it agreed with us on mgus2: CIF 7e-16, variance 2e-14
+  relative, Gray's statistic 9e-15 relative (sex, age70, three age groups); but its
+  ``timepoints`` gives F(t-) at a time where the curve jumps (``np.searchsorted(side="left")``),
+  where cmprsk's gives F(t): 0.0326 against 0.0341 for progression by 60 months.
 """
 
 from __future__ import annotations
