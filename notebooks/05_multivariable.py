@@ -39,7 +39,8 @@ from matplotlib.ticker import NullFormatter
 from compendium.report import claims, narrative, plots
 from compendium.data import dataset
 from compendium.stats import models, multiplicity, sensitivity
-from compendium.synthetic import multistate, generator as synthetic
+from compendium import synthetic
+from compendium.synthetic import multistate
 from compendium import paths
 from compendium.report import narrative as nv
 from compendium.data import spec as specs
