@@ -19,6 +19,10 @@ DICTIONARY = DATA / "dictionary.csv"
 RAW_DIR = DATA / "raw"
 SYNTHETIC_DIR = DATA / "synthetic"
 SYNTHETIC_COHORT = SYNTHETIC_DIR / "daravd_synthetic_cohort.csv"
+SYNTHETIC_META = SYNTHETIC_DIR / "daravd_synthetic_cohort.meta.json"  # seeds, dates, sha256 of each file below
+SYNTHETIC_SEARCH = SYNTHETIC_DIR / "calibration_search.csv"
+SYNTHETIC_TRUTH = SYNTHETIC_DIR / "daravd_synthetic_truth.csv"
+SYNTHETIC_SIMULATION = SYNTHETIC_DIR / "daravd_response_simulation.csv"
 CLAIMS_REGISTRY = DATA / "claims"  # one CSV per notebook, concatenated
 NOTEBOOKS = ROOT / "notebooks"
 

@@ -618,8 +618,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {written}: check every line, fill in the empty codes, then "
                   f"`python -m compendium validate {args.export} --mapping {written}`")
         elif args.command == "synthetic":
-            from compendium.synthetic import generator as synthetic
-            print(f"wrote {synthetic.write_cli(args.n, args.seed, args.out)}")
+            from compendium.synthetic import write_cli  # the generator is loaded only for this command
+            print(f"wrote {write_cli(args.n, args.seed, args.out)}")
         elif args.command == "site":
             from compendium.run import site
             if args.run and not Path(args.run).is_dir():
