@@ -303,3 +303,37 @@ def test_alias_file_names_dictionary_variables_and_codes(dictionary):
     for var, vocab in aliases.vocabulary.items():
         assert set(aliases.labels[vocab].values()) <= set(spec.loc[var, "allowed"].split("|")), var
     assert set(aliases.labels["flag"].values()) == {"0", "1"}
+
+
+def test_headers_with_quotes_line_breaks_and_comment_signs_survive_the_template(cohort, dictionary, tmp_path):
+    export = relabel(cohort, dictionary, "italian", None)
+    nasty = {"patient_id": 'ID "paziente"', "center": "Centro # sede", "sex": "Sesso\n(M/F)",
+             "isotype": "Isotipo = CM \\ tipo", "creatinine_mg_dl": "Creatinina\t(mg/dL) \x7f"}
+    export.frame = export.frame.rename(columns={export.columns[v]: h for v, h in nasty.items()})
+    export.columns.update(nasty)
+    path = tmp_path / "export.csv"
+    export.frame.to_csv(path, index=False)
+    doc = tomllib.loads(mapping.write_template(path, tmp_path / "m.toml").read_text(encoding="utf-8"))
+    assert {v: doc["columns"][v] for v in nasty} == {v: h.strip() for v, h in nasty.items()}
+    assert doc["values"]["sex"] == {"Maschio": "M", "Femmina": "F"}
+
+
+def test_a_column_is_proposed_by_its_values_alone_and_marked_check(dictionary, tmp_path):
+    path = tmp_path / "e.csv"
+    pd.DataFrame({"Colonna 7": ["EV", "SC", "EV"] * 5, "Colonna 8": ["Maschio", "Femmina", "Maschio"] * 5,
+                  "Colonna 9": ["1", "2", "3"] * 5}).to_csv(path, index=False)
+    text = mapping.write_template(path, tmp_path / "m.toml").read_text(encoding="utf-8")
+    assert 'dara_route_start = "Colonna 7"   # CHECK 0.50: by its values only' in text
+    assert 'sex = "Colonna 8"   # CHECK 0.50: by its values only' in text
+    assert "Colonna 9" not in tomllib.loads(text)["columns"].values()  # 1, 2, 3: no variable by values alone
+
+
+def test_a_broken_alias_file_is_named(tmp_path):
+    bad = tmp_path / "aliases.toml"
+    bad.write_text("[columns.sex\nit = [\"sesso\"]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="aliases.toml: not valid TOML"):
+        mapping_propose.load_aliases(bad)
+    twice = tmp_path / "twice.toml"
+    twice.write_text('[labels.sex]\nM = ["uomo"]\nF = ["uomo"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="gives 'uomo' two codes"):
+        mapping_propose.load_aliases(twice)

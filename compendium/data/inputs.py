@@ -310,8 +310,9 @@ def _header_row(rows: list[list[str]], expected: list[str] | None, source: str) 
     raise InputFileError(
         source, f"the first row is not the header of data/dictionary.csv: it names {scores[0]} of the "
                 f"{len(expected)} dictionary columns (row 1 reads: {_row_text(rows[0])})",
-        "put the dictionary's column names (patient_id, center, birth_date, ...) on row 1; "
-        "see data/dictionary.csv for every name")
+        "put the dictionary's column names (patient_id, center, birth_date, ...) on row 1 (see "
+        "data/dictionary.csv for every name), or, for an export with names of its own, propose a mapping "
+        f"with `python -m compendium map {source} --template mapping.toml`")
 
 
 def _any_header(rows: list[list], source: str) -> int:

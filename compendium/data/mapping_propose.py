@@ -63,7 +63,11 @@ class Aliases:
 
 @functools.cache
 def load_aliases(path: Path = paths.MAPPING_ALIASES) -> Aliases:
-    doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:  # a centre adding its own names may slip
+        raise ValueError(f"{paths.relative(Path(path))}: not valid TOML ({err})") from None
+    doc = {"columns": {}, "labels": {"flag": {}}, "stopwords": {}, "abbreviations": {}, "missing": {}, **doc}
     names = {var: [(a, lang) for lang in ("it", "en") for a in entry.get(lang, [])]
              for var, entry in doc["columns"].items()}
     vocabulary = {var: entry["labels"] for var, entry in doc["columns"].items() if "labels" in entry}
@@ -81,7 +85,7 @@ def load_aliases(path: Path = paths.MAPPING_ALIASES) -> Aliases:
             for var, rule in doc.get("label_rules", {}).items()}
     stop = frozenset(w for words in doc["stopwords"].values() for w in words)
     return Aliases(names, labels, vocabulary, drop, stop, dict(doc["abbreviations"]),
-                   frozenset(doc["missing"]["labels"]))
+                   frozenset(doc["missing"].get("labels", [])))
 
 
 # --- text ----------------------------------------------------------------------------------------
