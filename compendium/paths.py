@@ -16,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 DICTIONARY = DATA / "dictionary.csv"
+MAPPING_ALIASES = DATA / "mapping_aliases.toml"  # names and labels `map --template` proposes from
 RAW_DIR = DATA / "raw"
 SYNTHETIC_DIR = DATA / "synthetic"
 SYNTHETIC_COHORT = SYNTHETIC_DIR / "daravd_synthetic_cohort.csv"

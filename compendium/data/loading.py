@@ -402,8 +402,8 @@ def load_raw(path: Path | str, mapping=None) -> RawData:
     """
     path = Path(path)
     dictionary = load_dictionary()
-    # file-level problems: one message each; a mapped export has its own column names
-    names = list(dictionary["name"]) if mapping is None else [mapping.columns.get(v) or v for v in dictionary["name"]]
+    # file-level problems: one message each; a mapped export's header is the columns its mapping names
+    names = (mapping.export_columns() if mapping is not None else []) or list(dictionary["name"])
     table = read_table(path, names)
     digest = sha256(path)
     text = table.frame

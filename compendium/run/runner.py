@@ -615,7 +615,8 @@ def main(argv: list[str] | None = None) -> int:
                 spec=args.spec, mapping=args.mapping)
         elif args.command == "map":
             written = mappings.write_template(args.export, args.template)
-            print(f"wrote {written}: check every line, fill in the empty codes, then "
+            print(f"wrote {written}: a proposal for every variable, with its evidence; check each, set "
+                  f"`confirmed = true` under [template], then "
                   f"`python -m compendium validate {args.export} --mapping {written}`")
         elif args.command == "synthetic":
             from compendium.synthetic import write_cli  # the generator is loaded only for this command
@@ -626,10 +627,14 @@ def main(argv: list[str] | None = None) -> int:
                 raise FileNotFoundError(f"--run {args.run}: no such folder (write one with `run --out {args.run}`)")
             print(f"wrote {site.build(args.out, paths.Paths.for_run(args.run))}")
         elif args.command == "validate":
-            raw = load_raw(args.file, mappings.load(args.mapping))
+            mapping = mappings.load(args.mapping, unconfirmed_ok=True)
+            raw = load_raw(args.file, mapping)
             for note in raw.notices:
                 print(f"notice: {note}", file=sys.stderr)
             print(f"{args.file}: {len(raw.frame)} rows follow the dictionary (sha256 {raw.sha256})")
+            if mapping is not None and not mapping.confirmed:
+                print(f"notice: {args.mapping} is not confirmed: `run` refuses it until {mappings.UNCONFIRMED}",
+                      file=sys.stderr)
     except DataValidationError as err:
         print(err, file=sys.stderr)
         return 2
