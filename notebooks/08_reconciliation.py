@@ -29,6 +29,7 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 # %%
 import pandas as pd
 
+from compendium.chapters import reconciliation
 from compendium.report import audit, claims, narrative, plots
 from compendium.data import dataset
 from compendium import paths
@@ -91,10 +92,7 @@ On this input every value is observed; the claims that differ, each with the reg
 contradicts itself, one of two numbers must differ whatever the data):"""))
 
 # %%
-notes = registry.set_index("claim_id")["note"]
-constructed = table[((table["basis"] == "constructed") | ~meta["synthetic"]) & (table["status"] == "differs")]
-constructed.assign(note=constructed["claim_id"].map(notes))[["claim_id", "location", "quantity", "published",
-                                                              "reproduced", "note"]]
+reconciliation.differences(table, registry, meta["synthetic"])
 
 # %%
 calibrated = table[table["basis"] == "calibrated"]
