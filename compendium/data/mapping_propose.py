@@ -197,6 +197,8 @@ class HeaderScorer:
         if not rest:
             return 0.0, ""
         rows = np.vstack([self._row(h) for h in rest])
+        # a unit or code word is no evidence against a variable, but evidence for a target naming it
+        every = np.vstack([self._row(h) for h in head]) if len(head) > len(rest) else rows
         w_rest = np.array([self.weight.get(h, self.unknown) for h in rest])
         best, evidence = 0.0, ""
         for target, idx, w_target in self._indexed[variable]:
@@ -204,7 +206,7 @@ class HeaderScorer:
             if not sims.any():
                 continue
             precision = float(w_rest @ sims.max(axis=1)) / w_rest.sum()
-            recall = float(w_target @ sims.max(axis=0)) / w_target.sum()
+            recall = float(w_target @ every[:, idx].max(axis=0)) / w_target.sum()
             # below an exact match: "ISS" is the alias of iss_dx, and only a word of "R-ISS"
             f = 0.98 * 2 * precision * recall / (precision + recall)
             if f > best:
