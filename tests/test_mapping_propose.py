@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from compendium import paths
-from compendium.data import inputs, loading, mapping, mapping_propose
+from compendium.data import inputs, loading, mapping, mapping_dates, mapping_propose
 from compendium.data.mapping_template import toml_string
 from foreign_export import STYLES, fold, relabel
 
@@ -245,7 +245,7 @@ def test_no_code_is_invented(dictionary):
 
 
 def _dates(values):
-    return mapping_propose._date_proposals({f"d{i}": mapping_propose.profile(pd.Series(v), mapping_propose.load_aliases())
+    return mapping_dates.date_proposals({f"d{i}": mapping_propose.profile(pd.Series(v), mapping_propose.load_aliases())
                                             for i, v in enumerate(values)})
 
 

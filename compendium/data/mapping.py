@@ -30,7 +30,8 @@ Mapping file (TOML)::
     values = ["n.d."]    # what the export writes for a missing value (not in patient_id, center)
 
 The proposals themselves (which column, which code, which date format, and why) are made by
-:mod:`compendium.data.mapping_propose` and written by :mod:`compendium.data.mapping_template`.
+:mod:`compendium.data.mapping_propose` (dates: :mod:`compendium.data.mapping_dates`) and written by
+:mod:`compendium.data.mapping_template`.
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from compendium import paths
-from compendium.data.mapping_propose import EXCEL, EXCEL_EPOCH, IDENTIFIERS
+from compendium.data.mapping_dates import EXCEL, excel_dates
+from compendium.data.mapping_propose import IDENTIFIERS
 from compendium.data.spec import read_toml
 
 ISO = "%Y-%m-%d"
@@ -127,7 +128,7 @@ class Mapping:
             if fmt == ISO:
                 continue
             col = out[var]
-            parsed = _excel_dates(col) if fmt == EXCEL else pd.to_datetime(col.where(col != ""), format=fmt,
+            parsed = excel_dates(col) if fmt == EXCEL else pd.to_datetime(col.where(col != ""), format=fmt,
                                                                            errors="coerce")
             bad = col[(col != "") & parsed.isna()]
             if len(bad):
@@ -140,13 +141,6 @@ class Mapping:
         if problems:
             raise MappingError(f"{name}: cannot map {source}:\n  - " + "\n  - ".join(problems))
         return out
-
-
-def _excel_dates(col: pd.Series) -> pd.Series:
-    """Excel's serial day numbers (days since 1899-12-30; a fraction is the time of day) as dates."""
-    days = pd.to_numeric(col.where(col != ""), errors="coerce")
-    days = days.where((days >= 1) & (days < 2958466))  # Excel's own range: 1900-01-01 to 9999-12-31
-    return EXCEL_EPOCH + pd.to_timedelta(np.floor(days), unit="D")
 
 
 def load(path: str | Path | None, unconfirmed_ok: bool = False) -> Mapping | None:

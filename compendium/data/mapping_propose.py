@@ -10,7 +10,8 @@ the curated Italian and English aliases of ``data/mapping_aliases.toml``, compar
 with weights that make a rare word such as "creatinina" count more than "data") and by its values
 (dates, yes/no, labels that have a code, numbers within the dictionary's range). The scores of all
 pairs go into one assignment (the Hungarian algorithm), so that an export column is proposed for
-one variable at most and each variable gets the column that suits the whole export best.
+one variable at most and each variable gets the column that suits the whole export best. Date
+formats are detected by :mod:`compendium.data.mapping_dates`.
 """
 
 from __future__ import annotations
@@ -29,21 +30,13 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from compendium import paths
+from compendium.data.mapping_dates import DATE_FORMATS, DateProposal, date_formats, date_proposals, shaped, shown
 
 #: a column is proposed for a variable only from this score on (0-1)
 THRESHOLD = 0.45
 #: below this a proposal is marked CHECK rather than PROPOSED
 CONFIDENT = 0.7
 MAX_LABELS = 40  # a column with more distinct values is no category, however it is written
-EXCEL = "excel"  # a date column holding Excel's serial day numbers (days since 1899-12-30)
-EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-EXCEL_RANGE = (3653, 73051)  # 1910-01-01 to 2100-01-01: what a study date can be
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%m-%d-%Y", "%d.%m.%Y", "%Y/%m/%d",
-                "%d-%b-%Y", "%d %b %Y", "%d/%m/%y", "%m/%d/%y", "%d.%m.%y", "%Y-%m-%d %H:%M:%S",
-                "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")
-SHOWN_FORMAT = {"%Y-%m-%d": "YYYY-MM-DD (ISO)", "%d/%m/%Y": "DD/MM/YYYY", "%m/%d/%Y": "MM/DD/YYYY",
-                "%d-%m-%Y": "DD-MM-YYYY", "%m-%d-%Y": "MM-DD-YYYY", "%d.%m.%Y": "DD.MM.YYYY",
-                EXCEL: "Excel serial day numbers"}
 IDENTIFIERS = ("patient_id", "center")  # never read as missing, never recoded
 LANGUAGE = {"it": "Italian alias", "en": "English alias"}
 
@@ -197,6 +190,8 @@ class HeaderScorer:
         if not rest:
             return 0.0, ""
         rows = np.vstack([self._row(h) for h in rest])
+        # a unit or code word is no evidence against a variable, but evidence for a target naming it
+        every = np.vstack([self._row(h) for h in head]) if len(head) > len(rest) else rows
         w_rest = np.array([self.weight.get(h, self.unknown) for h in rest])
         best, evidence = 0.0, ""
         for target, idx, w_target in self._indexed[variable]:
@@ -204,7 +199,7 @@ class HeaderScorer:
             if not sims.any():
                 continue
             precision = float(w_rest @ sims.max(axis=1)) / w_rest.sum()
-            recall = float(w_target @ sims.max(axis=0)) / w_target.sum()
+            recall = float(w_target @ every[:, idx].max(axis=0)) / w_target.sum()
             # below an exact match: "ISS" is the alias of iss_dx, and only a word of "R-ISS"
             f = 0.98 * 2 * precision * recall / (precision + recall)
             if f > best:
@@ -243,36 +238,8 @@ def profile(column: pd.Series, aliases: Aliases, keep_missing: bool = False) -> 
     share = 1.0 if formats else 0.0
     if not formats and len(filled):
         share = max([pd.to_datetime(filled, format=f, errors="coerce").notna().mean()
-                     for f in DATE_FORMATS if _shaped(filled, f, 0.5)] or [0.0])
+                     for f in DATE_FORMATS if shaped(filled, f, 0.5)] or [0.0])
     return Profile(filled, counts, numbers.astype(float), decimal_comma, formats, float(share))
-
-
-_FIELD = {"%Y": r"\d{4}", "%y": r"\d{2}", "%m": r"\d{1,2}", "%d": r"\d{1,2}", "%b": r"[A-Za-z]{3}",
-          "%H": r"\d{1,2}", "%M": r"\d{2}", "%S": r"\d{2}"}
-_SHAPE = {fmt: re.sub(r"%[A-Za-z]", lambda m: _FIELD[m.group()], re.escape(fmt))
-          for fmt in DATE_FORMATS}
-
-
-def _shaped(filled: pd.Series, fmt: str, share: float = 1.0) -> bool:
-    """A quick look before the parse: do (enough of) the values have the format's shape?"""
-    return filled.str.fullmatch(_SHAPE[fmt]).mean() >= share
-
-
-def date_formats(filled: pd.Series, numbers: pd.Series | None = None) -> list[str]:
-    """Every format that reads all values as dates from 1900 to 2100 (Excel serials included)."""
-    if filled.empty:
-        return []
-    found = []
-    for fmt in DATE_FORMATS:
-        if not _shaped(filled, fmt):
-            continue
-        parsed = pd.to_datetime(filled, format=fmt, errors="coerce")
-        if parsed.notna().all() and parsed.dt.year.between(1900, 2100).all():
-            found.append(fmt)
-    numbers = pd.to_numeric(filled, errors="coerce") if numbers is None else numbers
-    if numbers.notna().all() and numbers.between(*EXCEL_RANGE).all() and (numbers == np.floor(numbers)).all():
-        found.append(EXCEL)
-    return found
 
 
 def propose_code(label: str, variable: str, allowed: list[str], aliases: Aliases) -> tuple[str, str]:
@@ -317,7 +284,7 @@ def compatibility(spec, prof: Profile, code) -> tuple[float, str]:
     typ = spec.type
     if typ == "date":
         if prof.date_formats:
-            return 1.0, f"every value a date ({_shown(prof.date_formats[0])})"
+            return 1.0, f"every value a date ({shown(prof.date_formats[0])})"
         return prof.date_share * 0.5, f"{prof.date_share:.0%} of the values read as dates in one format"
     if typ in ("category", "flag"):
         if prof.date_formats or len(prof.counts) > MAX_LABELS:
@@ -350,10 +317,6 @@ def compatibility(spec, prof: Profile, code) -> tuple[float, str]:
     return 0.5, "text"
 
 
-def _shown(fmt: str) -> str:
-    return SHOWN_FORMAT.get(fmt, fmt)
-
-
 def specific_labels(spec, prof: Profile, aliases: Aliases, code) -> bool:
     """Whether the column's labels point at this variable by themselves (not yes/no, not numbers)."""
     if spec.type != "category" or len(prof.counts) < 2:
@@ -379,12 +342,6 @@ class CodeProposal:
     label: str
     code: str
     count: int
-    evidence: str
-
-
-@dataclass
-class DateProposal:
-    format: str
     evidence: str
 
 
@@ -446,7 +403,7 @@ def propose(export: pd.DataFrame, dictionary: pd.DataFrame, aliases: Aliases | N
             dates[spec.name] = None  # decided below, once every column's candidates are known
         if spec.type == "number" and prof.decimal_comma:
             decimal_cols.append(column)
-    dates = _date_proposals({v: profiles[columns[v].column] for v in dates})
+    dates = date_proposals({v: profiles[columns[v].column] for v in dates})
     decimal = ((",", f"decimal commas in {', '.join(repr(c) for c in decimal_cols[:3])}"
                      + (f" and {len(decimal_cols) - 3} more" if len(decimal_cols) > 3 else ""))
                if decimal_cols else None)
@@ -463,35 +420,3 @@ def propose(export: pd.DataFrame, dictionary: pd.DataFrame, aliases: Aliases | N
 def _code(label: str, spec, allowed: list[str], aliases: Aliases, count: int) -> tuple[str, int, str]:
     code, evidence = propose_code(label, spec.name, allowed, aliases)
     return code, count, evidence
-
-
-def _date_proposals(profiles: dict[str, Profile]) -> dict[str, DateProposal]:
-    """One format per date column; a column that two formats fit takes the one the others show."""
-    sure = [p.date_formats[0] for p in profiles.values() if len(p.date_formats) == 1]
-    preference = {fmt: sure.count(fmt) for fmt in set(sure)}
-    out = {}
-    for var, prof in profiles.items():
-        fits = prof.date_formats
-        if not fits:
-            out[var] = DateProposal("", "no date format reads every value: give the format")
-            continue
-        fmt = max(fits, key=lambda f: (preference.get(f, 0), -fits.index(f)))
-        if len(fits) == 1:
-            evidence = f"every value reads as {_shown(fmt)}" + _decisive(prof.values, fmt)
-        else:
-            others = ", ".join(_shown(f) for f in fits if f != fmt)
-            evidence = (f"ambiguous: the values also read as {others}; taken as {_shown(fmt)}, the format of "
-                        f"{preference.get(fmt, 0)} other date column(s)")
-        if fmt.endswith("%y"):
-            evidence += "; two-digit years 00-68 are read as 2000-2068"
-        out[var] = DateProposal(fmt, evidence)
-    return out
-
-
-def _decisive(values: pd.Series, fmt: str) -> str:
-    """Why day and month are not swapped: how many values have a day above 12."""
-    if not re.match(r"%[dm][/.-]%[dm]", fmt):
-        return ""
-    parts = values.str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-]").dropna().astype(int)
-    above = int((parts[0 if fmt.startswith("%d") else 1] > 12).sum())
-    return f" ({above} with a day above 12)" if above else ""

@@ -12,7 +12,8 @@ import json
 
 import pandas as pd
 
-from compendium.data.mapping_propose import CONFIDENT, Proposal, SHOWN_FORMAT
+from compendium.data.mapping_dates import SHOWN_FORMAT
+from compendium.data.mapping_propose import CONFIDENT, Proposal
 
 ISO = "%Y-%m-%d"
 
