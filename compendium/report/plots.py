@@ -387,6 +387,17 @@ def zph_plot_r(fit: "sv.CoxFit", title: str | None = None, labels: dict | None =
 
     labels = labels or {}
     res = sv.scaled_schoenfeld(fit)
+    if res.empty:  # a model with no residuals (no events, nothing estimable): the figure says so
+        from compendium.stats import estimable as ne
+        with mpl.rc_context(_STYLE):
+            fig = Figure(figsize=(width, 1.4 + (0.25 if title else 0)))
+            ax = fig.add_subplot()
+            ax.axis("off")
+            ax.text(0.5, 0.5, f"Scaled Schoenfeld residuals: {ne.label(res.attrs.get('reason') or ne.NO_EVENTS)}",
+                    ha="center", va="center", transform=ax.transAxes)
+            if title:
+                fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+        return fig
     smooth = schoenfeld.zph_smooth(fit)
     names = [c for c in res.columns if c not in ("time", "gtime")]
     coefs = dict(zip(names, fit.coef[~np.isnan(fit.coef)]))

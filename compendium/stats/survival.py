@@ -655,18 +655,17 @@ class CoxFit:
         z = stats.norm.ppf(1 - (1 - conf_level) / 2)
         se = np.sqrt(np.diag(self.var))
         se = np.where(np.isnan(self.coef), np.nan, se)
+        keep = np.array([not r for r in self.reasons], bool) if blank else np.ones(len(self.columns), bool)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             p = stats.chi2.sf((self.coef / se) ** 2, 1)
-            rows = {"covariate": [c[0] for c in self.columns], "level": [c[1] for c in self.columns],
-                    "reference": [c[2] for c in self.columns], "hr": np.exp(self.coef),
-                    "lcl": np.exp(self.coef - z * se), "ucl": np.exp(self.coef + z * se), "p": p}
-        out = pd.DataFrame(rows)
-        out.insert(0, "endpoint", self.endpoint)
-        out["n"], out["events"] = self.n, self.events
-        out["reason"] = list(self.reasons) if len(self.columns) else []
-        if blank:
-            out.loc[out["reason"] != "", ["hr", "lcl", "ucl", "p"]] = np.nan
-        return out
+            values = {"hr": np.exp(self.coef), "lcl": np.exp(self.coef - z * se), "ucl": np.exp(self.coef + z * se),
+                      "p": p}
+        return pd.DataFrame({"endpoint": self.endpoint, "covariate": [c[0] for c in self.columns],
+                             "level": [c[1] for c in self.columns], "reference": [c[2] for c in self.columns],
+                             **{k: np.where(keep, v, np.nan) for k, v in values.items()},
+                             "n": self.n, "events": self.events, "reason": list(self.reasons)},
+                            columns=["endpoint", "covariate", "level", "reference", "hr", "lcl", "ucl", "p", "n",
+                                     "events", "reason"])
 
 
 def _coxfit6(x, start, stop, event, method="efron", max_iter=20, eps=1e-9,
@@ -732,12 +731,19 @@ def _coxfit6(x, start, stop, event, method="efron", max_iter=20, eps=1e-9,
 #: warns "Loglik converged before variable ...; beta may be infinite" (survival 3.x, R/coxph.fit.R).
 COX_EPS = 1e-9
 TOLER_INF = float(np.sqrt(COX_EPS))
+#: A Wald interval wider than this on the log scale (z = 4, beyond any confidence level we print)
+#: overflows exp(): the information behind it is zero but for rounding.
+WALD_SPAN, EXP_MAX = 4.0, float(np.log(np.finfo(float).max))
 
 
-def _is_flag(values: pd.Series) -> bool:
-    present = values.dropna()
-    return pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype) \
-        and len(present) > 0 and bool(present.isin((0, 1)).all())
+def _numeric(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
+
+
+def _present(values: pd.Series) -> np.ndarray:
+    """The non-missing values of a numeric column, as floats (nullable integers included)."""
+    x = values.to_numpy(dtype=float, na_value=np.nan)
+    return x[~np.isnan(x)]
 
 
 def design_columns(whole: pd.DataFrame, covariates, references: dict) -> tuple[list[tuple[str, str, str]], str]:
@@ -758,17 +764,19 @@ def design_columns(whole: pd.DataFrame, covariates, references: dict) -> tuple[l
     for cov in covariates:
         v = whole[cov]
         ref = references.get(cov)
-        if v.isna().all():
+        numeric = _numeric(v)
+        present = _present(v) if numeric else v.dropna()
+        if len(present) == 0:
             names.append((cov, "", "" if ref is None else _fmt_level(ref)))
             reason = ne.first(reason, ne.ALL_MISSING)
-        elif not pd.api.types.is_numeric_dtype(v) or isinstance(v.dtype, pd.CategoricalDtype):
-            levels = sorted({_fmt_level(u) for u in pd.unique(v.dropna())})
+        elif not numeric:
+            levels = sorted({_fmt_level(u) for u in pd.unique(present)})
             ref = levels[0] if ref is None else str(ref)
             if ref not in levels:
                 reason = ne.first(reason, ne.REFERENCE_ABSENT)
             others = [lev for lev in levels if lev != ref]
             names += [(cov, lev, ref) for lev in others] or [(cov, "", ref)]
-        elif _is_flag(v):
+        elif np.isin(present, (0.0, 1.0)).all():
             flip = ref is not None and _fmt_level(ref) == "1"
             if ref is not None and _fmt_level(ref) not in ("0", "1"):
                 reason = ne.first(reason, ne.REFERENCE_ABSENT)
@@ -789,8 +797,7 @@ def _design_matrix(data: pd.DataFrame, names: list[tuple[str, str, str]]) -> np.
             cols.append(np.zeros(len(data)))
         elif level == "per unit":
             cols.append(v.to_numpy(float))
-        elif (level, ref) in (("1", "0"), ("0", "1")) and pd.api.types.is_numeric_dtype(v) \
-                and not isinstance(v.dtype, pd.CategoricalDtype):
+        elif (level, ref) in (("1", "0"), ("0", "1")) and _numeric(v):
             x = v.to_numpy(float)
             cols.append(1 - x if level == "0" else x)
         else:
@@ -820,6 +827,9 @@ def _coefficient_reasons(x: np.ndarray, coef: np.ndarray, var: np.ndarray, u: np
             out.append(ne.NOT_CONVERGED)
         elif infinite[j]:
             out.append(ne.MONOTONE)
+        elif not np.abs(coef[j]) + WALD_SPAN * np.sqrt(max(var[j, j], 0.0)) < EXP_MAX:
+            # an information that is zero but for rounding (R: coef 0, HR 1, 95% CI 0-Inf)
+            out.append(ne.SINGULAR)
         else:
             out.append(ne.ESTIMABLE)
     return out
@@ -854,10 +864,8 @@ def cox_fit(df: pd.DataFrame, endpoint: str, covariates, references: dict | None
     else:
         t0, (t1,) = None, _timefix(data[tcol].to_numpy(float))
     reason = ne.first(ne.NO_PATIENTS if len(df) == 0 else "",
-                      ne.ALL_MISSING if df[[tcol, ecol]].isna().all().any() else "",
+                      ne.ALL_MISSING if len(data) == 0 and (df[tcol].isna().all() or df[ecol].isna().all()) else "",
                       reason, ne.of_counts(len(data), int(event.sum()), len(df)))
-    if len(data) == 0 and not reason:
-        reason = ne.ALL_MISSING
     p = len(names)
     if reason:
         return CoxFit(endpoint, names, np.full(p, np.nan), np.full((p, p), np.nan), (np.nan, np.nan), np.nan,
