@@ -293,7 +293,7 @@ def audit_printed_percentages(registry: pd.DataFrame, prefix: str) -> pd.DataFra
 
 def implied_denominators(count: float, pct: float, tolerance: float, lo: int = 1, hi: int = 200) -> list[int]:
     """Denominators N for which 100*count/N rounds to the printed percentage."""
-    return [n for n in range(max(lo, int(count)), hi + 1)
+    return [n for n in range(max(lo, int(count), 1), hi + 1)
             if abs(100.0 * count / n - pct) <= tolerance + 1e-12]
 
 
