@@ -68,6 +68,14 @@ MIXES = {
         on_treatment=1, end_reason=_na(a, "end_reason"), dara_doses_skipped=0, bortezomib_dose_reduced=0,
         bortezomib_reduction_cycle=_na(a, "bortezomib_reduction_cycle"), salvage_asct=0,
         salvage_asct_cycle=_na(a, "salvage_asct_cycle")),
+    "no FISH at all": lambda a: a.assign(**{c: _na(a, c) for c in (
+        "cyto_risk_dx", "cyto_risk_relapse", "chr1_dx", "chr1_relapse", "del17p_relapse", "cyto_high_risk_dx",
+        "cyto_high_risk_relapse", "amp1q")}),
+    "nobody had a first-line ASCT": lambda a: a.assign(
+        asct_first_line=pd.Series("none", index=a.index, dtype=a["asct_first_line"].dtype), prior_asct=0),
+    "laboratory values never measured": lambda a: a.assign(
+        creatinine_mg_dl=_na(a, "creatinine_mg_dl"), calcium_mg_dl=_na(a, "calcium_mg_dl"), iss=_na(a, "iss"),
+        riss=_na(a, "riss")),
     "no treatment times": lambda a: a.assign(treatment_months=_na(a, "treatment_months"),
                                              response_months=_na(a, "response_months"),
                                              cycles_received=_na(a, "cycles_received")),

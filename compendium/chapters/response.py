@@ -28,11 +28,11 @@ from compendium.chapters.base import Chapter, Context, Estimate, first, parse_ad
 from compendium.chapters.descriptives import (equals, flag, format_median_iqr, format_number,
                                               implied_denominator_table, implied_denominators,
                                               summarise_continuous)
-from compendium.report import narrative as nv
 from compendium.data import endpoints
 from compendium.data import spec as specs
+from compendium.report import narrative as nv
 from compendium.report import swimmer
-from compendium.stats import association as tests
+from compendium.stats import association as assoc
 
 RESPONSE_CATEGORIES = [*endpoints.RESPONSE_ORDER, "NE"]
 END_REASONS = ["PD", "toxicity", "death", "ASCT", "unknown"]
@@ -72,7 +72,7 @@ def _with_reason(rows: list[dict], columns: list[str]) -> pd.DataFrame:
 # --- response rates -------------------------------------------------------------------------
 
 def _proportion_row(endpoint, population, k, n, reason="") -> dict:
-    lcl, ucl = tests.clopper_pearson(k, n)
+    lcl, ucl = assoc.clopper_pearson(k, n)
     return {"endpoint": endpoint, "population": population, "n": int(k), "denominator": int(n),
             "proportion": k / n if n else float("nan"), "lcl": lcl, "ucl": ucl, "ci_method": "clopper-pearson",
             "reason": reason or ("" if n else "no patient evaluable for response")}
@@ -155,12 +155,12 @@ def predictor_association(analysis: pd.DataFrame, outcome: str, outcome_label: s
         if not pd.api.types.is_numeric_dtype(analysis[predictor.column]):
             res = {"statistic": math.nan, "p": math.nan, "reason": f"{predictor.column} is not numeric, so it has no ranks"}
         else:
-            res = tests.rank_sum_test(hit, miss, names)
+            res = assoc.rank_sum_test(hit, miss, names)
         summaries = (_median_iqr_text(hit), _median_iqr_text(miss))
     else:
         levels = _levels(pd.concat([hit, miss]))
         table = [[int((g == v).sum()) for v in levels] for g in (hit, miss)]
-        res = tests.fisher_test(table, names, group_axis=0)
+        res = assoc.fisher_test(table, names, group_axis=0)
         summaries = tuple(_level_summary(g, levels, predictor) for g in (hit, miss))
     return {**row, "summary_vgpr": summaries[0], "summary_below": summaries[1], "statistic": res["statistic"],
             "p": res["p"], "reason": res["reason"]}
@@ -171,7 +171,7 @@ def by_level(analysis: pd.DataFrame, outcome: str, outcome_label: str, predictor
     hit, miss = _split(analysis, outcome, predictor.column)
     levels = sorted(set(hit) | set(miss))
     table = np.array([[(hit == d).sum(), (miss == d).sum()] for d in levels], dtype=np.int64).reshape(-1, 2)
-    res = tests.fisher_test(table, (f"reaching {outcome_label}", f"below {outcome_label}"), group_axis=1)
+    res = assoc.fisher_test(table, (f"reaching {outcome_label}", f"below {outcome_label}"), group_axis=1)
     method = "" if res["method"] in ("exact", "") else f"; p by {res['method']}"
     noun = f"{predictor.level_name} levels" if predictor.level_name else "levels"
     return {"factor": predictor.name, "column": predictor.column, "test": f"fisher ({len(levels)} {noun} x 2{method})",
@@ -356,7 +356,7 @@ def methods_list(ch: ResponseChapter) -> str:
         if p.by_level:
             line += ("; as a sensitivity analysis, also Fisher's exact test over every observed value (an r × 2 table, "
                      "computed exactly, as R's `fisher.test`, by an algorithm whose work grows with the table's counts; "
-                     f"past `{tests.FISHER_EXACT_LIMIT:,}` partial tables it falls back to R's own remedy, a Monte "
+                     f"past `{assoc.FISHER_EXACT_LIMIT:,}` partial tables it falls back to R's own remedy, a Monte "
                      "Carlo p-value with a fixed seed, and the `test` column says so)")
         lines.append(line + ".")
     return "\n".join(lines)
