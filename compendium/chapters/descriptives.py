@@ -9,15 +9,21 @@ Conventions, as the paper's R analysis would have them:
   between order statistics), which is also numpy's and pandas' default.
 
 Every function takes a DataFrame shaped like ``data/derived/analysis.csv`` and returns a
-tidy DataFrame (or a dict of named numbers), so that notebooks only show and record them.
+tidy DataFrame (or a dict of named numbers); :func:`compute` is notebook 02's chapter (at the end).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from compendium.chapters import counting
+from compendium.chapters.base import Chapter, Context, Estimate, first, parse_address
+# how a category, a flag and a quantile are counted, shared with every chapter (re-exported here)
+from compendium.chapters.counting import equals, flag, quantile7, summarise_continuous  # noqa: F401
 
 TABLE1_COLUMNS = [
     "key", "characteristic", "level", "n", "n_evaluable", "pct_all", "pct_evaluable",
@@ -58,35 +64,6 @@ CONTINUOUS_ROWS = {
 }
 LEN_DOSE_ROWS = ("len_dose_pd", "Lenalidomide dose at relapse (mg)", "len_dose_pd_group",
                  [("25-15", "25_15", "25 – 15"), ("10-2.5", "10_2_5", "10 – 2.5")], True)
-
-
-def equals(series: pd.Series, value) -> pd.Series:
-    """Plain boolean ``series == value``; missing values are never equal (no pd.NA leaks)."""
-    return (series == value).fillna(False).astype(bool)
-
-
-def flag(series: pd.Series) -> pd.Series:
-    """A 0/1 flag as plain booleans: 1 is True, 0 and missing are False."""
-    return equals(pd.to_numeric(series, errors="coerce"), 1)
-
-
-def quantile7(values, q):
-    """R's default quantile (type 7) of the non-missing values; NaN when there are none."""
-    x = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(dtype=float)
-    if x.size == 0:
-        return float("nan")
-    return float(np.quantile(x, q, method="linear"))
-
-
-def summarise_continuous(values) -> dict:
-    """n, median, quartiles (type 7), min and max of the non-missing values."""
-    x = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
-    return {
-        "n": int(x.size), "median": quantile7(x, 0.5), "q1": quantile7(x, 0.25),
-        "q3": quantile7(x, 0.75),
-        "min": float(x.min()) if x.size else float("nan"),
-        "max": float(x.max()) if x.size else float("nan"),
-    }
 
 
 def _row(key, characteristic, level, n, n_evaluable, n_all, **extra) -> dict:
@@ -293,7 +270,7 @@ def audit_printed_percentages(registry: pd.DataFrame, prefix: str) -> pd.DataFra
 
 def implied_denominators(count: float, pct: float, tolerance: float, lo: int = 1, hi: int = 200) -> list[int]:
     """Denominators N for which 100*count/N rounds to the printed percentage."""
-    return [n for n in range(max(lo, int(count)), hi + 1)
+    return [n for n in range(max(lo, int(count), 1), hi + 1)
             if abs(100.0 * count / n - pct) <= tolerance + 1e-12]
 
 
@@ -332,3 +309,96 @@ def cytogenetics_summary(analysis: pd.DataFrame) -> pd.DataFrame:
             rows.append({"timepoint": timepoint, "column": column, "finding": str(finding), "n": n,
                          "evaluable": evaluable, "pct_evaluable": 100.0 * n / evaluable if evaluable else float("nan")})
     return pd.DataFrame(rows)
+
+
+# --- the chapter (notebook 02) -------------------------------------------------------------------
+#
+# compute(context) -> DescriptivesChapter: Table 1 and the first-line history as written to results/,
+# the FISH findings, and the registry's claims resolved by address: ``table1(sex_male, pct_all)``
+# reads a cell of Table 1 (its ``key`` and a column of results/table1.csv), and the counting
+# addresses (``count(first_line_class=bortezomib)``, ``pct(cyto_risk_dx=high, among=cyto_risk_dx=*)``,
+# ``median(first_line_pfs_months, prior_asct=1)``, ``min``/``max``) count the analysis dataset.
+
+#: The notebook's sections: Table 1 itself, the text's re-reading of it, FISH, and the first line
+#: (its counts, and the times: first-line PFS and diagnosis to DaraVd).
+CYTO_COLUMNS = {column for _, column, _ in CYTO_FINDINGS}
+FIRST_LINE_TIMES = {"first_line_pfs_months", "months_dx_to_daravd"}
+
+
+@dataclass
+class DescriptivesChapter(Chapter):
+    notebook = "02_descriptives"
+    shown: dict[str, pd.DataFrame] = field(default_factory=dict)   # frames shown, not written
+    facts: dict = field(default_factory=dict)
+
+    def cell(self, key: str, column: str) -> Estimate:
+        """One cell of Table 1: the row ``key`` (``sex_male``, ``age_median``) and a column of table1.csv."""
+        row = first(self.tables["table1"], key=key)
+        if row is None or column not in row:
+            return Estimate(reason=f"Table 1 has no {'row ' + key if row is None else 'column ' + column}")
+        value = row[column]
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return Estimate(reason=f"no patient evaluable for {row['characteristic']}" if not row["n_evaluable"]
+                            else f"{column} is not defined for {key}")
+        return Estimate(value)
+
+    def finding(self, column: str, finding: str) -> dict | None:
+        return first(self.shown["cytogenetics"], column=column, finding=str(finding))
+
+    def published(self, claim_id: str) -> float:
+        return float(self.context.registry.set_index("claim_id").at[claim_id, "published"])
+
+    def section(self, name: str) -> list[str]:
+        """The claim ids of one section: ``table1``, ``text``, ``cytogenetics``, ``first_line``, ``first_line_times``."""
+        ids = []
+        for row in self.declared().itertuples(index=False):
+            kind, args, keys = parse_address(row.estimate)
+            column = args[1] if kind == "table1" else counting.first_column(args, keys)
+            about = ("table1" if row.location == "Table 1" else "text") if kind == "table1" else (
+                "cytogenetics" if column in CYTO_COLUMNS else
+                "first_line_times" if column in FIRST_LINE_TIMES else "first_line")
+            if about == name:
+                ids.append(row.claim_id)
+        return ids
+
+    def resolvers(self):
+        return {"table1": self.cell, **counting.resolvers(self.context.analysis)}
+
+
+def compute(context: Context) -> DescriptivesChapter:
+    ch = DescriptivesChapter(context)
+    analysis = context.analysis
+    ch.tables["table1"] = table1(analysis)
+    ch.tables["first_line"] = first_line_history(analysis)
+    ch.shown["cytogenetics"] = cytogenetics_summary(analysis)
+    ch.shown["table1_audit"] = audit_printed_percentages(context.registry, "T1_")
+    ch.fill_declared()
+    asct = first(ch.tables["first_line"], quantity="first-line PFS median (months)", level="ASCT")
+    no_asct = first(ch.tables["first_line"], quantity="first-line PFS median (months)", level="no ASCT")
+    ch.facts.update(n=len(analysis), median_age=ch.cell("age_median", "median").value,
+                    fl_pfs_asct=asct["value"], fl_pfs_no_asct=no_asct["value"])
+    return ch
+
+
+def cytogenetics_sentence(ch: DescriptivesChapter) -> str:
+    """'Here FISH at diagnosis is known for 60 patients, of whom 16 are high risk; at relapse ...'."""
+    from compendium.report import narrative as nv
+
+    parts = []
+    for when, column in (("diagnosis", "cyto_risk_dx"), ("relapse", "cyto_risk_relapse")):
+        row = ch.finding(column, "high")
+        parts.append(f"at {when} for {nv.count(row['evaluable'], 'patient')}"
+                     + ("" if not row["evaluable"] else f", of whom {row['n']} {nv.verb(row['n'], 'is', 'are')} high risk"))
+    return f"Here FISH is known {parts[0]}; {parts[1]}."
+
+
+def first_line_pfs_sentence(ch: DescriptivesChapter) -> str:
+    """First-line PFS with and without ASCT (a plain median: every patient relapsed, none is censored)."""
+    from compendium.report import narrative as nv
+
+    asct, no_asct = ch.facts["fl_pfs_asct"], ch.facts["fl_pfs_no_asct"]
+    if nv.missing(asct) or nv.missing(no_asct):
+        who = "with" if nv.missing(asct) else "without"
+        return f"No patient here had first-line PFS {who} a first-line ASCT, so the two cannot be compared"
+    return (f"Here patients with a first-line ASCT had a {nv.compare(asct, no_asct, 'longer', 'shorter')} first-line "
+            f"PFS than those without ({nv.months(asct)} against {nv.months(no_asct)})")

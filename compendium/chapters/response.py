@@ -1,331 +1,197 @@
-"""Response to DaraVd and treatment exposure (notebook 03).
+"""Chapter 03, response: the response rates, what the text relates to reaching >=VGPR, and how
+DaraVd was given (cycles, duration, why it stopped, doses skipped or reduced).
 
-- Response rates carry exact (Clopper-Pearson) 95% confidence intervals, the interval R's
-  ``binom.test`` reports, computed with :func:`scipy.stats.binomtest`.
-- The paper states that reaching >= VGPR "was not influenced by" lenalidomide exposure
-  time, starting dose, dose at progression, prior bortezomib or prior carfilzomib, with
-  five p-values but no test named. Our choice (:data:`ASSOCIATION_FACTORS`): the
-  Wilcoxon rank-sum test (R ``wilcox.test(exact = FALSE, correct = TRUE)``: normal
-  approximation with tie correction and continuity correction) for the exposure time and
-  for the two doses, taken as ordered values; Fisher's exact test (two-sided, R
-  ``fisher.test``) for the two prior exposures.
-- Medians and quartiles are R's type 7 (see :mod:`compendium.chapters.descriptives`).
+``compute(context)`` returns a :class:`ResponseChapter`. What it analyses comes from the
+specification's ``[response]`` table (``data/spec/paper.toml``): the rates (0/1 flags of the
+analysis dataset, so that a response rate is defined once, where the dataset is derived), the
+outcome the predictors are related to, and for each predictor its test. The paper names no test
+for its five "not influenced by" p-values; ours are the Wilcoxon rank-sum test (R ``wilcox.test(exact
+= FALSE, correct = TRUE)``) and Fisher's exact test (R ``fisher.test``), in
+:mod:`compendium.stats.association` with the exact (Clopper-Pearson) intervals of the rates.
+Medians and quartiles are R's type 7, plain medians of the observed times: the paper's method.
+
+Claims are declared in the registry by address (``rate(orr)``, ``rate(orr, population=evaluable)``,
+``assoc_p(vgpr_or_better, len_exposure_months)``, and the :mod:`~compendium.chapters.counting`
+addresses ``count(end_reason=PD)``, ``pct(...)``, ``median(...)``, ``q1``, ``q3``).
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from compendium.chapters.descriptives import equals, flag, format_median_iqr, quantile7, summarise_continuous
+from compendium.chapters import counting
+from compendium.chapters.base import Chapter, Context, Estimate, first, parse_address
+from compendium.chapters.descriptives import (equals, flag, format_median_iqr, format_number,
+                                              implied_denominator_table, implied_denominators,
+                                              summarise_continuous)
+from compendium.data import endpoints
+from compendium.data import spec as specs
+from compendium.report import narrative as nv
+from compendium.report import swimmer
+from compendium.stats import association as assoc
 
-RESPONSE_ORDER = ["sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE"]
-RATES = {  # rate name -> categories that count as reaching it
-    "orr": ("sCR", "CR", "VGPR", "PR"),
-    "vgpr_or_better": ("sCR", "CR", "VGPR"),
-    "cr_or_better": ("sCR", "CR"),
-}
+RESPONSE_CATEGORIES = [*endpoints.RESPONSE_ORDER, "NE"]
 END_REASONS = ["PD", "toxicity", "death", "ASCT", "unknown"]
 DARA_SKIP_GROUPS = [("0", 0, 0), ("1", 1, 1), ("2", 2, 2), ("3-5", 3, 5), (">5", 6, np.inf)]
 DEX_GROUPS = ["full", "80", "40", "20"]
+#: How DaraVd was started: (item as results/treatment_start.csv names it, column, levels in order).
+TREATMENT_START = [("daratumumab route", "dara_route_start", ["IV", "SC"]),
+                   ("bortezomib start (mg/m²)", "bortezomib_start_dose_mg_m2", [1.3, 1.0, 0.7]),
+                   ("dexamethasone start", "dex_dose_group", DEX_GROUPS)]
+#: Treatment exposure as the paper summarises it (median [IQR]): (row, column).
+EXPOSURE = [("time to best response (months)", "response_months"), ("cycles received", "cycles_received"),
+            ("treatment duration (months)", "treatment_months")]
+#: The notebook's sections and the claims each shows: by the kind of address, or the column it is about.
+SECTIONS = {
+    "rates": {"rate"}, "associations": {"assoc_p"},
+    "exposure": {c for _, c in EXPOSURE},
+    "discontinuation": {"end_reason", "on_treatment"},
+    "start": {c for _, c, _ in TREATMENT_START} | {"salvage_asct"},
+    "modifications": {"dara_doses_skipped", "bortezomib_dose_reduced", "bortezomib_reduction_cycle",
+                      "bortezomib_weekly_switch"},
+}
+#: Printed (percentage, count) pairs whose denominator the notebook asks about (the registry has both).
+DENOMINATOR_PAIRS = [("A_btz_reduced_pct", "A_btz_reduced_n"), ("A_dara_delayed_pct", "A_dara_delayed_n"),
+                     ("R_btz_reduced_pct", "R_btz_reduced_n")]
+ASSOCIATION_COLUMNS = ["factor", "column", "test", "n", "n_vgpr", "n_below", "summary_vgpr", "summary_below",
+                       "statistic", "p", "role"]
+NO_RESPONSE_SPEC = "the specification declares no [response] table"
 
 
-def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Exact binomial confidence interval for k successes in n (R ``binom.test``)."""
-    if n == 0:
-        return float("nan"), float("nan")
-    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="exact")
-    return float(ci.low), float(ci.high)
+def _with_reason(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    """A results frame; its ``reason`` column only when some row has one (the default cohort's files
+    keep their columns)."""
+    frame = pd.DataFrame(rows, columns=columns + ["reason"])
+    return frame if frame["reason"].fillna("").astype(bool).any() else frame.drop(columns="reason")
 
 
-def _proportion_row(endpoint, population, k, n) -> dict:
-    lcl, ucl = clopper_pearson(k, n)
+# --- response rates -------------------------------------------------------------------------
+
+def _proportion_row(endpoint, population, k, n, reason="") -> dict:
+    lcl, ucl = assoc.clopper_pearson(k, n)
     return {"endpoint": endpoint, "population": population, "n": int(k), "denominator": int(n),
-            "proportion": k / n if n else float("nan"), "lcl": lcl, "ucl": ucl,
-            "ci_method": "clopper-pearson"}
+            "proportion": k / n if n else float("nan"), "lcl": lcl, "ucl": ucl, "ci_method": "clopper-pearson",
+            "reason": reason or ("" if n else "no patient evaluable for response")}
 
 
-def response_distribution(analysis: pd.DataFrame) -> pd.DataFrame:
-    """Best response categories and the three rates, with exact 95% CIs.
+def response_distribution(analysis: pd.DataFrame, rates=()) -> pd.DataFrame:
+    """Best response categories, then each rate (a 0/1 flag column), with exact 95% CIs.
 
-    ``population = all``: over every treated patient (the text's 84.7%); ``evaluable``:
-    over patients with an assessable response (best response other than NE).
+    ``population = all``: over every treated patient (the Results' denominator); ``evaluable``: over
+    the patients with an assessable response (a category other than NE; for a rate, its flag not empty).
     """
     best = analysis["best_response"]
-    unknown = sorted(set(best.dropna()) - set(RESPONSE_ORDER))
-    if unknown:
+    unknown = sorted(set(best.dropna()) - set(RESPONSE_CATEGORIES))
+    if unknown:  # the loader's validation makes this unreachable on data it has read
         raise ValueError(f"unknown best response categories {unknown}")
-    populations = {"all": best, "evaluable": best[best.notna() & ~equals(best, "NE")]}
+    evaluable = best.notna() & ~equals(best, "NE")
     rows = []
-    for population, values in populations.items():
-        for category in RESPONSE_ORDER:
+    for population in ("all", "evaluable"):
+        values = best if population == "all" else best[evaluable]
+        for category in RESPONSE_CATEGORIES:
             if population == "evaluable" and category == "NE":
                 continue
             rows.append(_proportion_row(category, population, equals(values, category).sum(), len(values)))
-        for rate, categories in RATES.items():
-            rows.append(_proportion_row(rate, population, values.isin(categories).fillna(False).sum(), len(values)))
-    return pd.DataFrame(rows)
+        for column in rates:
+            if column not in analysis.columns:
+                rows.append(_proportion_row(column, population, 0, 0, f"the analysis dataset has no column {column}"))
+                continue
+            f = pd.to_numeric(analysis[column], errors="coerce")
+            n = len(f) if population == "all" else int(f.notna().sum())
+            rows.append(_proportion_row(column, population, equals(f, 1).sum(), n))
+    return _with_reason(rows, ["endpoint", "population", "n", "denominator", "proportion", "lcl", "ucl", "ci_method"])
 
 
-def rate(distribution: pd.DataFrame, endpoint: str, population: str = "all") -> pd.Series:
-    """One row of :func:`response_distribution`."""
-    hit = distribution[(distribution["endpoint"] == endpoint) & (distribution["population"] == population)]
-    return hit.iloc[0]
-
-
-# --- associations with reaching >= VGPR -------------------------------------------------
-
-def wilcoxon_rank_sum(x, y) -> tuple[float, float]:
-    """Two-sided rank-sum test as R ``wilcox.test(x, y, exact=FALSE, correct=TRUE)``.
-
-    Returns (W, p) with W the Mann-Whitney statistic of ``x`` (R's ``W``).
-    """
-    x = pd.to_numeric(pd.Series(x), errors="coerce").dropna().to_numpy(float)
-    y = pd.to_numeric(pd.Series(y), errors="coerce").dropna().to_numpy(float)
-    res = stats.mannwhitneyu(x, y, use_continuity=True, alternative="two-sided", method="asymptotic")
-    return float(res.statistic), float(res.pvalue)
-
-
-#: Largest number of partial tables :func:`fisher_exact_rx2` enumerates (about 2 s); past
-#: it, :func:`fisher_rx2` falls back to R's own remedy, a Monte Carlo p-value.
-FISHER_EXACT_LIMIT = 2_000_000
-#: Tables simulated by the Monte Carlo fallback (R's default B is 2000); seed fixed for reruns.
-FISHER_MC_TABLES = 100_000
-FISHER_MC_SEED = 20250101
-#: Largest tail mass of an enumerated row's hypergeometric margin left out (see _tail).
-FISHER_TAIL = 1e-17
-_REL_ERR = 1 + 1e-7  # R fisher.test: tables within this factor of the observed one count as "as likely"
-
-
-def fisher_exact(table) -> tuple[float, float]:
-    """Two-sided Fisher's exact test as R ``fisher.test`` (odds ratio, p).
-
-    2x2: scipy (its odds ratio is the sample one, not R's conditional MLE; only p is
-    reported). r x 2: :func:`fisher_rx2` (exact, or R's Monte Carlo fallback past
-    :data:`FISHER_EXACT_LIMIT`), because scipy's default for larger tables is an
-    unseeded Monte Carlo p-value.
-    """
-    table = np.asarray(table, dtype=int)
-    if table.shape == (2, 2):
-        res = stats.fisher_exact(table, alternative="two-sided")
-        return float(res.statistic), float(res.pvalue)
-    return float("nan"), fisher_rx2(table)["p"]
-
-
-def _log_choose(n, x):
-    from scipy.special import gammaln
-
-    return gammaln(n + 1) - gammaln(x + 1) - gammaln(n - x + 1)
-
-
-def _rx2_setup(table):
-    """Non-empty rows sorted by size (the two largest last), and the log probability of the
-    observed table under the hypergeometric null given both margins."""
-    table = np.asarray(table, dtype=np.int64)
-    if table.ndim != 2 or table.shape[1] != 2 or (table < 0).any():
-        raise ValueError("expected an r x 2 table of counts")
-    table = table[table.sum(axis=1) > 0]
-    table = table[np.argsort(table.sum(axis=1), kind="stable")]
-    rows, k, total = table.sum(axis=1), int(table[:, 0].sum()), int(table.sum())
-    observed = float(np.sum(_log_choose(rows, table[:, 0])) - _log_choose(total, k))
-    return table, rows, k, total, observed
-
-
-def _row_range(a: int, k: int, total: int, x_obs: int, tail: float) -> np.ndarray:
-    """Values of one row's first-column count that carry more than ``tail`` of its
-    hypergeometric margin in either tail (always including the observed value)."""
-    x = np.arange(max(0, k - (total - a)), min(a, k) + 1)
-    pmf = np.exp(_log_choose(a, x) + _log_choose(total - a, k - x) - _log_choose(total, k))
-    keep = (np.cumsum(pmf) > tail) & (np.cumsum(pmf[::-1])[::-1] > tail)
-    lo, hi = x[keep].min(initial=x_obs), x[keep].max(initial=x_obs)
-    return np.arange(min(lo, x_obs), max(hi, x_obs) + 1)
-
-
-def _rx2_size(table) -> int:
-    """How many partial tables fisher_exact_rx2 would enumerate."""
-    table, rows, k, total, observed = _rx2_setup(table)
-    tail = _tail(observed)
-    return int(np.prod([len(_row_range(a, k, total, x, tail)) for a, x in zip(rows[:-2], table[:-2, 0])],
-                       dtype=float))
-
-
-def _tail(observed_log_p: float) -> float:
-    """Margin mass an enumerated row may leave out: FISHER_TAIL, and at most 1e-10 of the
-    observed table's probability, so the p-value keeps ~10 significant digits when tiny."""
-    return max(min(FISHER_TAIL, 1e-10 * float(np.exp(observed_log_p))), 1e-300)
-
-
-def fisher_exact_rx2(table) -> float:
-    """Exact two-sided p of an r x 2 table, R's rule: the total probability of every table
-    with the observed margins that is no more likely than the observed one (relative
-    tolerance 1e-7).
-
-    Not by listing every table (their number grows as N^(r-1)): the rows but the two largest
-    are enumerated (each over the values holding all but 1e-17 of its hypergeometric
-    margin, and all but 1e-10 of the observed table's probability: the p-value is exact to
-    1e-16 absolute and 1e-9 relative, down to p ~ 1e-290), and for each such partial
-    table the two remaining rows form a hypergeometric distribution in one count, whose
-    probability is unimodal: the tables at most as likely as the observed one are its two
-    tails, found by binary search and summed (once per distinct count left to them). Work and memory grow
-    with the product of the enumerated rows' ranges (O(N^((r-2)/2))), not with the number
-    of tables; a 2 x 2 or 3 x 2 table of a million patients takes milliseconds.
-    """
-    table, rows, k, total, observed = _rx2_setup(table)
-    if len(rows) < 2 or k in (0, total):
-        return 1.0
-    limit = observed + np.log(_REL_ERR)
-    sums, logs = np.zeros(1, dtype=np.int64), np.zeros(1)
-    remaining = total  # patients in the rows not yet enumerated
-    for a, x_obs in zip(rows[:-2], table[:-2, 0]):
-        remaining -= int(a)
-        x = _row_range(int(a), k, total, int(x_obs), _tail(observed))
-        sums = (sums[:, None] + x[None, :]).ravel()
-        logs = (logs[:, None] + _log_choose(a, x)[None, :]).ravel()
-        keep = (sums <= k) & (sums >= k - remaining)
-        sums, logs = sums[keep], logs[keep]
-    big_a, big_b = int(rows[-2]), int(rows[-1])
-    p = 0.0
-    # the two largest rows: for each count m left to them, the second-largest row's count is
-    # hypergeometric; the qualifying tables are the tails of that unimodal distribution
-    for m, slot in zip(*_group_by(k - sums)):
-        pmf_log = _pair_logpmf(big_a, big_b, int(m))
-        pmf = np.exp(pmf_log)
-        mode = int(np.argmax(pmf_log))
-        threshold = limit - logs[slot] + _log_choose(total, k) - _log_choose(big_a + big_b, m)
-        left = np.searchsorted(pmf_log[: mode + 1], threshold, side="right")  # prefix that qualifies
-        right_desc = pmf_log[mode + 1:][::-1]  # rising again, read from the far end
-        right = np.searchsorted(right_desc, threshold, side="right")  # suffix that qualifies
-        left_mass = np.concatenate([[0.0], np.cumsum(pmf[: mode + 1])])[left]
-        right_mass = np.concatenate([[0.0], np.cumsum(pmf[mode + 1:][::-1])])[right]
-        weight = np.exp(logs[slot] + _log_choose(big_a + big_b, m) - _log_choose(total, k))
-        p += float(np.sum(weight * (left_mass + right_mass)))
-    return float(min(1.0, p))
-
-
-def _group_by(values: np.ndarray):
-    """Distinct values and, for each, the positions holding it."""
-    order = np.argsort(values, kind="stable")
-    uniq, starts = np.unique(values[order], return_index=True)
-    return uniq, np.split(order, starts[1:])
-
-
-def _pair_logpmf(a: int, b: int, m: int) -> np.ndarray:
-    """log P(X = x) for X ~ hypergeometric (m draws from a + b, a marked), over the values
-    within 60 standard deviations of the mode (the hypergeometric tail beyond is far below
-    double precision next to the mode)."""
-    lo, hi = max(0, m - b), min(a, m)
-    mode = min(max(((m + 1) * (a + 1)) // (a + b + 2), lo), hi)
-    sd = np.sqrt(max(m * a / (a + b) * (b / (a + b)) * (a + b - m) / max(a + b - 1, 1), 1.0))
-    lo, hi = max(lo, int(mode - 60 * sd) - 2), min(hi, int(mode + 60 * sd) + 2)
-    x = np.arange(lo, hi + 1)
-    return _log_choose(a, x) + _log_choose(b, m - x) - _log_choose(a + b, m)
-
-
-def fisher_rx2(table, limit: int = FISHER_EXACT_LIMIT) -> dict:
-    """Fisher's test of an r x 2 table: ``{p, method}``.
-
-    Exact (:func:`fisher_exact_rx2`) while it enumerates at most ``limit`` partial
-    tables; past that, R's own fallback for large tables, ``fisher.test(simulate.p.value =
-    TRUE)``: the share of tables drawn under the null (fixed margins, here
-    :data:`FISHER_MC_TABLES` with a fixed seed) at most as likely as the observed one,
-    (1 + hits) / (B + 1). ``method`` says which was used, for the output to state it.
-    """
-    if _rx2_size(table) <= limit:
-        return {"p": fisher_exact_rx2(table), "method": "exact"}
-    table, rows, k, _, observed = _rx2_setup(table)
-    rng = np.random.default_rng(FISHER_MC_SEED)
-    draws = rng.multivariate_hypergeometric(rows, k, size=FISHER_MC_TABLES, method="marginals")
-    logs = _log_choose(rows[None, :], draws).sum(axis=1)
-    hits = int(np.sum(logs <= observed + _log_choose(int(rows.sum()), k) + np.log(_REL_ERR)))
-    return {"p": (1 + hits) / (FISHER_MC_TABLES + 1),
-            "method": f"Monte Carlo, {FISHER_MC_TABLES:,} tables (as R fisher.test(simulate.p.value = TRUE))"}
-
-
-# factor -> (column, test, what the paper's p refers to)
-ASSOCIATION_FACTORS = {
-    "len_exposure": ("len_exposure_months", "wilcoxon", "median time of len exposure"),
-    "len_dose_start": ("len_dose_start_mg", "wilcoxon", "starting dose of len"),
-    "len_dose_pd": ("len_dose_pd_mg", "wilcoxon", "dose of len at progression"),
-    "bortezomib_exposed": ("bortezomib_exposed", "fisher", "previous exposure to bortezomib"),
-    "carfilzomib_exposed": ("carfilzomib_exposed", "fisher", "previous exposure to carfilzomib"),
-}
-ASSOCIATION_COLUMNS = [
-    "factor", "column", "test", "n", "n_vgpr", "n_below", "summary_vgpr", "summary_below",
-    "statistic", "p",
-]
-
-
-def _split_by_vgpr(analysis: pd.DataFrame, column: str):
-    vgpr = pd.to_numeric(analysis["vgpr_or_better"], errors="coerce")
-    value = pd.to_numeric(analysis[column], errors="coerce")
-    keep = vgpr.notna() & value.notna()
-    return value[keep & equals(vgpr, 1)], value[keep & equals(vgpr, 0)]
-
-
-def _median_iqr_text(values) -> str:
-    s = summarise_continuous(values)
-    return format_median_iqr(s["median"], s["q1"], s["q3"], decimals=1)
-
-
-def vgpr_association(analysis: pd.DataFrame, factor: str) -> dict:
-    """One association test between reaching >= VGPR and a factor (patients with both known)."""
-    column, test, _ = ASSOCIATION_FACTORS[factor]
-    hit, miss = _split_by_vgpr(analysis, column)
-    if test == "wilcoxon":
-        statistic, p = wilcoxon_rank_sum(hit, miss)
-        summaries = (_median_iqr_text(hit), _median_iqr_text(miss))
-    else:
-        table = [[(hit == 1).sum(), (hit == 0).sum()], [(miss == 1).sum(), (miss == 0).sum()]]
-        statistic, p = fisher_exact(table)
-        summaries = tuple(f"{(g == 1).sum()}/{len(g)} exposed" for g in (hit, miss))
-    return {"factor": factor, "column": column, "test": test, "n": len(hit) + len(miss),
-            "n_vgpr": len(hit), "n_below": len(miss), "summary_vgpr": summaries[0],
-            "summary_below": summaries[1], "statistic": statistic, "p": p}
-
-
-def dose_category_fisher(analysis: pd.DataFrame, column: str) -> dict:
-    """Sensitivity analysis: Fisher's exact test on every observed dose level x (>= VGPR or not)."""
-    hit, miss = _split_by_vgpr(analysis, column)
-    levels = sorted(set(hit) | set(miss))
-    table = np.array([[(hit == d).sum(), (miss == d).sum()] for d in levels]).reshape(-1, 2)
-    res = fisher_rx2(table) if len(levels) > 2 else {"p": fisher_exact(table)[1], "method": "exact"}
-    return {"column": column, "levels": len(levels), "n": int(table.sum()), **res}
-
-
-def vgpr_associations(analysis: pd.DataFrame, sensitivity: bool = True) -> pd.DataFrame:
-    """The paper's five 'not influenced by' tests in its order (``role = primary``), then, for the
-    two doses, Fisher's exact test over the dose levels (``role = sensitivity``)."""
-    rows = [dict(vgpr_association(analysis, f), role="primary") for f in ASSOCIATION_FACTORS]
-    if sensitivity:
-        for factor in ("len_dose_start", "len_dose_pd"):
-            column = ASSOCIATION_FACTORS[factor][0]
-            hit, miss = _split_by_vgpr(analysis, column)
-            res = dose_category_fisher(analysis, column)
-            method = "" if res["method"] == "exact" else f"; p by {res['method']}"
-            rows.append({"factor": factor, "column": column, "test": f"fisher ({res['levels']} dose levels x 2{method})",
-                         "n": res["n"], "n_vgpr": len(hit), "n_below": len(miss),
-                         "summary_vgpr": "", "summary_below": "", "statistic": float("nan"),
-                         "p": res["p"], "role": "sensitivity"})
-    return pd.DataFrame(rows, columns=ASSOCIATION_COLUMNS + ["role"])
-
-
-def distribution_display(distribution: pd.DataFrame, population: str = "all") -> pd.DataFrame:
+def distribution_display(distribution: pd.DataFrame, population: str = "all", labels: dict | None = None) -> pd.DataFrame:
     """Best response for readers: n, % and exact 95% CI (in percent, one decimal)."""
-    from compendium.chapters.descriptives import format_number
-
+    labels = labels or {}
     d = distribution[distribution["population"] == population]
-    names = {"orr": "ORR (>= PR)", "vgpr_or_better": ">= VGPR", "cr_or_better": ">= CR"}
     return pd.DataFrame({
-        "response": [names.get(e, e) for e in d["endpoint"]],
+        "response": [labels.get(e, e) for e in d["endpoint"]],
         "n": d["n"].to_numpy(),
-        "%": [format_number(100 * p, 1) for p in d["proportion"]],
-        "95% CI (exact)": [f"{format_number(100 * lo, 1)}–{format_number(100 * hi, 1)}"
+        "%": [format_number(100 * p, 1) if not math.isnan(p) else "not estimable" for p in d["proportion"]],
+        "95% CI (exact)": [f"{format_number(100 * lo, 1)}–{format_number(100 * hi, 1)}" if not math.isnan(lo) else ""
                            for lo, hi in zip(d["lcl"], d["ucl"])],
     })
 
 
-# --- treatment exposure -----------------------------------------------------------------
+# --- what goes with reaching the outcome ------------------------------------------------------
+
+def _split(analysis: pd.DataFrame, outcome: str, column: str):
+    y = pd.to_numeric(analysis[outcome], errors="coerce")
+    x = analysis[column]
+    x = pd.to_numeric(x, errors="coerce") if pd.api.types.is_numeric_dtype(x) else x
+    keep = y.notna() & x.notna()
+    return x[keep & equals(y, 1)], x[keep & equals(y, 0)]
+
+
+def _median_iqr_text(values) -> str:
+    s = summarise_continuous(values)
+    return format_median_iqr(s["median"], s["q1"], s["q3"], decimals=1) if s["n"] else ""
+
+
+def _levels(values: pd.Series) -> list:
+    present = set(values.dropna())
+    return [1, 0] if present <= {0, 1} else sorted(present, key=str)
+
+
+def _level_summary(group: pd.Series, levels: list, predictor: specs.Predictor) -> str:
+    if levels == [1, 0]:
+        return f"{int((group == 1).sum())}/{len(group)} {predictor.level_label('1')}"
+    return ", ".join(f"{predictor.level_label(str(v))} {int((group == v).sum())}" for v in levels)
+
+
+def predictor_association(analysis: pd.DataFrame, outcome: str, outcome_label: str, predictor: specs.Predictor) -> dict:
+    """One predictor against reaching the outcome, among the patients with both known."""
+    hit, miss = _split(analysis, outcome, predictor.column)
+    names = (f"reaching {outcome_label}", f"below {outcome_label}")
+    row = {"factor": predictor.name, "column": predictor.column, "test": predictor.test, "n": len(hit) + len(miss),
+           "n_vgpr": len(hit), "n_below": len(miss), "role": "primary"}
+    if predictor.test == "wilcoxon":
+        if not pd.api.types.is_numeric_dtype(analysis[predictor.column]):
+            res = {"statistic": math.nan, "p": math.nan, "reason": f"{predictor.column} is not numeric, so it has no ranks"}
+        else:
+            res = assoc.rank_sum_test(hit, miss, names)
+        summaries = (_median_iqr_text(hit), _median_iqr_text(miss))
+    else:
+        levels = _levels(pd.concat([hit, miss]))
+        table = [[int((g == v).sum()) for v in levels] for g in (hit, miss)]
+        res = assoc.fisher_test(table, names, group_axis=0)
+        summaries = tuple(_level_summary(g, levels, predictor) for g in (hit, miss))
+    return {**row, "summary_vgpr": summaries[0], "summary_below": summaries[1], "statistic": res["statistic"],
+            "p": res["p"], "reason": res["reason"]}
+
+
+def by_level(analysis: pd.DataFrame, outcome: str, outcome_label: str, predictor: specs.Predictor) -> dict:
+    """Sensitivity analysis: Fisher's exact test over every observed value of the predictor x the outcome."""
+    hit, miss = _split(analysis, outcome, predictor.column)
+    levels = sorted(set(hit) | set(miss))
+    table = np.array([[(hit == d).sum(), (miss == d).sum()] for d in levels], dtype=np.int64).reshape(-1, 2)
+    res = assoc.fisher_test(table, (f"reaching {outcome_label}", f"below {outcome_label}"), group_axis=1)
+    method = "" if res["method"] in ("exact", "") else f"; p by {res['method']}"
+    noun = f"{predictor.level_name} levels" if predictor.level_name else "levels"
+    return {"factor": predictor.name, "column": predictor.column, "test": f"fisher ({len(levels)} {noun} x 2{method})",
+            "n": int(table.sum()), "n_vgpr": len(hit), "n_below": len(miss), "summary_vgpr": "", "summary_below": "",
+            "statistic": float("nan"), "p": res["p"], "role": "sensitivity", "reason": res["reason"]}
+
+
+def associations(analysis: pd.DataFrame, response: specs.Response | None, sensitivity: bool = True) -> pd.DataFrame:
+    """Every predictor of the specification in its order (``role = primary``), then Fisher's test over the
+    levels of those declared ``by_level`` (``role = sensitivity``)."""
+    if response is None:
+        return pd.DataFrame(columns=ASSOCIATION_COLUMNS)
+    label = response.rate_label(response.outcome)
+    rows = [predictor_association(analysis, response.outcome, label, p) for p in response.predictors]
+    if sensitivity:
+        rows += [by_level(analysis, response.outcome, label, p) for p in response.predictors if p.by_level]
+    return _with_reason(rows, ASSOCIATION_COLUMNS)
+
+
+# --- treatment exposure -------------------------------------------------------------------
 
 def median_iqr(values) -> dict:
     """n, median, q1, q3 (R type 7) of the non-missing values."""
@@ -357,107 +223,179 @@ def dara_skipped_groups(analysis: pd.DataFrame) -> pd.DataFrame:
                          "pct": [100.0 * k / len(analysis) for k in n]})
 
 
-def bortezomib_modifications(analysis: pd.DataFrame, early_cycles: int = 3) -> dict:
-    """Dose reductions (and how many within the first cycles) and weekly switches."""
-    reduced = flag(analysis["bortezomib_dose_reduced"])
-    cycle = pd.to_numeric(analysis["bortezomib_reduction_cycle"], errors="coerce")
-    early = int((reduced & (cycle <= early_cycles).fillna(False).astype(bool)).sum())
-    weekly = int(flag(analysis["bortezomib_weekly_switch"]).sum())
-    n_all = len(analysis)
-    return {"reduced_n": int(reduced.sum()), "reduced_pct": 100.0 * reduced.sum() / n_all,
-            "reduced_early_n": early,
-            "reduced_early_pct_of_reduced": 100.0 * early / reduced.sum() if reduced.sum() else float("nan"),
-            "weekly_switch_n": weekly, "weekly_switch_pct": 100.0 * weekly / n_all}
+def treatment_start(analysis: pd.DataFrame) -> pd.DataFrame:
+    start = pd.concat({item: count_table(analysis[column], levels) for item, column, levels in TREATMENT_START})
+    return start.reset_index(level=0, names=["item"])
 
 
-def salvage_asct(analysis: pd.DataFrame) -> dict:
-    """Salvage ASCT during DaraVd: how many, after how many cycles, how many went on with DaraVd."""
-    done = flag(analysis["salvage_asct"])
-    cycles = pd.to_numeric(analysis.loc[done, "salvage_asct_cycle"], errors="coerce")
-    continued = done & ~equals(analysis["end_reason"], "ASCT")
-    return {"n": int(done.sum()),
-            "after_cycles": {int(c): int((cycles == c).sum()) for c in sorted(cycles.dropna().unique())},
-            "continued_n": int(continued.sum())}
+# --- the chapter ----------------------------------------------------------------------------
+
+@dataclass
+class ResponseChapter(Chapter):
+    notebook = "03_response"
+    shown: dict[str, pd.DataFrame] = field(default_factory=dict)   # frames shown, not written
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def response(self) -> specs.Response | None:
+        return self.context.spec.response
+
+    # -- accessors
+    def rate(self, flag_column: str, population: str = "all") -> Estimate:
+        """Per cent reaching a rate of the specification (the Results' denominator, or the evaluable)."""
+        row = first(self.tables["response"], endpoint=flag_column, population=population)
+        if row is None or self.response is None or flag_column not in dict(self.response.rates):
+            return Estimate(reason=f"{flag_column} is not a rate of the specification's [response]"
+                            if self.response else NO_RESPONSE_SPEC)
+        reason = row.get("reason", "")
+        return Estimate(100 * row["proportion"], reason if isinstance(reason, str) else "")
+
+    def association(self, predictor: str, role: str = "primary") -> dict | None:
+        """The association row of a predictor (its name or column)."""
+        p = self.response.predictor(predictor) if self.response else None
+        return None if p is None else first(self.tables["response_associations"], factor=p.name, role=role)
+
+    def published(self, claim_id: str) -> float:
+        return float(self.context.registry.set_index("claim_id").at[claim_id, "published"])
+
+    def section(self, name: str) -> list[str]:
+        """The claim ids of one section of the notebook (:data:`SECTIONS`), in the registry's order."""
+        wanted = SECTIONS[name]
+        ids = []
+        for row in self.declared().itertuples(index=False):
+            kind, args, keys = parse_address(row.estimate)
+            if kind in wanted or counting.first_column(args, keys) in wanted:
+                ids.append(row.claim_id)
+        return ids
+
+    # -- addresses of the claims registry
+    def resolvers(self):
+        return {"rate": self.rate, "assoc_p": self._assoc_p, **counting.resolvers(self.context.analysis)}
+
+    def _assoc_p(self, outcome, column):
+        if self.response is None:
+            return Estimate(reason=NO_RESPONSE_SPEC)
+        if outcome != self.response.outcome:
+            return Estimate(reason=f"the specification relates its predictors to {self.response.outcome}, not {outcome}")
+        row = self.association(column)
+        if row is None:
+            return Estimate(reason=f"{column} is not a predictor of the specification's [response]")
+        reason = row.get("reason", "")
+        return Estimate(row["p"], reason if isinstance(reason, str) else "")
 
 
-def skipped_summary(analysis: pd.DataFrame) -> dict:
-    """Patients who skipped any daratumumab dose, and the median number skipped among them."""
-    skipped = pd.to_numeric(analysis["dara_doses_skipped"], errors="coerce")
-    some = skipped[skipped > 0]
-    return {"n": int(some.size), "pct": 100.0 * some.size / len(analysis),
-            "median_skipped": quantile7(some, 0.5)}
+def compute(context: Context) -> ResponseChapter:
+    ch = ResponseChapter(context)
+    analysis, response = context.analysis, context.spec.response
+    rates = tuple(f for f, _ in response.rates) if response else ()
+    ch.tables["response"] = response_distribution(analysis, rates)
+    ch.tables["response_associations"] = associations(analysis, response)
+    ch.tables["treatment_start"] = treatment_start(analysis)
+    ch.tables["dara_doses_skipped"] = dara_skipped_groups(analysis)
+    ch.shown["exposure"] = pd.DataFrame.from_dict({label: median_iqr(analysis[c]) for label, c in EXPOSURE},
+                                                  orient="index")
+    ch.shown["discontinuation"] = discontinuation_reasons(analysis)
+    ch.figures["03_swimmer"] = swimmer.swimmer_plot(analysis)
+    ch.facts.update(n=len(analysis), not_evaluable=int(equals(analysis["best_response"], "NE").sum()),
+                    swimmer_shown=len(swimmer.swimmer_sample(analysis)))
+    ch.fill_declared()
+    return ch
 
 
-# --- figure ----------------------------------------------------------------------------
+# --- what the notebook shows and says ------------------------------------------------------
 
-RESPONSE_COLOURS = {  # Okabe-Ito, deepest response darkest
-    "sCR": "#0072B2", "CR": "#56B4E9", "VGPR": "#009E73", "PR": "#F0E442",
-    "MR": "#E69F00", "SD": "#D55E00", "PD": "#CC79A7", "NE": "#999999",
-}
-END_MARKERS = {  # end_reason -> (marker, label); ongoing patients get an arrow
-    "PD": ("x", "stopped: progression"), "toxicity": ("^", "stopped: toxicity"),
-    "death": ("s", "stopped: death"), "ASCT": ("D", "stopped: ASCT"),
-    "unknown": ("o", "stopped: unknown"),
-}
-
-
-#: Most bars a swimmer plot draws: past this, one bar per patient is unreadable (a bar
-#: narrower than a line of print), so the plot shows a random sample of this size.
-SWIMMER_MAX_PATIENTS = 150
-SWIMMER_SEED = 20250101
-
-
-def swimmer_sample(analysis: pd.DataFrame, max_patients: int = SWIMMER_MAX_PATIENTS) -> pd.DataFrame:
-    """The patients a swimmer plot shows: all of them, or a reproducible random sample of
-    ``max_patients`` when there are more (same seed, same sample on a rerun)."""
-    if len(analysis) <= max_patients:
-        return analysis
-    return analysis.sample(n=max_patients, random_state=SWIMMER_SEED)
+def evaluable_denominators(ch: ResponseChapter) -> pd.DataFrame:
+    """For the claims over the response-evaluable patients: the paper's % and which denominators our
+    count of responders (over all patients) would need to give it."""
+    rows = []
+    for claim in ch.declared().itertuples(index=False):
+        kind, args, keys = parse_address(claim.estimate)
+        if kind != "rate" or keys.get("population") != "evaluable":
+            continue
+        row = first(ch.tables["response"], endpoint=args[0], population="all")
+        if row is None:
+            continue
+        printed = ch.published(claim.claim_id)
+        fits = implied_denominators(row["n"], printed, float(claim.tolerance), int(row["n"]), 2 * ch.facts["n"])
+        rows.append({"claim": claim.claim_id, "printed %": printed, "our count": int(row["n"]),
+                     "denominators that fit": ", ".join(map(str, fits)) if fits else "none"})
+    return pd.DataFrame(rows, columns=["claim", "printed %", "our count", "denominators that fit"])
 
 
-def swimmer_plot(analysis: pd.DataFrame, width_in: float = 7.0, max_patients: int = SWIMMER_MAX_PATIENTS):
-    """One bar per patient: months on DaraVd, coloured by best response, ended by why it stopped.
+def _claim_of(ch: ResponseChapter) -> dict[str, str]:
+    """Predictor name -> the claim whose address is its association p."""
+    out = {}
+    for claim in ch.declared().itertuples(index=False):
+        kind, args, _ = parse_address(claim.estimate)
+        p = ch.response.predictor(args[-1]) if kind == "assoc_p" and ch.response and args else None
+        if p is not None:
+            out[p.name] = claim.claim_id
+    return out
 
-    With more than ``max_patients`` patients the plot shows a random sample of them
-    (:func:`swimmer_sample`) and its axis label says so.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
-    cohort_n = len(analysis)
-    analysis = swimmer_sample(analysis, max_patients)
-    frame = analysis.assign(
-        months=pd.to_numeric(analysis["treatment_months"], errors="coerce"),
-        on=flag(analysis["on_treatment"]),
-    ).sort_values(["months", "patient_id"], kind="stable").reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(width_in, 0.06 * len(frame) + 1.6))
-    y = np.arange(len(frame))
-    ax.barh(y, frame["months"], color=[RESPONSE_COLOURS.get(r, "#999999") for r in frame["best_response"]],
-            height=0.8, linewidth=0)
-    for reason, (marker, _) in END_MARKERS.items():
-        hit = equals(frame["end_reason"], reason)
-        ax.scatter(frame.loc[hit, "months"] + 0.6, y[hit.to_numpy()], marker=marker, s=12,
-                   color="black", linewidths=0.8, facecolors="none" if marker in "oD" else "black", zorder=3)
-    ongoing = frame["on"]
-    ax.scatter(frame.loc[ongoing, "months"] + 0.8, y[ongoing.to_numpy()], marker=">", s=12, color="black", zorder=3)
-    ax.set_yticks([])
-    ax.set_ylim(-1, len(frame))
-    ax.set_xlabel("Months on DaraVd", fontsize=9)
-    if len(frame) < cohort_n:
-        ax.set_ylabel(f"Random sample of {len(frame)} of {cohort_n:,} patients,\nby time on treatment", fontsize=9)
-    else:
-        ax.set_ylabel(f"Patients (n = {len(frame)}), by time on treatment", fontsize=9)
-    ax.tick_params(labelsize=8)
-    ax.spines[["top", "right", "left"]].set_visible(False)
-    present = [r for r in RESPONSE_ORDER if equals(frame["best_response"], r).any()]
-    handles = [Patch(color=RESPONSE_COLOURS[r], label=r) for r in present]
-    handles += [Line2D([], [], marker=m, linestyle="", color="black", markersize=4,
-                       markerfacecolor="none" if m in "oD" else "black", label=label)
-                for reason, (m, label) in END_MARKERS.items() if equals(frame["end_reason"], reason).any()]
-    handles.append(Line2D([], [], marker=">", linestyle="", color="black", markersize=4, label="still on DaraVd"))
-    ax.legend(handles=handles, title="Best response / end", fontsize=7, title_fontsize=7.5,
-              frameon=False, loc="lower right")
-    fig.tight_layout()
-    return fig
+def associations_display(ch: ResponseChapter) -> pd.DataFrame:
+    """The association table with the paper's p beside each primary test that it reports."""
+    table = ch.tables["response_associations"]
+    claim_of = _claim_of(ch)
+    paper = [ch.published(claim_of[f]) if role == "primary" and f in claim_of else None
+             for f, role in zip(table["factor"], table["role"])]
+    return table.assign(paper_p=paper)
 
+
+def methods_list(ch: ResponseChapter) -> str:
+    """One bullet per predictor: what is tested and why, and the sensitivity analysis where declared."""
+    if ch.response is None or not ch.response.predictors:
+        return f"- No predictor is declared ({NO_RESPONSE_SPEC if ch.response is None else 'the [response] table lists none'})."
+    analysis, lines = ch.context.analysis, []
+    for p in ch.response.predictors:
+        line = f"- **{p.label}** (`{p.column}`): the {specs.RESPONSE_TESTS[p.test]}"
+        line += f": {p.note}" if p.note else ""
+        values = pd.to_numeric(analysis[p.column], errors="coerce") if p.column in analysis else pd.Series(dtype=float)
+        if p.test == "wilcoxon" and values.notna().any():
+            line += f" (here {nv.num(values.min())} to {nv.num(values.max())})"
+        if p.by_level:
+            line += ("; as a sensitivity analysis, also Fisher's exact test over every observed value (an r × 2 table, "
+                     "computed exactly, as R's `fisher.test`, by an algorithm whose work grows with the table's counts; "
+                     f"past `{assoc.FISHER_EXACT_LIMIT:,}` partial tables it falls back to R's own remedy, a Monte "
+                     "Carlo p-value with a fixed seed, and the `test` column says so)")
+        lines.append(line + ".")
+    return "\n".join(lines)
+
+
+def association_paragraph(ch: ResponseChapter) -> str:
+    """What the primary tests say, beside what the paper says."""
+    if ch.response is None:
+        return f"No association was tested: {NO_RESPONSE_SPEC}."
+    table = ch.tables["response_associations"]
+    primary = table[table["role"] == "primary"]
+    label = ch.response.rate_label(ch.response.outcome)
+    labels = {p.name: p.label for p in ch.response.predictors}
+    reasons = primary["reason"] if "reason" in primary else pd.Series("", index=primary.index)
+    done = primary[reasons.fillna("") == ""]
+    significant = done[done["p"] < nv.ALPHA]
+    parts = [f"Of the {nv.count(len(primary), 'association')} with reaching {label}, "
+             + nv.choose(len(significant) == 0, "none is significant at the 5% level",
+                         nv.listing(f"{labels[r.factor]} ({nv.p_value(r.p)})" for r in significant.itertuples())
+                         + f" {nv.verb(len(significant), 'is', 'are')} significant at the 5% level")]
+    missing = primary[reasons.fillna("") != ""]
+    if len(missing):
+        parts.append(nv.listing(f"{labels[r.factor]}: not estimable ({r.reason})" for r in missing.itertuples()))
+    claims = list(_claim_of(ch).values())
+    if claims:
+        printed = [ch.published(c) for c in claims]
+        parts.append(f"the paper's {len(claims)} p-values are "
+                     + nv.choose(all(v >= nv.ALPHA for v in printed), "all above 0.05", "not all above 0.05"))
+    return "; ".join(parts) + "."
+
+
+def exposure_sentence(ch: ResponseChapter) -> str:
+    ex = ch.shown["exposure"]
+    values = [ex.at[label, "median"] for label, _ in EXPOSURE]
+    return (f"Here the median time to best response is {nv.months(values[0])}, the median number of cycles "
+            f"{nv.num(values[1], 0)} and the median treatment duration {nv.months(values[2])}.")
+
+
+def denominators(ch: ResponseChapter, pairs=DENOMINATOR_PAIRS) -> pd.DataFrame:
+    """Which denominators make each printed count reproduce its printed percentage (registry numbers only)."""
+    known = set(ch.context.registry["claim_id"])
+    return implied_denominator_table(ch.context.registry, [p for p in pairs if set(p) <= known])

@@ -125,6 +125,7 @@ class Spec:
     competing: Competing | None = None
     sensitivity: Sensitivity | None = None
     response_timing: ResponseTiming | None = None
+    response: "Response | None" = None     # notebook 03 (see the [response] block below)
 
     def factor(self, column: str) -> Factor:
         for f in self.factors:
@@ -166,6 +167,7 @@ class Spec:
             cols |= {rt.factor, rt.first_reached, rt.best_date}
         cols |= {c for m in self.models for c in m.covariates}
         cols |= {r.covariate for t in self.tables for r in t.rows}
+        cols |= self.response.columns() if self.response else set()
         return cols
 
 
@@ -208,7 +210,7 @@ def load(path: str | Path | None = None) -> Spec:
     name = path.name
     doc = read_toml(path, SpecError, "specification")
     _known(doc, {"title", "survival", "factors", "models", "tables", "figures", "competing", "sensitivity",
-                 "response_timing"}, name)
+                 "response_timing", "response"}, name)
     surv = _need(doc, "survival", dict, name)
     _known(surv, {"km_endpoints", "km_groups", "km_group_endpoints", "cox_endpoints", "rate_times",
                   "rate_endpoints", "screen_endpoints"}, f"{name} [survival]")
@@ -299,6 +301,7 @@ def load(path: str | Path | None = None) -> Spec:
                                   f"{name} [survival] rate_endpoints"),
         screen_endpoints=_screen(surv, name),
         competing=competing, sensitivity=sensitivity, response_timing=response_timing,
+        response=parse_response(doc["response"], f"{name} [response]") if "response" in doc else None,
     )
 
 
@@ -377,7 +380,108 @@ def _times(values, where: str) -> tuple[float, ...]:
 
 def check_columns(spec: Spec, columns) -> None:
     """Fail, naming the columns, when the specification names columns the data lack."""
+    if spec.response is not None:
+        check_response_columns(spec.response, columns, f"{spec.path.name} [response]")
     missing = sorted(spec.columns() - set(columns))
     if missing:
         raise SpecError(f"{spec.path.name}: names column(s) the analysis dataset does not have: "
                         f"{', '.join(missing)} (see GUIDE section 2 / data/derived/analysis.csv for the columns)")
+
+
+# ---------------------------------------------------------------------------------------------
+# [response]: notebook 03's response rates and what the text relates to reaching >=VGPR.
+# Kept in one block (dataclasses, parser, column check) so that it reads and merges on its own.
+
+#: How a predictor is compared between patients who reached the outcome and those who did not.
+RESPONSE_TESTS = {
+    "wilcoxon": "two-sided Wilcoxon rank-sum test (R wilcox.test(exact = FALSE, correct = TRUE))",
+    "fisher": "two-sided Fisher's exact test (R fisher.test)",
+}
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """A factor the text relates to reaching the response outcome, and the test we use for it."""
+
+    name: str        # how results/response_associations.csv calls it
+    column: str
+    test: str        # a key of RESPONSE_TESTS
+    label: str       # the paper's wording
+    note: str = ""   # why this test, in a sentence for readers
+    by_level: bool = False   # also Fisher's exact test over every observed value (a sensitivity analysis)
+    level_name: str = ""     # what its values are, for readers ("dose": "6 dose levels")
+    levels: tuple[tuple[str, str], ...] = ()   # (value as coded, how readers see it): "1" = "exposed"
+
+    def level_label(self, level) -> str:
+        return dict(self.levels).get(str(level), f"with {self.column} = {level}")
+
+
+@dataclass(frozen=True)
+class Response:
+    outcome: str                            # the 0/1 flag the predictors are related to
+    rates: tuple[tuple[str, str], ...]      # (0/1 flag of the analysis dataset, how readers see it)
+    predictors: tuple[Predictor, ...] = ()
+
+    def rate_label(self, flag: str) -> str:
+        return dict(self.rates).get(flag, flag)
+
+    def predictor(self, name_or_column: str) -> Predictor | None:
+        for p in self.predictors:
+            if name_or_column in (p.name, p.column):
+                return p
+        return None
+
+    def columns(self) -> set[str]:
+        return {flag for flag, _ in self.rates} | {p.column for p in self.predictors}
+
+
+def parse_response(entry, where: str) -> Response:
+    """The ``[response]`` table: ``outcome``, ``rates`` (flag = label) and ``[[response.predictors]]``."""
+    if not isinstance(entry, dict):
+        raise SpecError(f"{where}: must be a table, found {entry!r}")
+    _known(entry, {"outcome", "rates", "predictors"}, where)
+    rates = _need(entry, "rates", dict, where)
+    if not rates or not all(isinstance(v, str) for v in rates.values()):
+        raise SpecError(f"{where}: 'rates' must be a table of flag column = label, found {rates!r}")
+    outcome = _need(entry, "outcome", str, where)
+    if outcome not in rates:
+        raise SpecError(f"{where}: outcome {outcome!r} is not one of the rates declared in 'rates' ({sorted(rates)})")
+    predictors = []
+    for i, p in enumerate(entry.get("predictors", []), 1):
+        pw = f"{where} predictors #{i}"
+        if not isinstance(p, dict):
+            raise SpecError(f"{pw}: must be a table, found {p!r}")
+        _known(p, {"name", "column", "test", "label", "note", "by_level", "level_name", "levels"}, pw)
+        column = _need(p, "column", str, pw)
+        test = _need(p, "test", str, pw)
+        if test not in RESPONSE_TESTS:
+            raise SpecError(f"{pw}: test {test!r} is not known; expected one of {sorted(RESPONSE_TESTS)}")
+        by_level = p.get("by_level", False)
+        if not isinstance(by_level, bool):
+            raise SpecError(f"{pw}: 'by_level' must be true or false, found {by_level!r}")
+        levels = p.get("levels", {})
+        if not isinstance(levels, dict):
+            raise SpecError(f"{pw}: 'levels' must be a table of value = label, found {levels!r}")
+        predictors.append(Predictor(str(p.get("name", column)), column, test, str(p.get("label", column)),
+                                    str(p.get("note", "")), by_level, str(p.get("level_name", "")),
+                                    tuple((str(k), str(v)) for k, v in levels.items())))
+    names = [p.name for p in predictors]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise SpecError(f"{where} predictors: name(s) {twice} used twice")
+    if outcome in {p.column for p in predictors}:
+        raise SpecError(f"{where} predictors: column {outcome!r} is the outcome itself")
+    return Response(outcome, tuple(rates.items()), tuple(predictors))
+
+
+def check_response_columns(response: Response, columns, where: str) -> None:
+    """Each column [response] names, checked against the analysis dataset, naming the entry and key."""
+    columns = set(columns)
+    for flag, _ in response.rates:
+        if flag not in columns:
+            raise SpecError(f"{where} rates: {flag!r} is not a column of the analysis dataset "
+                            f"(see GUIDE section 2 / data/derived/analysis.csv for the columns)")
+    for i, p in enumerate(response.predictors, 1):
+        if p.column not in columns:
+            raise SpecError(f"{where} predictors #{i} ({p.name}) column: {p.column!r} is not a column of the "
+                            f"analysis dataset (see GUIDE section 2 / data/derived/analysis.csv for the columns)")
