@@ -20,6 +20,8 @@ RAW_DIR = DATA / "raw"
 SYNTHETIC_DIR = DATA / "synthetic"
 SYNTHETIC_COHORT = SYNTHETIC_DIR / "daravd_synthetic_cohort.csv"
 CLAIMS_REGISTRY = DATA / "claims"  # one CSV per notebook, concatenated
+EXTERNAL = DATA / "external"  # other studies' published results (notebook 07)
+EXTERNAL_CURVES = EXTERNAL / "curves"  # digitised trial curves
 NOTEBOOKS = ROOT / "notebooks"
 
 RAW_SUFFIXES = (".csv", ".xlsx")

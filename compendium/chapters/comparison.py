@@ -1,0 +1,201 @@
+"""Chapter 07, comparison: this cohort beside CASTOR, OPTIMISMM and the other trials the paper discusses.
+
+``compute(context)`` reads the evidence table (``data/external/evidence.csv``: what the other
+studies published, each number with its source), checks every number the paper quotes from another
+publication against it (claims with basis ``literature``, filled from the declared structure
+``trials.QUOTES``: never typed here), draws the forest plots grouped like with like by the
+population codes, runs the matching-adjusted indirect comparison against the declared target and
+sets digitised trial curves, reconstructed, beside this cohort's. It returns a
+:class:`ComparisonChapter` whose accessors answer what the notebook's prose asks.
+
+Degenerate cohorts never raise: a median that is not reached, a subgroup nobody is in, a MAIC the
+data cannot reach all come back as values with a ``reason``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from compendium import paths
+from compendium.chapters.base import Chapter, Context, Estimate
+from compendium.report import claims, forest, plots, trials
+from compendium.stats import estimable as ne
+from compendium.stats import guyot, maic
+from compendium.stats import survival as sv
+
+#: the subgroup of this cohort the paper sets beside CASTOR: selected on an outcome reached during
+#: treatment, so drawn apart from every trial population (column, level, what it was selected on)
+OUTCOME_SUBGROUP = ("vgpr_or_better", 1, "response ≥VGPR")
+#: the MAIC's target population in data/external/maic_targets.csv, and its arm in the evidence table
+MAIC_TARGET = "DREAMM-7 DaraVd arm"
+MAIC_TARGET_ARM = dict(trial="DREAMM-7", endpoint="pfs", population_type="whole_trial", arm="control")
+MAIC_BOOT, MAIC_SEED = 1000, 20250
+#: how the evidence table is shown: the population codes, the analysis and the limits in words
+EVIDENCE_COLUMNS = ["trial", "regimen", "arm", "analysis", "population", "len_status", "share_lenref_pct",
+                    "prior_lines", "analysis_set", "population_type", "endpoint", "n", "median_months", "lcl",
+                    "ucl", "median_limits", "median_not_reached", "hr", "hr_lcl", "hr_ucl", "source_type",
+                    "location"]
+RESULT_FIELDS = ["median_months", "rate_pct", "hr", "orr_pct"]
+
+
+@dataclass
+class ComparisonChapter(Chapter):
+    notebook = "07_comparison"
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    facts: dict = field(default_factory=dict)
+    maic_fit: dict = field(default_factory=dict)
+    curves: list = field(default_factory=list)     # reconstructed digitised curves (dicts)
+
+    # -- accessors
+    def trial(self, trial: str, endpoint: str, population_type: str, arm: str) -> dict | None:
+        """The current evidence row of one trial result, or None when the table has no such row."""
+        try:
+            return trials.select(self.evidence, trial, endpoint, population_type, arm).to_dict()
+        except KeyError:
+            return None
+
+    def cohort_median(self, endpoint: str, subgroup: bool = False) -> dict:
+        return self.facts["subgroup_km" if subgroup else "km"][endpoint]
+
+    def literature_ids(self) -> list[str]:
+        reg = self.context.registry
+        return list(reg.loc[(reg["notebook"] == self.notebook) & (reg["basis"] == claims.LITERATURE), "claim_id"])
+
+    def quotes(self) -> pd.DataFrame:
+        """Every quotation of another publication: the paper's number beside the source's."""
+        return self.recorded(self.literature_ids()).rename(columns={"compendium": "source"})
+
+    def quote_source(self, claim_id: str) -> dict | None:
+        """The evidence row a quotation is checked against (None for derived shares and unread sources)."""
+        q = dict(trials.QUOTES.get(claim_id, {}))
+        q.pop("field", None)
+        return self.trial(**q) if q else None
+
+    # -- addresses of the claims registry
+    def resolvers(self):
+        return {"median_ratio": self._median_ratio}
+
+    def _median_ratio(self, endpoint, trial, population_type, arm="experimental"):
+        ours = self.cohort_median(endpoint)
+        row = self.trial(trial, endpoint, population_type, arm)
+        if row is None or not trials._present(row["median_months"]):
+            return Estimate(reason=f"the evidence table gives no median {endpoint.upper()} for {trial} "
+                                   f"({trials.POPULATION_TYPES[population_type].lower()})")
+        if ours["reason"]:
+            return Estimate(reason=ne.label(ours["reason"]))
+        if not trials._present(ours["median"]):
+            return Estimate(reason=f"median {endpoint.upper()} not reached in this cohort")
+        return Estimate(ours["median"] / row["median_months"])
+
+
+def compute(context: Context) -> ComparisonChapter:
+    ch = ComparisonChapter(context, evidence=trials.load_evidence())
+    ch.facts["label"] = trials.cohort_label(context.meta)
+    _evidence_facts(ch)
+    _quotations(ch)
+    _cohort_medians(ch)
+    _forests(ch)
+    _maic(ch)
+    _curves(ch)
+    ch.fill_declared()
+    return ch
+
+
+# --------------------------------------------------------------------------- the evidence and quotations
+def _evidence_facts(ch: ComparisonChapter) -> None:
+    ev = ch.evidence
+    found = ev[RESULT_FIELDS].notna().any(axis=1) | ev["median_not_reached"]
+    ch.shown["evidence"] = ev[EVIDENCE_COLUMNS]
+    ch.shown["not_found"] = ev.loc[~found, ["trial", "population", "endpoint", "missing_reason"]]
+    pfs = ev[(ev["endpoint"] == "pfs") & ev["current"]]
+    lenref = pfs[(pfs["population_type"] == "lenref_any_line") & pfs["median_months"].notna()]
+    first_relapse = pfs[pfs["population_type"] == trials.COHORT_POPULATION]
+    ch.facts.update(
+        n_results=len(ev), n_studies=int(ev["trial"].nunique()),
+        n_secondary=int((ev["source_type"] == "secondary").sum()), n_not_found=int((~found).sum()),
+        lenref_range=(lenref["median_months"].min(), lenref["median_months"].max()),
+        first_relapse_n=len(first_relapse), first_relapse_found=int(first_relapse["median_months"].notna().sum()))
+
+
+def _quotations(ch: ComparisonChapter) -> None:
+    """Each literature claim: the source's number from the evidence table, or why it cannot be checked."""
+    for claim_id in ch.literature_ids():
+        value, reason = trials.quoted_value(ch.evidence, claim_id)
+        ch.record(claim_id, Estimate(reason=reason) if reason else Estimate(value))
+
+
+# --------------------------------------------------------------------------- this cohort beside the trials
+def _cohort_medians(ch: ComparisonChapter) -> None:
+    analysis = ch.context.analysis
+    column, level, _ = OUTCOME_SUBGROUP
+    sub = analysis[pd.to_numeric(analysis[column], errors="coerce") == level] if column in analysis else analysis[:0]
+    ch.facts["km"], ch.facts["subgroup_km"] = {}, {}
+    for endpoint in ("pfs", "os"):
+        tcol, ecol = sv.endpoint_columns(endpoint)
+        ch.facts["km"][endpoint] = sv.km_median(analysis[tcol], analysis[ecol])
+        ch.facts["subgroup_km"][endpoint] = sv.km_median(sub[tcol], sub[ecol])
+
+
+def _forests(ch: ComparisonChapter) -> None:
+    label, (_, _, selected_on) = ch.facts["label"], OUTCOME_SUBGROUP
+    for endpoint, xlabel in (("pfs", "Median PFS (months)"), ("os", "Median OS (months)")):
+        rows = [trials.cohort_row(label, ch.cohort_median(endpoint))]
+        sub = ch.cohort_median(endpoint, subgroup=True)
+        if endpoint == "pfs" and sub["n"] > 0:  # the paper sets this subgroup beside CASTOR's PFS only
+            rows.append(trials.cohort_row(label.replace("This cohort", "This cohort, ≥VGPR only"), sub,
+                                          selected_on=selected_on))
+        table = trials.forest_rows(ch.evidence, endpoint, rows)
+        ch.shown[f"forest_{endpoint}"] = table
+        ch.figures[f"07_forest_{endpoint}"] = forest.forest_plot(table, xlabel)
+
+
+# --------------------------------------------------------------------------- MAIC
+def _maic(ch: ComparisonChapter) -> None:
+    target_table = trials.load_maic_targets()
+    used = target_table[target_table["target"] == MAIC_TARGET]
+    ch.shown["maic_targets"] = used[["covariate", "statistic", "value", "source_type", "note"]]
+    targets = trials.maic_targets(target_table, MAIC_TARGET)
+    analysis = ch.context.analysis
+    ipd = analysis.assign(male=(analysis["sex"] == "M").astype(int))
+    fit = maic.estimate(ipd, targets, "pfs_months", "pfs_event", n_boot=MAIC_BOOT, seed=MAIC_SEED)
+    ch.maic_fit = fit
+    arm = ch.trial(**MAIC_TARGET_ARM)
+    ch.facts.update(maic_target=MAIC_TARGET, maic_arm=arm, maic_covariates=list(used["covariate"].unique()),
+                    maic_secondary=int((used["source_type"] == "secondary").sum()))
+    lenref, _ = trials.quoted_value(ch.evidence, "I_dreamm7_lenref")
+    ch.facts["maic_target_lenref_pct"] = lenref
+    if fit["reason"]:
+        ch.figures["07_maic_pfs"] = plots.nothing_to_draw(
+            "MAIC: PFS reweighted to " + MAIC_TARGET, f"no MAIC on this input ({ne.label(fit['reason'])})")
+        return
+    ch.tables["maic_balance"] = fit["balance"].assign(target_population=MAIC_TARGET)
+    ch.tables["maic_pfs"] = pd.DataFrame([{
+        "target_population": MAIC_TARGET, "endpoint": "pfs", "n": fit["n"], "ess": fit["ess"],
+        "median": fit["median"], "lcl": fit["lcl"], "ucl": fit["ucl"], "n_boot": fit["n_boot"],
+        "seed": fit["seed"]}])
+    label = ch.facts["label"]
+    curves = [(f"{label}, n = {fit['n']}, unweighted", fit["km_unweighted"], plots.OKABE_ITO[1], "-"),
+              (f"reweighted to {MAIC_TARGET} (ESS {fit['ess']:.0f})", fit["km_weighted"], plots.OKABE_ITO[0], "--")]
+    marks = []
+    if arm is not None and trials._present(arm["median_months"]):
+        marks = [(f"{MAIC_TARGET}: published median, 95% CI", arm["median_months"], arm["lcl"], arm["ucl"],
+                  plots.OKABE_ITO[2])]
+    ch.figures["07_maic_pfs"] = forest.km_overlay(curves, "Months from start of DaraVd", "Progression-free", marks)
+
+
+# --------------------------------------------------------------------------- digitised trial curves
+def _curves(ch: ComparisonChapter) -> None:
+    cohort = ch.context.analysis
+    ch.facts["curve_stems"] = [s.name for s in guyot.curves_available(paths.EXTERNAL_CURVES)]
+    for stem in guyot.curves_available(paths.EXTERNAL_CURVES):
+        try:
+            res = guyot.against_cohort(stem, cohort)
+        except guyot.CurveError as err:
+            ch.curves.append({"name": stem.name, "reason": str(err)})
+            continue
+        ch.curves.append({**res, "reason": ""})
+        overlay = [(ch.facts["label"], res["km_cohort"], plots.OKABE_ITO[1], "-"),
+                   (f"{res['name']} (reconstructed)", res["km_trial"], plots.OKABE_ITO[0], "--")]
+        ch.figures[f"07_curve_{res['name']}"] = forest.km_overlay(overlay, "Months", res["endpoint"].upper())
