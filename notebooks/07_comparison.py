@@ -148,45 +148,77 @@ ch.recorded(ch.declared().claim_id)
 # ## Matching-adjusted indirect comparison (MAIC)
 #
 # A cross-study comparison of medians mixes the effect of treatment with differences between the
-# patients. MAIC (Signorovitch et al., Value Health 2010) reweights this cohort's patients so that
-# their baseline means equal a trial arm's published aggregates, and recomputes the median on the
-# reweighted cohort. Weights come from the method of moments (`compendium/stats/maic.py`, checked
-# against R on the NICE DSU TSD 18 example); the interval is a percentile bootstrap with the weights
-# re-estimated in every resample (fixed seed). The target is DREAMM-7's DaraVd arm, the same
-# regimen in a trial; its published aggregates and their sources:
+# patients. MAIC (Signorovitch et al., Value Health 2010; NICE DSU TSD 18) reweights this cohort's
+# patients so that their baseline characteristics equal what a trial arm publishes, and recomputes
+# PFS on the reweighted cohort. As the R packages `maic` and `maicplus` do it: a published mean or
+# proportion is matched as such, a published *median* by the share of patients below it (one half
+# after weighting); weights by the method of moments (`compendium/stats/maic.py`, checked against R
+# on the TSD 18 example). A covariate that no reweighting can reach (every patient here on one side
+# of the target) is not matched and is reported. The target is DREAMM-7's DaraVd arm, the same regimen
+# in a trial; every covariate it reports that these data hold, with its source (an empty value: the
+# trial reports it, but it could not be read here):
 
 # %%
 ch.table("maic_targets")
 
-# %%
-fit, arm = ch.maic_fit, facts["maic_arm"]
-fit["balance"] if not fit["reason"] else nv.md(f"No MAIC on this input: not estimable ({fit['reason']}).")
+# %% [markdown]
+# **Balance before and after weighting.** For each covariate: the target, this cohort unweighted and
+# weighted, and the standardised differences from the target (a share over the pooled binomial SD, a
+# mean over the pooled SD), or why it was not matched.
 
 # %%
+ch.table("maic_balance")
+
+# %%
+fit, arm = ch.maic_fit, facts["maic_arm"]
 nv.md(f"""
-Complete baseline data for the matched covariates were available for {nv.count(fit["n"], "patient")}
-of {len(ctx.analysis)}; after weighting, their effective sample size is {nv.num(fit["ess"], 1)}. The weighted
-median PFS is {nv.months(fit["median"])} (bootstrap 95% CI {nv.num(fit["lcl"])}–{nv.num(fit["ucl"])},
-{fit["n_boot"]} resamples{nv.choose(fit["failed"] > 0, f", {fit['failed']} of which could not be weighted", "")}),
-against {nv.months(arm["median_months"])} ({nv.choose(arm["median_limits"] == "reported",
-f"95% CI {nv.num(arm['lcl'])}–{nv.num(arm['ucl'])}", "95% limits " + arm["median_limits"])})
-with DaraVd in DREAMM-7 ({arm["source_type"]} source).
+Complete baseline data for the matched covariates ({nv.listing(facts["maic_matched"])}) were available for
+{nv.count(fit["n"], "patient")} of {len(ctx.analysis)}; after weighting, their effective sample size is
+{nv.num(fit["ess"], 1)} ({nv.num(100 * fit["ess"] / fit["n"], 0)}% of them). The weighted median PFS is
+{nv.months(fit["median"])} (bootstrap 95% CI {nv.num(fit["lcl"])}–{nv.num(fit["ucl"])}, {fit["n_boot"]} resamples{nv.choose(
+fit["failed"] > 0, f", {fit['failed']} of which could not be weighted", "")}), against {nv.months(arm["median_months"])}
+({nv.choose(arm["median_limits"] == "reported", f"95% CI {nv.num(arm['lcl'])}–{nv.num(arm['ucl'])}",
+"95% limits " + arm["median_limits"])}) with DaraVd in DREAMM-7 ({arm["source_type"]} source).
 """ if not fit["reason"] else f"No MAIC on this input: not estimable ({fit['reason']}).")
+
+# %% [markdown]
+# **The weights.** Their distribution, rescaled to sum to the number of patients, with the effective
+# sample size (ESS = (Σw)² / Σw²): a few large weights mean that a handful of patients stand for the
+# target population, and the weighted estimate rests on them.
+
+# %%
+ch.figure("07_maic_weights")
+
+# %% [markdown]
+# **The unanchored comparison.** With no common comparator arm, the reweighted cohort is set directly
+# against the target arm's patients. DREAMM-7's figure could not be digitised here, so its arm is
+# approximated from its published summary (a piecewise-exponential curve through the published median
+# and any landmark rate, drawn only up to the last published point; `compendium/stats/guyot.py`), and
+# pseudo-patients follow that curve. The hazard ratio is a Cox model with the MAIC weights (the
+# comparator's patients weighted 1, as `maicplus` fits it), its interval a percentile bootstrap that
+# resamples both sides: this cohort's patients (weights re-estimated) and the comparator's.
 
 # %%
 ch.figure("07_maic_pfs")
 
 # %%
-nv.md(f"""
-**What this MAIC cannot do.** It is unanchored (no common comparator arm), so it adjusts only for the
-covariates matched ({nv.listing(facts["maic_covariates"])}) and assumes that nothing else that
-affects PFS differs. The most important difference, lenalidomide refractoriness (every patient here by
-eligibility; {nv.num(facts["maic_target_lenref_pct"], 0)}% of DREAMM-7, from its published counts), cannot be matched: no
-reweighting of a fully refractory cohort reaches a population where most patients are not.
-{nv.count(facts["maic_secondary"], "of the aggregates comes", "of the aggregates come")}
-from a secondary source, and the notes above say where a published median stands in for a mean.
-The weighted median therefore answers a narrower question: what this cohort's median would be with
-the target's mix of the matched covariates.
+nv.md(nv.choose(not fit["reason"] and "hr" in fit, f"""
+Hazard ratio of PFS of the reweighted cohort against DREAMM-7's DaraVd arm (approximated from its
+summary): {nv.hr_ci(fit.get("hr"), fit.get("hr_lcl"), fit.get("hr_ucl"))} (bootstrap, both sides resampled).
+""", "No unanchored comparison on this input: " + (fit["reason"] or facts["maic_comparator_reason"]) + ".") + f"""
+
+**How to read it: {facts["maic_wording"]}.** {nv.choose(facts["maic_wording"] == "informative",
+"Every covariate the target reports and these data hold was matched, the weights keep most of the "
+"patients' information and every matched covariate is balanced after weighting.",
+"The comparison shows the method, not a finding, because " + nv.listing(facts["maic_why"]) + ".")}
+It is unanchored, so it adjusts only for the covariates matched and assumes that nothing else that
+affects PFS differs. {nv.choose(len(facts["maic_unmatched"]) > 0, "Not matchable: " + nv.listing(
+[f"{c} ({why})" for c, why in facts["maic_unmatched"].items()]) + ".", "")}
+{nv.choose(len(facts["maic_not_read"]) > 0, "Reported by the trial but not read here, so not matched: "
++ nv.listing(facts["maic_not_read"]) + ".", "")}
+{nv.count(facts["maic_secondary"], "of the aggregates matched comes", "of the aggregates matched come")} from a
+secondary source. The weighted median answers a narrower question than the paper's comparison: what this
+cohort's median would be with the target's mix of the matched covariates.
 """)
 
 # %% [markdown]

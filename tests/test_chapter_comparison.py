@@ -138,3 +138,22 @@ def test_compute_completes_on_degenerate_mixes(default_analysis, mix):
         assert "selected_on_outcome" not in set(rows["population_type"])
     if mix == "no_cytogenetics":
         assert ch.maic_fit["reason"]
+
+
+def test_the_maic_reports_every_target_covariate_and_its_wording(canonical):
+    ch = canonical
+    bal = ch.tables["maic_balance"]
+    reported = set(ch.table("maic_targets")["covariate"])
+    assert set(bal["covariate"]) == reported
+    unmatched = bal[bal["matched"] == "no"]
+    assert (unmatched["reason"] != "").all()
+    # lenalidomide refractoriness is every patient's here and a third of the target's: never matched
+    assert "len_refractory" in set(unmatched["covariate"])
+    matched = bal[(bal["matched"] == "yes") & bal["smd_after"].notna()]
+    assert (matched["smd_after"].abs() < 1e-6).all()
+    age = bal[bal["covariate"] == "age_years"]
+    assert age["statistic"].tolist() == ["share below the median"] and age["weighted"].tolist() == [pytest.approx(0.5)]
+    pfs = ch.tables["maic_pfs"]
+    assert pfs["wording"].tolist() == ["illustrative"]
+    assert pfs["hr_lcl"].item() < pfs["hr"].item() < pfs["hr_ucl"].item()
+    assert "07_maic_weights" in ch.figures

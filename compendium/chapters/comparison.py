@@ -152,37 +152,96 @@ def _forests(ch: ComparisonChapter) -> None:
 
 
 # --------------------------------------------------------------------------- MAIC
+#: covariates of maic_targets.csv that are not columns of the analysis dataset, built from it; the
+#: last two hold for every patient by the study's eligibility (lenalidomide-refractory first relapse)
+MAIC_COLUMNS = {
+    "male": lambda a: (a["sex"] == "M").astype(float).where(a["sex"].notna()),
+    "iss_iii": lambda a: (a["iss"] == "III").astype(float).where(a["iss"].notna()),
+    "len_refractory": lambda a: pd.Series(1.0, index=a.index),
+    "one_prior_line": lambda a: pd.Series(1.0, index=a.index),
+}
+BALANCE_COLUMNS = ["covariate", "statistic", "target_value", "target", "unweighted", "weighted", "smd_before",
+                   "smd_after", "matched", "reason", "source"]
+
+
 def _maic(ch: ComparisonChapter) -> None:
     target_table = trials.load_maic_targets()
     used = target_table[target_table["target"] == MAIC_TARGET]
-    ch.shown["maic_targets"] = used[["covariate", "statistic", "value", "source_type", "note"]]
+    ch.shown["maic_targets"] = used[["covariate", "statistic", "value", "source_type", "location", "note"]]
     targets = trials.maic_targets(target_table, MAIC_TARGET)
     analysis = ch.context.analysis
-    ipd = analysis.assign(male=(analysis["sex"] == "M").astype(int))
-    fit = maic.estimate(ipd, targets, "pfs_months", "pfs_event", n_boot=MAIC_BOOT, seed=MAIC_SEED)
-    ch.maic_fit = fit
+    ipd = analysis.assign(**{c: f(analysis) for c, f in MAIC_COLUMNS.items() if c not in analysis})
     arm = ch.trial(**MAIC_TARGET_ARM)
-    ch.facts.update(maic_target=MAIC_TARGET, maic_arm=arm, maic_covariates=list(used["covariate"].unique()),
-                    maic_secondary=int((used["source_type"] == "secondary").sum()))
-    lenref, _ = trials.quoted_value(ch.evidence, "I_dreamm7_lenref")
-    ch.facts["maic_target_lenref_pct"] = lenref
+    comparator, curve, approx_reason = _comparator(arm)
+    fit = maic.estimate(ipd, targets, "pfs_months", "pfs_event", n_boot=MAIC_BOOT, seed=MAIC_SEED,
+                        comparator=comparator)
+    ch.maic_fit = fit
+    word, why = maic.wording(fit)
+    not_read = used[used["value"].isna()]
+    ch.facts.update(maic_target=MAIC_TARGET, maic_arm=arm, maic_wording=word, maic_why=why,
+                    maic_matched=[t.column for t in fit["matched"]], maic_unmatched=fit["unmatched"],
+                    maic_not_read=list(not_read["covariate"]), maic_comparator_reason=approx_reason,
+                    maic_comparator=curve,
+                    maic_secondary=int((used["value"].notna() & (used["source_type"] == "secondary")).sum()))
+    ch.tables["maic_balance"] = _balance_table(ipd, targets, fit, not_read)
     if fit["reason"]:
-        ch.figures["07_maic_pfs"] = plots.nothing_to_draw(
-            "MAIC: PFS reweighted to " + MAIC_TARGET, f"no MAIC on this input ({ne.label(fit['reason'])})")
+        reason = f"no MAIC on this input ({ne.label(fit['reason'])})"
+        ch.figures["07_maic_pfs"] = plots.nothing_to_draw("MAIC: PFS reweighted to " + MAIC_TARGET, reason)
+        ch.figures["07_maic_weights"] = plots.nothing_to_draw("MAIC weights", reason)
         return
-    ch.tables["maic_balance"] = fit["balance"].assign(target_population=MAIC_TARGET)
     ch.tables["maic_pfs"] = pd.DataFrame([{
         "target_population": MAIC_TARGET, "endpoint": "pfs", "n": fit["n"], "ess": fit["ess"],
-        "median": fit["median"], "lcl": fit["lcl"], "ucl": fit["ucl"], "n_boot": fit["n_boot"],
-        "seed": fit["seed"]}])
+        "median": fit["median"], "lcl": fit["lcl"], "ucl": fit["ucl"],
+        **{k: fit.get(k, float("nan")) for k in ("comparator_median", "hr", "hr_lcl", "hr_ucl")},
+        "wording": word, "n_boot": fit["n_boot"], "failed": fit["failed"], "seed": fit["seed"]}])
+    ch.figures["07_maic_weights"] = forest.weights_plot(fit["weights"], fit["ess"], f"MAIC weights: {MAIC_TARGET}")
     label = ch.facts["label"]
     curves = [(f"{label}, n = {fit['n']}, unweighted", fit["km_unweighted"], plots.OKABE_ITO[1], "-"),
               (f"reweighted to {MAIC_TARGET} (ESS {fit['ess']:.0f})", fit["km_weighted"], plots.OKABE_ITO[0], "--")]
-    marks = []
-    if arm is not None and trials._present(arm["median_months"]):
-        marks = [(f"{MAIC_TARGET}: published median, 95% CI", arm["median_months"], arm["lcl"], arm["ucl"],
-                  plots.OKABE_ITO[2])]
-    ch.figures["07_maic_pfs"] = forest.km_overlay(curves, "Months from start of DaraVd", "Progression-free", marks)
+    if comparator is not None:
+        curves.append((f"{MAIC_TARGET}: approximation from its published median", ch.facts["maic_comparator"].table(),
+                       plots.OKABE_ITO[2], ":"))
+    ch.figures["07_maic_pfs"] = forest.km_overlay(curves, "Months from start of DaraVd", "Progression-free")
+
+
+def _comparator(arm: dict | None):
+    """Pseudo-patients of the target arm from its published summary and the approximated curve, or
+    (None, None, why not)."""
+    if arm is None:
+        return None, None, "the evidence table has no row for the target arm"
+    curve, reason = guyot.from_summary(summary_points(arm))
+    if curve is None or not trials._present(arm["n"]):
+        return None, None, reason or "the evidence table gives no number of patients for the target arm"
+    return guyot.pseudo_patients(curve, arm["n"]), curve, ""
+
+
+def summary_points(row: dict) -> list[tuple[float, float, str]]:
+    """What an evidence row publishes of its curve: the median and a landmark rate."""
+    points = []
+    if trials._present(row["median_months"]):
+        points.append((row["median_months"], 0.5, "median"))
+    if trials._present(row.get("rate_months")) and trials._present(row.get("rate_pct")):
+        points.append((row["rate_months"], row["rate_pct"] / 100, f"{row['rate_months']:g}-month rate"))
+    return points
+
+
+def _balance_table(ipd, targets, fit, not_read) -> pd.DataFrame:
+    """Every covariate the target reports: matched (before/after, standardised differences), not
+    matchable (the cohort's value, and why), or not read (why)."""
+    rows = [dict(r, matched="yes", reason="") for r in fit["balance"].to_dict("records")]
+    for t in targets:
+        if t.column in fit["unmatched"]:
+            m = t.moment(pd.to_numeric(ipd[t.column], errors="coerce").dropna().to_numpy(float))
+            rows.append({"covariate": t.column, "statistic": t.label, "target": t.aim, "unweighted": m.mean() if len(m) else float("nan"),
+                         "matched": "no", "reason": fit["unmatched"][t.column], "source": t.source})
+    for r in not_read.itertuples():
+        rows.append({"covariate": r.covariate, "statistic": r.statistic, "matched": "no", "reason": r.note,
+                     "source": r.source})
+    values = {t.column: t.mean for t in targets}
+    out = pd.DataFrame(rows, columns=BALANCE_COLUMNS)
+    out["target_value"] = [values.get(c, float("nan")) if s != "SD (population)" else float("nan")
+                           for c, s in zip(out["covariate"], out["statistic"])]
+    return out.assign(target_population=MAIC_TARGET)
 
 
 # --------------------------------------------------------------------------- digitised trial curves

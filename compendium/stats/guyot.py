@@ -19,6 +19,7 @@ Input format (``data/external/curves/``), for a user who digitises a trial figur
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -231,3 +232,66 @@ def against_cohort(stem: str | Path, cohort: pd.DataFrame) -> dict:
             "km_trial": sv.km_table(trial["time"], trial["event"]),
             "km_cohort": sv.km_table(ours["time"], ours["event"]),
             "hr": fit["hr"], "lcl": fit["lcl"], "ucl": fit["ucl"], "p": fit["p"]}
+
+
+# --------------------------------------------------------------------------- approximation from a summary
+# Where a trial's figure cannot be digitised, its curve is approximated from the numbers its text
+# publishes: the median (S = 0.5 there) and landmark rates (S(t) = rate), joined by a piecewise
+# exponential (log S linear between published points, i.e. a constant hazard in each interval). It
+# passes exactly through every published point and says nothing beyond the last one, so it is drawn
+# only up to there and labelled as an approximation; the numbers a summary omits (limits, numbers at
+# risk) are named by the caller, never filled in.
+
+
+@dataclass(frozen=True)
+class SummaryCurve:
+    """A piecewise-exponential survival curve through published points ``(time, survival)``."""
+
+    times: tuple      # 0 first, then the published times, increasing
+    surv: tuple       # 1 first, then the published survival, decreasing
+    what: tuple = ()  # what each published point is ("median", "12-month rate")
+
+    @property
+    def horizon(self) -> float:
+        return float(self.times[-1])
+
+    def survival(self, t) -> np.ndarray:
+        t = np.asarray(t, float)
+        log_s = np.interp(t, self.times, np.log(self.surv))
+        return np.where(t <= self.horizon, np.exp(log_s), np.nan)
+
+    def quantile(self, s) -> np.ndarray:
+        """The time at which the curve reaches ``s`` (NaN below its last published point)."""
+        s = np.asarray(s, float)
+        t = np.interp(-np.log(s), -np.log(np.asarray(self.surv)), self.times)
+        return np.where(s >= self.surv[-1], t, np.nan)
+
+    def table(self, points: int = 200) -> pd.DataFrame:
+        """``time, surv`` on a grid up to the last published point (for drawing)."""
+        t = np.linspace(0, self.horizon, points)
+        return pd.DataFrame({"time": t, "surv": self.survival(t)})
+
+
+def from_summary(points: list[tuple[float, float, str]]) -> tuple[SummaryCurve | None, str]:
+    """The approximation through ``(time, survival, what)`` points, or (None, why there is none)."""
+    points = sorted((float(t), float(s), w) for t, s, w in points
+                    if t is not None and s is not None and np.isfinite(t) and np.isfinite(s))
+    if not points:
+        return None, "no median or landmark rate published"
+    t, s, what = zip(*points)
+    if min(t) <= 0 or np.any(np.diff(t) <= 0) or np.any(np.diff(s) >= 0) or s[0] >= 1 or s[-1] <= 0:
+        return None, "the published points do not describe a falling curve: " + ", ".join(
+            f"{w} S({x:g}) = {y:g}" for x, y, w in points)
+    return SummaryCurve((0.0, *t), (1.0, *s), what), ""
+
+
+def pseudo_patients(curve: SummaryCurve, n: int) -> pd.DataFrame:
+    """``n`` pseudo-patients whose Kaplan-Meier curve follows ``curve`` up to its last published point:
+    event times at its quantiles ((i - 1/2) / n), the rest censored there. A summary tells nothing of
+    censoring before that point, so this is the least it can claim: a bootstrap over these patients
+    carries the sampling variation of an arm of ``n`` with that curve, not the trial's own."""
+    n = int(n)
+    u = 1 - (np.arange(1, n + 1) - 0.5) / n
+    t = curve.quantile(u)
+    event = ~np.isnan(t)
+    return pd.DataFrame({"time": np.where(event, t, curve.horizon), "event": event.astype(int)})
