@@ -222,19 +222,33 @@ cohort's median would be with the target's mix of the matched covariates.
 """)
 
 # %% [markdown]
-# ## Reconstructed trial curves
+# ## Trial curves: reconstructed from figures, or approximated from summaries
 #
-# A median is one point of a curve. From a published Kaplan-Meier figure, digitised, and its
-# numbers at risk, the trial's patient-level data can be reconstructed (Guyot et al., BMC Med Res
-# Methodol 2012; `compendium/stats/guyot.py`, checked by round trip and on KEYNOTE-189) and set beside
-# this cohort's curve, with a hazard ratio from a Cox model on the pooled data. The input format for
-# a digitised curve is described in `data/external/curves/README.md`.
+# A median is one point of a curve. From a published Kaplan-Meier figure, digitised, and its numbers
+# at risk, the trial's patient-level data can be reconstructed (Guyot et al., BMC Med Res Methodol
+# 2012, as the R package IPDfromKM runs it, with the published total of events and digitised censor
+# marks where they exist; `compendium/stats/guyot.py`, tested on simulated data with a known answer
+# and on KEYNOTE-189). Where a figure could not be digitised here, the comparator's curve is only
+# **approximated** from its published summary: a piecewise-exponential curve through the published
+# median and any landmark rate, drawn up to the last published point, and labelled so. The
+# comparisons the paper makes, CASTOR's lenalidomide-refractory patients and OPTIMISMM's patients
+# refractory at first relapse, beside this cohort's PFS:
 
 # %%
-nv.md(nv.choose(len(ch.curves) > 0,
-                f"Digitised curves found: {nv.listing(facts['curve_stems'])}.",
-                "No digitised trial curve is present in `data/external/curves/`, so no trial curve is "
-                "reconstructed in this run."))
+ch.table("comparator_curves")
+
+# %%
+ch.figure("07_comparator_curves")
+
+# %%
+nv.md(f"""
+{nv.count(facts["approximations_drawn"], "comparator curve is", "comparator curves are")} drawn, and each is an
+approximation from a summary, not a reconstruction: it has the published median (and landmark rates where
+published) right by construction and nothing else; its shape between and beyond those points is an assumption
+(a constant hazard). A curve whose numbers were not found is named inside the figure, not drawn.
+""" + nv.choose(len(ch.curves) > 0, f"Digitised curves found: {nv.listing(facts['curve_stems'])}.",
+                "No digitised trial curve is present in `data/external/curves/` (its README says how to add one), "
+                "so no trial curve is reconstructed in this run."))
 
 # %%
 for res in ch.curves:
@@ -242,9 +256,13 @@ for res in ch.curves:
         display(nv.md(f"{res['name']}: not reconstructed ({res['reason']})."))
         continue
     display(ch.figure(f"07_curve_{res['name']}"),
-            nv.md(f"{res['name']}: hazard ratio of this cohort against the reconstructed trial patients "
-                  f"{nv.hr_ci(res['hr'], res['lcl'], res['ucl'])}, {nv.p_value(res['p'])} "
+            nv.md(f"{res['name']} (reconstructed): hazard ratio of this cohort against the reconstructed trial "
+                  f"patients {nv.hr_ci(res['hr'], res['lcl'], res['ucl'])}, {nv.p_value(res['p'])} "
                   "(unadjusted, across studies: the caveats above apply in full)."))
+if ch.curves:
+    display(nv.md("**Accuracy of each reconstruction** (RMSE of S(t) at the digitised points, numbers-at-risk "
+                  "mismatch, reconstructed against published total events, median and hazard ratio):"),
+            ch.table("curve_accuracy"))
 
 # %% [markdown]
 # ## What this notebook recorded

@@ -157,3 +157,35 @@ def test_the_maic_reports_every_target_covariate_and_its_wording(canonical):
     assert pfs["wording"].tolist() == ["illustrative"]
     assert pfs["hr_lcl"].item() < pfs["hr"].item() < pfs["hr_ucl"].item()
     assert "07_maic_weights" in ch.figures
+
+
+def test_approximated_comparator_curves_are_labelled_and_missing_numbers_said(canonical):
+    table = canonical.table("comparator_curves")
+    assert len(table) == len(comparison.APPROXIMATED)
+    castor = table[table["curve"].str.startswith("CASTOR")]
+    assert castor["drawn"].tolist() == ["yes, approximated"] and "median" in castor["from"].item()
+    optimismm = table[table["curve"].str.startswith("OPTIMISMM")]
+    # the evidence table has no first-relapse median for OPTIMISMM: not drawn, never invented
+    assert optimismm["drawn"].tolist() == ["no"] and "not found" in optimismm["lacking"].item()
+    assert "07_comparator_curves" in canonical.figures
+
+
+def test_a_digitised_curve_is_reconstructed_with_its_accuracy_recorded_as_claims(canonical, tmp_path):
+    rng = np.random.default_rng(1)
+    t_event, t_cens = rng.exponential(20, 200), rng.uniform(3, 40, 200)
+    from compendium.stats import survival as sv
+    data = pd.DataFrame({"time": np.minimum(t_event, t_cens), "event": (t_event <= t_cens).astype(int)})
+    km = sv.km_table(data["time"], data["event"])
+    pd.DataFrame({"time": km["time"], "survival": km["surv"]}).to_csv(tmp_path / "sim_pfs_a_clicks.csv", index=False)
+    grid = np.arange(0, 39, 3.0)
+    pd.DataFrame({"time": grid, "n_risk": [(data["time"] >= g).sum() for g in grid]}).to_csv(
+        tmp_path / "sim_pfs_a_at_risk.csv", index=False)
+    (tmp_path / "curves.csv").write_text(f"stem,tot_events,median_months,hr,hr_against,source,doi,location\n"
+                                         f"sim_pfs_a,{int(data['event'].sum())},,,,simulated,,\n")
+    ch = comparison.ComparisonChapter(canonical.context, evidence=canonical.evidence, facts=dict(canonical.facts))
+    comparison._curves(ch, tmp_path)
+    report = ch.tables["curve_accuracy"]
+    assert set(report["measure"]) >= {"rmse_surv", "max_n_risk_mismatch", "events", "median"}
+    assert ch.estimate("curve(sim_pfs_a, rmse_surv)").value < 0.02
+    assert abs(ch.estimate("curve(sim_pfs_a, events)").value - data["event"].sum()) <= 1
+    assert ch.estimate("curve(nothing_os_b, median)").reason

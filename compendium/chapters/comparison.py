@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from compendium import paths
-from compendium.chapters.base import Chapter, Context, Estimate
+from compendium.chapters.base import Chapter, Context, Estimate, first
 from compendium.report import claims, forest, plots, trials
 from compendium.stats import estimable as ne
 from compendium.stats import guyot, maic
@@ -75,7 +75,15 @@ class ComparisonChapter(Chapter):
 
     # -- addresses of the claims registry
     def resolvers(self):
-        return {"median_ratio": self._median_ratio}
+        return {"median_ratio": self._median_ratio, "curve": self._curve}
+
+    def _curve(self, stem, measure):
+        """A reconstruction's accuracy measure (``curve(dreamm7_pfs_dvd, median)``): the reconstructed value."""
+        table = self.tables.get("curve_accuracy")
+        hit = None if table is None else first(table, curve=stem, measure=measure)
+        if hit is None:
+            return Estimate(reason=f"no digitised curve {stem} with a {measure} in data/external/curves/")
+        return Estimate(hit["reconstructed"])
 
     def _median_ratio(self, endpoint, trial, population_type, arm="experimental"):
         ours = self.cohort_median(endpoint)
@@ -98,6 +106,7 @@ def compute(context: Context) -> ComparisonChapter:
     _cohort_medians(ch)
     _forests(ch)
     _maic(ch)
+    _approximations(ch)
     _curves(ch)
     ch.fill_declared()
     return ch
@@ -244,17 +253,92 @@ def _balance_table(ipd, targets, fit, not_read) -> pd.DataFrame:
     return out.assign(target_population=MAIC_TARGET)
 
 
-# --------------------------------------------------------------------------- digitised trial curves
-def _curves(ch: ComparisonChapter) -> None:
+# --------------------------------------------------------------------------- trial curves
+#: the comparator arms whose figures could not be digitised here, approximated from their published
+#: summary (the paper's two comparisons: CASTOR's lenalidomide-refractory, OPTIMISMM at first relapse)
+APPROXIMATED = [dict(trial="CASTOR", endpoint="pfs", population_type="lenref_any_line", arm="experimental"),
+                dict(trial="OPTIMISMM", endpoint="pfs", population_type="lenref_first_relapse", arm="experimental")]
+
+
+def _approximations(ch: ComparisonChapter) -> None:
+    """Comparator curves from published summaries, drawn beside this cohort's KM and labelled as such;
+    a number the evidence table lacks is said in the figure, never filled in."""
+    drawn, missing, rows = [], [], []
+    for key in APPROXIMATED:
+        row = ch.trial(**key)
+        name = (f"{key['trial']} {row['regimen'] if row else ''}, "
+                f"{trials.POPULATION_TYPES[key['population_type']].lower()}")
+        if row is None:
+            missing.append(f"{name}: no row in the evidence table")
+            rows.append({"curve": name, "drawn": "no", "from": "", "lacking": "the whole result"})
+            continue
+        points = summary_points(row)
+        curve, reason = guyot.from_summary(points)
+        lacking = [f"95% limits ({row['median_limits']})"] if row["median_limits"] != "reported" else []
+        lacking += [] if trials._present(row.get("rate_pct")) else ["landmark rates"]
+        lacking += ["numbers at risk (the evidence table holds none)"]
+        if curve is None:
+            why = row["missing_reason"] or reason
+            missing.append(f"{name}: no median, landmark rate or numbers at risk in the evidence table "
+                           f"({why.split(':')[0]})")
+            rows.append({"curve": name, "drawn": "no", "from": "", "lacking": why})
+            continue
+        used = nv_listing([w for _, _, w in points])
+        drawn.append((f"{name}: APPROXIMATION from its published {used} only (piecewise exponential; "
+                      f"{'; '.join(lacking[:-1]) or 'nothing else'} not in the evidence table)", curve.table()))
+        rows.append({"curve": name, "drawn": "yes, approximated", "from": used, "lacking": "; ".join(lacking)})
+    ch.shown["comparator_curves"] = pd.DataFrame(rows, columns=["curve", "drawn", "from", "lacking"])
+    km = ch.context.analysis
+    tcol, ecol = sv.endpoint_columns("pfs")
+    data = km[[tcol, ecol]].dropna()
+    ch.facts["approximations_drawn"] = len(drawn)
+    if data.empty:
+        ch.figures["07_comparator_curves"] = plots.nothing_to_draw(
+            "PFS beside approximated trial curves", "no patient has PFS data")
+        return
+    ch.figures["07_comparator_curves"] = forest.approximations_plot(
+        (ch.facts["label"], sv.km_table(data[tcol], data[ecol])), drawn, missing, "Progression-free")
+
+
+def nv_listing(items) -> str:
+    from compendium.report import narrative
+
+    return narrative.listing(items)
+
+
+def _curves(ch: ComparisonChapter, folder=None) -> None:
+    """Digitised curves, reconstructed as IPDfromKM does, each with its accuracy report."""
+    folder = folder or paths.EXTERNAL_CURVES
     cohort = ch.context.analysis
-    ch.facts["curve_stems"] = [s.name for s in guyot.curves_available(paths.EXTERNAL_CURVES)]
-    for stem in guyot.curves_available(paths.EXTERNAL_CURVES):
+    ch.facts["curve_stems"] = [s.name for s in guyot.curves_available(folder)]
+    reports = []
+    try:
+        published = guyot.read_published(folder)
+    except guyot.CurveError as err:
+        published, ch.facts["curves_published_reason"] = None, str(err)
+    for stem in guyot.curves_available(folder):
         try:
-            res = guyot.against_cohort(stem, cohort)
+            res = guyot.against_cohort(stem, cohort, published)
         except guyot.CurveError as err:
             ch.curves.append({"name": stem.name, "reason": str(err)})
             continue
         ch.curves.append({**res, "reason": ""})
+        reports.append(res["accuracy"].assign(curve=res["name"]))
         overlay = [(ch.facts["label"], res["km_cohort"], plots.OKABE_ITO[1], "-"),
                    (f"{res['name']} (reconstructed)", res["km_trial"], plots.OKABE_ITO[0], "--")]
         ch.figures[f"07_curve_{res['name']}"] = forest.km_overlay(overlay, "Months", res["endpoint"].upper())
+    _hazard_ratio_checks(ch, published, reports)
+    if reports:
+        ch.tables["curve_accuracy"] = pd.concat(reports, ignore_index=True)[
+            ["curve", "measure", "published", "reconstructed", "difference"]]
+
+
+def _hazard_ratio_checks(ch: ComparisonChapter, published, reports: list) -> None:
+    """A published HR of one digitised arm against another, beside the reconstructed arms' HR."""
+    if published is None or not len(published):
+        return
+    arms = {c["name"]: c["trial"] for c in ch.curves if not c["reason"]}
+    for r in published.itertuples():
+        if r.stem in arms and r.hr_against in arms and trials._present(r.hr):
+            check = guyot.hazard_ratio_accuracy(arms[r.stem], arms[r.hr_against], r.hr)
+            reports.append(pd.DataFrame([check]).assign(curve=r.stem))

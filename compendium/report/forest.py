@@ -124,3 +124,34 @@ def weights_plot(w: np.ndarray, ess: float, title: str, width: float = COLUMN_WI
             ax.spines[side].set_visible(False)
         fig.tight_layout()
     return fig
+
+
+def approximations_plot(cohort: tuple[str, pd.DataFrame], approximations: list[tuple[str, pd.DataFrame]],
+                        missing: list[str], ylabel: str, width: float = COLUMN_WIDTH_IN) -> Figure:
+    """This cohort's Kaplan-Meier curve beside trial curves approximated from published summaries
+    (dotted, each labelled as an approximation), and, under the axes, the curves that could not be
+    drawn because the numbers they need were not found."""
+    import textwrap
+
+    colours = [OKABE_ITO[i] for i in (0, 2, 3, 4, 5)]
+    wrap = lambda text: "\n".join(textwrap.wrap(text, 62))  # noqa: E731
+    notes = [wrap("Not drawn: " + m) for m in missing]
+    lines = sum(wrap(label).count("\n") + 1 for label, _ in approximations) + 1
+    lines += sum(n.count("\n") + 1 for n in notes)
+    height = 2.5 + 0.1 * lines + 0.07 * (1 + len(approximations) + len(notes))  # axes, then the legend
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, height))
+        ax = fig.add_axes([0.14, 1 - 1.9 / height, 0.82, 1.65 / height])
+        t = np.concatenate([[0.0], cohort[1]["time"].to_numpy(float)])
+        ax.step(t, np.concatenate([[1.0], cohort[1]["surv"].to_numpy(float)]), where="post", color=COHORT, lw=1.1,
+                label=cohort[0] + ", Kaplan-Meier")
+        for k, (label, table) in enumerate(approximations):
+            ax.plot(table["time"], table["surv"], color=colours[k % len(colours)], ls=":", lw=1.4, label=wrap(label))
+        ax.axhline(0.5, color="0.6", lw=0.5, ls=":")
+        ax.set(ylim=(0, 1.02), xlim=(0, None), xlabel="Months from start of treatment", ylabel=ylabel)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        for note in notes:  # in the legend, under the curves drawn, so that nothing overlaps
+            ax.plot([], [], ls="", label=note)
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(-0.14, -0.25), fontsize=5.6)
+    return fig
