@@ -25,6 +25,8 @@ SYNTHETIC_SEARCH = SYNTHETIC_DIR / "calibration_search.csv"
 SYNTHETIC_TRUTH = SYNTHETIC_DIR / "daravd_synthetic_truth.csv"
 SYNTHETIC_SIMULATION = SYNTHETIC_DIR / "daravd_response_simulation.csv"
 CLAIMS_REGISTRY = DATA / "claims"  # one CSV per notebook, concatenated
+EXTERNAL = DATA / "external"  # other studies' published results (notebook 07)
+EXTERNAL_CURVES = EXTERNAL / "curves"  # digitised trial curves
 NOTEBOOKS = ROOT / "notebooks"
 
 RAW_SUFFIXES = (".csv", ".xlsx")

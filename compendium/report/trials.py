@@ -438,7 +438,12 @@ def quoted_value(evidence: pd.DataFrame, claim_id: str) -> tuple[float, str]:
 
 
 def load_maic_targets(path: str | Path | None = None) -> pd.DataFrame:
-    """Published baseline aggregates of the MAIC target populations, validated like the evidence."""
+    """Published baseline aggregates of the MAIC target populations, validated like the evidence.
+
+    ``statistic`` is ``mean``, ``sd``, ``proportion`` or ``median`` (a median is matched by the share
+    of patients below it, as the R package ``maic`` does). An aggregate the target reports but that
+    could not be read has an empty ``value`` and a ``note`` beginning "not found in a readable source".
+    """
     path = Path(path or MAIC_TARGETS)
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in MAIC_TARGET_COLUMNS if c not in table.columns]
@@ -448,12 +453,16 @@ def load_maic_targets(path: str | Path | None = None) -> pd.DataFrame:
     value = pd.to_numeric(table["value"], errors="coerce")
     for i, r in table.iterrows():
         where = f"{path.name}: row {i + 2} ({r.target}, {r.covariate})"
-        if pd.isna(value[i]):
+        if not r.value.strip():
+            if not r.note.startswith(UNREADABLE):
+                problems.append(f"{where}, column value: empty; give the number, or say in note why it is "
+                                f"missing (beginning {UNREADABLE!r})")
+        elif pd.isna(value[i]):
             problems.append(f"{where}, column value: {r.value!r} is not a number")
         elif r.statistic == "proportion" and not 0 < value[i] < 1:
             problems.append(f"{where}, column value: {r.value}; a proportion strictly between 0 and 1")
-        if r.statistic not in ("mean", "sd", "proportion"):
-            problems.append(f"{where}, column statistic: {r.statistic!r}; expected mean, sd or proportion")
+        if r.statistic not in ("mean", "sd", "proportion", "median"):
+            problems.append(f"{where}, column statistic: {r.statistic!r}; expected mean, sd, proportion or median")
         if not r.source or not (r.doi or r.url) or not r.location:
             problems.append(f"{where}: every aggregate needs its source, a DOI or URL, and where in it")
         if r.source_type not in SOURCE_TYPES:
@@ -464,15 +473,17 @@ def load_maic_targets(path: str | Path | None = None) -> pd.DataFrame:
 
 
 def maic_targets(table: pd.DataFrame, target: str) -> list:
-    """The matched moments of one target population, as :class:`compendium.stats.maic.Target`."""
+    """The matched aggregates of one target population, as :class:`compendium.stats.maic.Target`
+    (aggregates that could not be read are left out: the table says which)."""
     from compendium.stats.maic import Target
 
-    rows = table[table["target"] == target]
+    rows = table[(table["target"] == target) & table["value"].notna()]
     if rows.empty:
         raise KeyError(f"no MAIC target {target!r}")
     out = []
     for cov, part in rows.groupby("covariate", sort=False):
         stats = dict(zip(part["statistic"], part["value"]))
-        mean = stats.get("mean", stats.get("proportion"))
-        out.append(Target(cov, float(mean), stats.get("sd"), "; ".join(part["source"].unique())))
+        kind = next((k for k in ("median", "proportion", "mean") if k in stats), "mean")
+        out.append(Target(cov, float(stats[kind]), stats.get("sd") if kind != "median" else None,
+                          "; ".join(part["source"].unique()), kind))
     return out
