@@ -47,9 +47,7 @@ nv.md(f"""
 specification (`{spec.path.name}`) declares {nv.listing(
     [f"the model *{m.name}* for {nv.listing([e.upper() for e in m.endpoints])} with {nv.listing([spec.labels[c] for c in m.covariates])}"
      for m in spec.models], empty="no multivariable model")}. A Cox model needs every covariate, so each model uses the complete cases:
-{nv.listing([f"{f.n} of {ch.facts['n_all'][e]} patients for {ch.label(name, e)}" for (name, e), f in ch.fits.items()],
-            empty="no model could be fitted")}{nv.listing([f"; {name} for {e.upper()} could not be fitted ({why})"
-                                                          for (name, e), why in ch.facts['unfitted'].items()], empty="")}.
+{multivariable.fitted_sentence(ch)}.
 Ties by Efron's method, Wald limits and p, as R `coxph`.
 """)
 
@@ -78,7 +76,7 @@ nv.md("  \n".join(
     + nv.choose(r.meets_rule_of_ten, "which meets the rule of ten.",
                 "below the rule of ten: the estimates are less reliable than their intervals suggest.")
     for r in epp.itertuples()) + nv.choose(
-    ch.facts["screen_parameters"] > 0,
+    ch.facts["screen_parameters"] > 0 and len(epp) > 0,
     f"  \nThe models' covariates were chosen from a univariate screen of {nv.count(ch.facts['screen_parameters'], 'coefficient')}: "
     "a model selected so has spent the events on every candidate, and counted against those the events per parameter are "
     + nv.listing([f"{r.events / ch.facts['screen_parameters']:.1f} ({r.model})" for r in epp.itertuples()])

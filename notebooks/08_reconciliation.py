@@ -29,6 +29,7 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 # %%
 import pandas as pd
 
+from compendium.chapters import Context, reconciliation
 from compendium.report import audit, claims, narrative, plots
 from compendium.data import dataset
 from compendium import paths
@@ -39,7 +40,8 @@ pd.set_option("display.max_colwidth", 120)
 P = paths.Paths.for_run(out_dir)
 meta = dataset.read_meta(P)
 registry = claims.load_registry()
-table = claims.reconcile(P, synthetic=meta["synthetic"], registry=registry)
+ch = reconciliation.compute(Context.for_run(out_dir, spec_path))
+table = ch.claims
 dataset.banner(P, "Agreement on constructed claims is by design and on calibrated ones was aimed at; only the audit of the paper against itself (second half) is independent of the data.")
 
 # %% [markdown]
@@ -91,10 +93,7 @@ On this input every value is observed; the claims that differ, each with the reg
 contradicts itself, one of two numbers must differ whatever the data):"""))
 
 # %%
-notes = registry.set_index("claim_id")["note"]
-constructed = table[((table["basis"] == "constructed") | ~meta["synthetic"]) & (table["status"] == "differs")]
-constructed.assign(note=constructed["claim_id"].map(notes))[["claim_id", "location", "quantity", "published",
-                                                              "reproduced", "note"]]
+reconciliation.differences(table, registry, meta["synthetic"])
 
 # %%
 calibrated = table[table["basis"] == "calibrated"]
@@ -120,6 +119,12 @@ table[table["status"] == "not_reproducible"][["claim_id", "quantity", "reason"]]
 #   denominators, that is reported itself, with both denominators.
 # - **Percentages** against count / denominator; **Table 6 totals** against their grade rows.
 # - **Statements that exclude each other**, named by the claims they set against each other.
+# - **The text against the tables it summarises**: the Abstract's figures against the body's rows
+#   they stand for (an Abstract percentage printed without its denominator is set against the
+#   body's count, and the denominators that would reconcile them are named); the factors the
+#   Abstract and the Results call independently associated against Tables 4-5; the Methods' rule
+#   (a multivariable model of the covariates still significant in univariate analysis) against the
+#   models fitted; the dexamethasone groups' weekly doses against the approved schedule.
 # - **Citations**: each numbered citation against the reference of that number (trial, drug or
 #   author the sentence names, in the reference's title or authors).
 #
@@ -131,8 +136,7 @@ table[table["status"] == "not_reproducible"][["claim_id", "quantity", "reason"]]
 
 # %%
 references, citations = audit.load_references()
-report = audit.paper_audit(registry, references, citations)
-paths.write_csv(report, P.result("paper_audit.csv"))
+report = ch.table("paper_audit")
 report.groupby(["check", "kind"], sort=False)["consistent"].agg(checked="size", consistent="sum")
 
 # %%
@@ -167,9 +171,11 @@ hr_failed
 # ### Contradictions: statements that cannot all be true
 #
 # The Abstract against the body (median PFS, follow-up, median age, cytogenetic risk at relapse,
-# discontinuations for toxicity), percentages that do not follow from their own counts, Table 6
-# totals that are not the sum of their grade rows, and statements of the text that exclude each other
-# (the Methods' PFS2 cannot give the published median; the Toxicity text against Table 6). The
+# discontinuations for toxicity, infections, delayed daratumumab, the factors independently
+# associated with PFS), percentages that do not follow from their own counts, Table 6 totals that
+# are not the sum of their grade rows, statements of the text that exclude each other (the Methods'
+# PFS2 cannot give the published median; the Toxicity text against Table 6), and the Methods' rule
+# for the multivariable models against the covariates the models hold. The
 # compendium follows the tables and the Results where two statements conflict, and says so wherever
 # it does. (An earlier version also required R-ISS to be evaluable in no more patients than FISH;
 # that check was wrong and is gone: an ISS II patient is R-ISS II whatever the FISH.)
@@ -204,6 +210,12 @@ denominators[["claim_id", "quantity", "detail"]]
 failed[failed["kind"] == audit.TENSION][["check", "claim_id", "quantity", "printed", "implied", "assumption", "detail"]]
 
 # %% [markdown]
+# The Abstract's "8% grade-3" infections conflict with Table 6's G3/4 row (13, 15%) only if the
+# Abstract's grade 3 is that merged row; as grade 3 alone it leaves the rest of the row at grade 4.
+# The "80 mg/week" dexamethasone group is no reduction if mg/week counts a week of the approved
+# schedule (80 mg in each of its two dosing weeks): the groups need a definition the paper does not
+# give, and their hazard ratios cannot be read as a dose-response.
+#
 # The Abstract's p-values for plasma cells and EMD differ from Table 2's: if the Abstract reports a
 # log-rank test and the table a Wald test (notebook 04 computes both), both can be right. Median
 # cycles and median duration disagree only if every cycle was given on time; delays and pauses
@@ -233,3 +245,6 @@ not what the sentence cites{narrative.choose(len(wrong) > 0, ', all in the ' + n
 
 # %%
 wrong[["claim_id", "quantity", "printed", "implied", "detail"]]
+
+# %%
+ch.save()

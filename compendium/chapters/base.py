@@ -189,7 +189,7 @@ class Chapter:
         """The figure as readers see it: the PNG bytes that ``save`` writes."""
         from IPython.display import Image
 
-        return Image(data=self._render(name)[0])
+        return Image(data=self._render(name)[0], metadata={"figure": name})  # the site captions by it
 
     # -- output
     def save(self) -> None:

@@ -287,6 +287,14 @@ def _nv():
     return narrative
 
 
+def fitted_sentence(ch: MultivariableChapter) -> str:
+    """'68 of 85 patients for PFS and 68 of 85 for OS' and the models that could not be fitted, with why."""
+    nv = _nv()
+    fitted = [f"{f.n} of {ch.facts['n_all'][e]} patients for {ch.label(name, e)}" for (name, e), f in ch.fits.items()]
+    unfitted = [f"{ch.label(name, e)} not estimable ({why})" for (name, e), why in ch.facts["unfitted"].items()]
+    return nv.listing(fitted + unfitted, empty="no model is declared")
+
+
 def loss_sentence(ch: MultivariableChapter) -> str:
     nv = _nv()
     loss = ch.shown.get("complete_case_loss")

@@ -208,7 +208,7 @@ def _factor_tests(ch: SurvivalChapter) -> None:
              and analysis[f.column].nunique() > 2]
     tests = [multiplicity.factor_test(analysis, e, f.column, f.reference) for e in spec.screen_endpoints
              for f in multi]
-    columns = ["endpoint", "covariate", "chisq", "df", "p", "n", "events"]
+    columns = ["endpoint", "covariate", "chisq", "df", "p", "n", "events", "reason"]
     ch.tables["factor_tests"] = pd.DataFrame(tests, columns=columns) if tests else pd.DataFrame(columns=columns)
     ch.facts["multi_level"] = multi
     ch.tables["univariate_holm"] = multiplicity.screen(ch.tables["cox_univariate"], ch.tables["factor_tests"],

@@ -594,28 +594,48 @@ def main(argv: list[str] | None = None) -> int:
                                        "from data/dictionary.csv")
     p_map.add_argument("export", help="the export (CSV or XLSX)")
     p_map.add_argument("--template", required=True, metavar="MAPPING", help="the mapping file to write (TOML)")
+    from compendium.data import fetch as fetching
+    p_fetch = sub.add_parser("fetch", help="download the study's Zenodo deposit into data/raw/ and verify it "
+                                           "(the one step that needs a network)")
+    p_fetch.add_argument("--record", default=fetching.DEFAULT_RECORD,
+                         help=f"Zenodo record number or DOI (default {fetching.DEFAULT_RECORD}: the paper's deposit)")
+    p_fetch.add_argument("--to", default=None, metavar="DIR", help="folder to download into (default: data/raw/)")
+    p_fetch.add_argument("--overwrite", action="store_true",
+                         help="replace a file that is there already and differs from the deposit's")
+    p_fetch.add_argument("--api", default=None, help=f"Zenodo API address (default ${fetching.API_ENV}, "
+                                                     f"else {fetching.DEFAULT_API})")
+    p_fetch.add_argument("--timeout", type=float, default=fetching.TIMEOUT,
+                         help=f"seconds without an answer before giving up (default {fetching.TIMEOUT:g})")
     args = parser.parse_args(argv)
     try:
+        if args.command == "fetch":
+            return fetching.command(args.record, args.to or paths.RAW_DIR, api=args.api, timeout=args.timeout,
+                                    overwrite=args.overwrite)
         if args.command == "run":
             run(args.data, args.out, args.only, progress=not args.no_progress, jobs=args.jobs,
                 spec=args.spec, mapping=args.mapping)
         elif args.command == "map":
             written = mappings.write_template(args.export, args.template)
-            print(f"wrote {written}: check every line, fill in the empty codes, then "
+            print(f"wrote {written}: a proposal for every variable, with its evidence; check each, set "
+                  f"`confirmed = true` under [template], then "
                   f"`python -m compendium validate {args.export} --mapping {written}`")
         elif args.command == "synthetic":
-            from compendium.synthetic import generator as synthetic
-            print(f"wrote {synthetic.write_cli(args.n, args.seed, args.out)}")
+            from compendium.synthetic import write_cli  # the generator is loaded only for this command
+            print(f"wrote {write_cli(args.n, args.seed, args.out)}")
         elif args.command == "site":
             from compendium.run import site
             if args.run and not Path(args.run).is_dir():
                 raise FileNotFoundError(f"--run {args.run}: no such folder (write one with `run --out {args.run}`)")
             print(f"wrote {site.build(args.out, paths.Paths.for_run(args.run))}")
         elif args.command == "validate":
-            raw = load_raw(args.file, mappings.load(args.mapping))
+            mapping = mappings.load(args.mapping, unconfirmed_ok=True)
+            raw = load_raw(args.file, mapping)
             for note in raw.notices:
                 print(f"notice: {note}", file=sys.stderr)
             print(f"{args.file}: {len(raw.frame)} rows follow the dictionary (sha256 {raw.sha256})")
+            if mapping is not None and not mapping.confirmed:
+                print(f"notice: {args.mapping} is not confirmed: `run` refuses it until {mappings.UNCONFIRMED}",
+                      file=sys.stderr)
     except DataValidationError as err:
         print(err, file=sys.stderr)
         return 2

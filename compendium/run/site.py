@@ -34,6 +34,7 @@ from compendium.data import dataset
 from compendium import paths
 from compendium.report import origin as trace
 from compendium.report import trials
+from compendium.report.cells import to_csv as csv_without_formulas
 
 SOURCE = paths.ROOT / "site"
 DEFAULT_OUT = paths.ROOT / "_site"
@@ -83,15 +84,39 @@ def _kind(output) -> str | None:
     return None
 
 
-def _caption(kind: str, heading: str | None, source: str, svg_stems: set[str]) -> str:
+def _figure_stem(output) -> str | None:
+    """The file a figure output was saved as, when the chapter that showed it said so."""
+    meta = output.get("metadata", {})
+    return (meta.get("image/png") or {}).get("figure") or meta.get("figure")
+
+
+def _caption(kind: str, heading: str | None, source: str, svg_stems: set[str], output=None) -> str:
     """The section heading; for a figure, the file it was saved as and a link to its vector copy."""
     caption = heading or "Output"
-    if kind == "table" and source.rstrip().endswith("rec.table()"):
+    if kind == "table" and source.rstrip().endswith(("rec.table()", "ch.recorded()")):
         return f"{caption}: the paper's numbers beside this run's"
     m = FIGURE_STEM.search(source) if kind == "figure" else None
-    if m and m.group(1) in svg_stems:
-        return f"{caption} (`{m.group(1)}`, {{download}}`vector copy <figures/{m.group(1)}.svg>`)"
+    stem = (_figure_stem(output) if output is not None else None) or (m.group(1) if m else None)
+    if kind == "figure" and stem in svg_stems:
+        return f"{caption} (`{stem}`, {{download}}`vector copy <figures/{stem}.svg>`)"
     return caption
+
+
+def _split(cell) -> list:
+    """A cell that shows several figures or tables (one per declared figure, say) becomes one cell per
+    output, so that each is numbered and captioned; the code stays with the first."""
+    shown = _display_outputs(cell)
+    if len(shown) < 2 or not all(_kind(o) for o in shown) or len(shown) != len(cell.get("outputs", [])):
+        return [cell]
+    parts = []
+    for k, output in enumerate(shown):
+        part = copy.deepcopy(cell)
+        part.outputs = [output]
+        if k:
+            part.source = ""
+            part.metadata["tags"] = sorted(set(part.metadata.get("tags", [])) | {"remove-input"})
+        parts.append(part)
+    return parts
 
 
 def prepare_notebook(nb: nbformat.NotebookNode, number: str,
@@ -122,16 +147,23 @@ def prepare_notebook(nb: nbformat.NotebookNode, number: str,
             cells.append(nbformat.v4.new_markdown_cell(f"({trace.cell_anchor(number, number_in_py)})=",
                                                        id=f"anchor-{number}-{number_in_py}"))
             cell.metadata["tags"] = sorted(tags | {"hide-input"})
-            shown = _display_outputs(cell)
-            kind = _kind(shown[0]) if len(shown) == 1 else None
-            if kind:
-                label = f"{'fig' if kind == 'figure' else 'tab'}-{number}-{len(items) + 1}"
-                caption = _caption(kind, heading, cell.source, svg_stems)
-                options = {"name": label, "caption": caption}
-                if kind == "table":
-                    options["classes"] = "nbtable"
-                cell.metadata.setdefault("mystnb", {})["figure"] = options
-                items.append({"kind": kind, "label": label, "caption": caption})
+            for output in cell.get("outputs", []):  # prose rendered from the data may open a section
+                text = output.get("data", {}).get("text/markdown")
+                if text:
+                    heading = _heading(nbformat.from_dict({"source": "".join(text)})) or heading
+            for part in _split(cell):
+                shown = _display_outputs(part)
+                kind = _kind(shown[0]) if len(shown) == 1 else None
+                if kind:
+                    label = f"{'fig' if kind == 'figure' else 'tab'}-{number}-{len(items) + 1}"
+                    caption = _caption(kind, heading, cell.source, svg_stems, shown[0])
+                    options = {"name": label, "caption": caption}
+                    if kind == "table":
+                        options["classes"] = "nbtable"
+                    part.metadata.setdefault("mystnb", {})["figure"] = options
+                    items.append({"kind": kind, "label": label, "caption": caption})
+                cells.append(part)
+            continue
         cells.append(cell)
     nb.cells = cells
     return nb, items
@@ -187,7 +219,7 @@ def _md_table(frame: pd.DataFrame) -> str:
 
 def _csv_table(frame: pd.DataFrame, title: str, name: str, folder: Path, stem: str) -> str:
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
+    csv_without_formulas(frame, buffer)  # the page offers the file for download
     (folder / f"{stem}.csv").write_text(buffer.getvalue())
     return (f"```{{csv-table}} {title}\n:name: {name}\n:file: {stem}.csv\n:header-rows: 1\n"
             ":class: site-data\n```\n")

@@ -79,9 +79,11 @@ class Imputations:
         return self._draws() if not self.reason else iter(())
 
 
-def impute_binary(df: pd.DataFrame, target: str, predictors, endpoint: str, m: int, seed: int) -> Imputations:
+def impute_binary(df: pd.DataFrame, target: str, predictors, endpoint: str, m: int, seed: int,
+                  prior_sd: float = PRIOR_SD) -> Imputations:
     """m completed copies of ``df`` (its endpoint, target and predictor columns) with ``target`` (0/1)
-    imputed; predictors must be complete where used. A target never observed cannot be imputed
+    imputed; predictors must be complete where used. ``prior_sd=np.inf`` drops the prior: the
+    imputation model of R's ``mice.impute.logreg`` (up to its augmentation). A target never observed cannot be imputed
     (``reason``: all values missing); one observed with one value only is imputed with that value
     (the limit of the posterior as the intercept, which has a flat prior, goes to infinity)."""
     tcol, ecol = sv.endpoint_columns(endpoint)
@@ -102,7 +104,7 @@ def impute_binary(df: pd.DataFrame, target: str, predictors, endpoint: str, m: i
     design = np.column_stack([data[list(predictors)].to_numpy(float), data[ecol].to_numpy(float),
                               nelson_aalen_at(data[tcol], data[ecol])])
     try:
-        beta, cov = _logistic_map(design[observed], y)
+        beta, cov = _logistic_map(design[observed], y, prior_sd)
     except np.linalg.LinAlgError:
         return Imputations(data, ne.SINGULAR, lambda: iter(()))
     if not (np.isfinite(beta).all() and np.isfinite(cov).all()):

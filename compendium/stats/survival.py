@@ -5,7 +5,8 @@ its algorithm, not merely its method, and ``tests/test_r_parity.py`` checks the
 numbers against R itself:
 
 * Kaplan-Meier: ``survfit(Surv(time, event) ~ 1)`` with Greenwood's variance and
-  R's pointwise bands (``conf.type`` "log", R's default, "log-log" or "plain").
+  R's pointwise bands (``conf.type`` "log", R's default, "log-log" or "plain");
+  with delayed entry (left truncation) as ``survfit(Surv(entry, time, event) ~ 1)``.
 * Medians and their confidence limits: ``quantile.survfit`` (the default rule
   here) or ``print.survfit``/``summary(fit)$table`` (``rule="print"``, which is
   what survminer shows). The two differ only when the curve sits exactly on 0.5
@@ -150,6 +151,11 @@ def km_table(time, event, conf_type: str = "log", conf_level: float = 0.95) -> p
     n_event = np.bincount(slot, weights=e, minlength=len(ut))
     n_total = n_total.astype(float)
     n_risk = np.cumsum(n_total[::-1])[::-1]
+    return _km_curve(ut, n_risk, n_event, n_total, conf_type, conf_level)
+
+
+def _km_curve(ut, n_risk, n_event, n_total, conf_type, conf_level) -> pd.DataFrame:
+    """The product-limit estimate, Greenwood SE and bands from the counts at each distinct time."""
     # running product and sum in time order, as survfitkm.c (np.cumprod/np.cumsum are sequential)
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(np.where(n_event > 0, (n_risk - n_event) / n_risk, 1.0))
@@ -160,6 +166,48 @@ def km_table(time, event, conf_type: str = "log", conf_level: float = 0.95) -> p
     return pd.DataFrame({"time": ut, "n_risk": n_risk.astype(int), "n_event": n_event.astype(int),
                          "n_censor": (n_total - n_event).astype(int), "surv": surv,
                          "std_err": std_err, "lower": lower, "upper": upper})
+
+
+def _clean_entry(entry, time, event) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(entry, time] rows with a time, an entry and a status; entry and time snapped together."""
+    t0, t = np.asarray(entry, float), np.asarray(time, float)
+    e = pd.to_numeric(pd.Series(np.asarray(event)), errors="coerce").to_numpy(float)
+    keep = np.isfinite(t0) & np.isfinite(t) & np.isfinite(e)
+    t0, t, e = t0[keep], t[keep], e[keep]
+    if not np.isin(e, (0.0, 1.0)).all():
+        raise ValueError("event must be coded 0 (censored) / 1 (event)")
+    t0, t = _timefix(t0, t)
+    bad = np.flatnonzero(t0 >= t)
+    if len(bad):
+        raise ValueError(f"entry must be before the time; {len(bad)} row(s) are not, the first "
+                         f"(row {np.flatnonzero(keep)[bad[0]]}) enters at {t0[bad[0]]} and ends at {t[bad[0]]}")
+    return t0, t, e.astype(int)
+
+
+def km_table_entry(entry, time, event, conf_type: str = "log", conf_level: float = 0.95) -> pd.DataFrame:
+    """Kaplan-Meier with delayed entry (left truncation), as ``survfit(Surv(entry, time, event) ~ 1)``.
+
+    A patient is at risk at u when entry < u <= time, so one referred late counts only from
+    referral on; otherwise as :func:`km_table` (its columns, at every distinct ``time``, as R).
+    """
+    t0, t, e = _clean_entry(entry, time, event)
+    ut, slot, n_total = np.unique(t, return_inverse=True, return_counts=True)
+    n_event = np.bincount(slot, weights=e, minlength=len(ut))
+    # at risk: stopped at or after u, less those who entered at or after u
+    n_risk = (len(t) - np.searchsorted(np.sort(t), ut, side="left")) - \
+        (len(t0) - np.searchsorted(np.sort(t0), ut, side="left"))
+    return _km_curve(ut, n_risk.astype(float), n_event, n_total.astype(float), conf_type, conf_level)
+
+
+def km_median_entry(entry, time, event, conf_type: str = "log", conf_level: float = 0.95,
+                    rule: str = "quantile") -> dict:
+    """Median survival with delayed entry, by R's rules (see :func:`km_median`); ``n`` counts records."""
+    t0, t, e = _clean_entry(entry, time, event)
+    if len(t) == 0:
+        return {"n": 0, "events": 0, "median": np.nan, "lcl": np.nan, "ucl": np.nan, "conf_type": conf_type}
+    med, lcl, ucl = _median_from_table(km_table_entry(t0, t, e, conf_type, conf_level), rule)
+    return {"n": int(len(t)), "events": int(e.sum()), "median": med, "lcl": lcl, "ucl": ucl,
+            "conf_type": conf_type}
 
 
 def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float = R_TOL) -> float:
