@@ -37,7 +37,13 @@ def test_record_and_gather(tmp_path):
     assert out.loc["a", "status"] == "match" and out.loc["b", "status"] == "differs"
     assert out.loc["c", "status"] == "not_reproducible" and "no notebook" in out.loc["c", "reason"]
     assert out.loc["d", "reason"] == "needs the raw p-value table"
-    assert list(out.reset_index().columns) == claims.CLAIMS_COLUMNS
+    # the GUIDE's columns first and in order, then where each value was recorded
+    assert list(out.reset_index().columns) == claims.CLAIMS_COLUMNS + claims.TRACE_COLUMNS
+    assert claims.CLAIMS_COLUMNS[:8] == ["claim_id", "location", "quantity", "published", "reproduced",
+                                         "tolerance", "basis", "status"]
+    # recorded outside a kernel: the notebook is known, the cell is not; an unrecorded claim names
+    # the notebook the registry expects it from
+    assert (out["notebook"] == "x").all() and out["cell"].isna().all()
     real = claims.gather(run, synthetic=False, registry=REGISTRY)
     assert set(real["basis"]) == {"observed"}
 

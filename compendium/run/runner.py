@@ -39,6 +39,7 @@ from pathlib import Path
 sys.modules.setdefault("rfc3987_syntax", None)
 
 from compendium.report import claims  # noqa: E402
+from compendium.report import origin as trace
 from compendium.data import dataset, endpoints
 from compendium import paths
 from compendium.run import zygote
@@ -321,7 +322,7 @@ def cache_key(nb: Notebook, context: dict, upstream: dict[str, dict[str, str]]) 
 def _cell_location(nb: Notebook, notebook: nbformat.NotebookNode, index: int) -> str:
     """'cell 12 (line 80 of notebooks/04_survival.py): `first line`' for the cell at ``index``."""
     first = next((line for line in notebook.cells[index].source.splitlines() if line.strip()), "")
-    starts = [i for i, line in enumerate(nb.source.read_text().splitlines(), 1) if re.match(r"# %%( |$)", line)]
+    starts = trace.cell_starts(nb.source.read_text().splitlines())  # numbered as claims.csv numbers cells
     where = (f" (line {starts[index]} of {paths.relative(nb.source)})"
              if len(starts) == len(notebook.cells) else "")
     return f"cell {index + 1}{where}: `{first.strip()[:80]}`"
