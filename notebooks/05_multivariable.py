@@ -30,8 +30,8 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 
 # %%
 from compendium.chapters import multivariable, setup
+from compendium.report import display as tables
 from compendium.report import narrative as nv
-from compendium.stats import models
 
 ctx = setup(out_dir, spec_path)
 
@@ -53,10 +53,10 @@ Ties by Efron's method, Wald limits and p, as R `coxph`.
 
 # %%
 for title, table in ch.model_tables:
-    display(nv.md(f"**{title}**"), table)
+    display(table)
 
 # %%
-ch.table("global_tests").round(4)
+tables.table(ch.table("global_tests"), spec)
 
 # %% [markdown]
 # **Events per parameter.** A Cox model estimates one coefficient per parameter from the events, not
@@ -67,7 +67,7 @@ ch.table("global_tests").round(4)
 
 # %%
 epp = ch.table("events_per_parameter")
-epp.round(1)
+tables.table(epp, spec)
 
 # %%
 nv.md("  \n".join(
@@ -101,8 +101,7 @@ nv.md("  \n".join(
 # own log-likelihood and information); `coxphf` itself is not packaged for Debian.
 
 # %%
-loss = ch.table("complete_case_loss") if "complete_case_loss" in ch.shown else None
-loss
+tables.table(ch.table("complete_case_loss"), spec) if "complete_case_loss" in ch.shown else None
 
 # %%
 nv.md(multivariable.loss_sentence(ch))
@@ -128,8 +127,7 @@ nv.md(multivariable.sensitivity_sentences(ch))
 # model's coefficient is what proportional hazards look like.
 
 # %%
-zph = ch.table("cox_zph")
-zph.assign(p=zph.p.map(models.format_p)).round(3)
+tables.table(ch.table("cox_zph"), spec)
 
 # %% [markdown]
 # The plots are drawn as R's `plot(cox.zph(fit))` draws them: the residuals against the
@@ -176,8 +174,7 @@ This cohort has {nv.count(not_evaluable, "patient")} not evaluable for response,
 # below restarts the clock at the end of the window among those still event-free, as a landmark would.
 
 # %%
-eligibility = ch.table("eligibility_landmark") if "eligibility_landmark" in ch.tables else None
-eligibility if eligibility is None else eligibility.round(2)
+tables.table(ch.table("eligibility_landmark"), spec) if "eligibility_landmark" in ch.tables else None
 
 # %%
 nv.md(multivariable.eligibility_paragraph(ch))
@@ -207,14 +204,14 @@ nv.md(multivariable.eligibility_paragraph(ch))
 nv.md(multivariable.first_reached_sentence(ch))
 
 # %%
-ch.table("response_timing") if "response_timing" in ch.shown else nv.md("The specification declares no analysis by response timing.")
+tables.table(ch.table("response_timing"), spec) if "response_timing" in ch.shown else nv.md("The specification declares no analysis by response timing.")
 
 # %% [markdown]
 # The time-dependent model assumes, too, that the hazard ratio of having responded is constant;
 # `cox.zph` works on its (start, stop] data as on any other:
 
 # %%
-ch.table("time_dependent_zph").round(4) if "time_dependent_zph" in ch.shown else None
+tables.table(ch.table("time_dependent_zph"), spec) if "time_dependent_zph" in ch.shown else None
 
 # %%
 for name in ch.figures:
@@ -226,7 +223,8 @@ nv.md(multivariable.truth_paragraph(ch))
 
 # %%
 if "population" in ch.facts:
-    display(ch.facts["population"].round(3), ch.facts["coverage"].round(3), ch.figure("fig_guarantee_time_truth"))
+    display(tables.table(multivariable.estimands(ch), spec), tables.table(ch.facts["coverage"], spec),
+            ch.figure("fig_guarantee_time_truth"))
 
 # %% [markdown]
 # **Reading.** The comparison is within one cohort and still observational: achieving a deep
@@ -240,11 +238,10 @@ nv.md(multivariable.reading(ch))
 # ## Results written
 
 # %%
-cox_multivariable = ch.table("cox_multivariable")
-cox_multivariable.assign(p=cox_multivariable.p.map(models.format_p)).round(3)
+tables.table(ch.table("cox_multivariable"), spec)
 
 # %%
-ch.recorded()
+tables.table(ch.recorded(), kind="claims")
 
 # %%
 ch.save()

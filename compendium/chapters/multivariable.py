@@ -17,7 +17,7 @@ import pandas as pd
 
 from compendium import paths
 from compendium.chapters.base import Chapter, Context, Estimate, first
-from compendium.report import plots
+from compendium.report import display, plots
 from compendium.stats import models, sensitivity
 from compendium.stats import survival as sv
 
@@ -33,7 +33,7 @@ SIMULATED = ("time_zero", "landmark_3m", "time_dependent", "time_dependent_best_
 class MultivariableChapter(Chapter):
     notebook = "05_multivariable"
     fits: dict = field(default_factory=dict)            # (model, endpoint) -> CoxFit
-    model_tables: list = field(default_factory=list)    # (title, display frame)
+    model_tables: list = field(default_factory=list)    # (title, display.DisplayTable)
     facts: dict = field(default_factory=dict)
 
     def label(self, model: str, endpoint: str) -> str:
@@ -103,7 +103,8 @@ def _tables(ch: MultivariableChapter, paper_models: pd.DataFrame) -> None:
         if table.source == "univariate":
             continue
         rows = paper_models[paper_models.model == table.source]
-        ch.model_tables.append((table.title, models.paper_table(rows, list(table.rows), registry)))
+        ch.model_tables.append((table.title, display.table(rows, spec, kind="paper", title=table.title,
+                                                           rows=list(table.rows), registry=registry)))
         for row in table.rows:
             ours = models.oriented(rows, row)
             ok = models.estimable(ours["hr"], ours["lcl"], ours["ucl"])
@@ -254,6 +255,12 @@ def bias_and_coverage(simulation: pd.DataFrame, truth: pd.DataFrame) -> pd.DataF
     return pd.DataFrame(out)
 
 
+def estimands(ch: MultivariableChapter) -> pd.DataFrame:
+    """The truth table's hazard ratios, one row per analysis (``model``), one column per endpoint."""
+    population = ch.facts["population"]
+    return population.rename(index=lambda q: q.removeprefix("hr_")).rename_axis("model").reset_index()
+
+
 def _against_truth(ch: MultivariableChapter, fitted: pd.DataFrame) -> None:
     """The generator's simulation of the same analyses, and this cohort's estimates beside it."""
     if not (TRUTH_FILE.exists() and SIMULATION_FILE.exists()):
@@ -318,8 +325,10 @@ def sensitivity_display(ch: MultivariableChapter):
     sens = ch.tables.get("cox_sensitivity")
     if sens is None:
         return None
-    return sens.assign(**{"HR (95% CI)": [models.format_hr(h, lo, hi) for h, lo, hi in zip(sens.hr, sens.lcl, sens.ucl)]},
-                       p=sens.p.map(models.format_p))[["endpoint", "model", "covariate", "n", "events", "HR (95% CI)", "p"]]
+    return display.table(sens[["endpoint", "model", "covariate", "n", "events", "hr", "lcl", "ucl", "p", "reason"]],
+                         ch.context.spec, footnotes=[
+                             "Complete cases: the model as fitted; without: the sparse covariate dropped, every patient "
+                             "kept; multiple imputation: Rubin's rules; Firth-penalised: Breslow ties, as coxphf."])
 
 
 def sensitivity_sentences(ch: MultivariableChapter) -> str:

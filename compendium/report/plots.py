@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from compendium.report import formats
 from compendium.stats import survival as sv
 
 #: Okabe & Ito (2008), the palette that stays distinct for every colour vision type.
@@ -31,10 +32,8 @@ _STYLE = {"font.size": 7.5, "axes.titlesize": 8, "axes.labelsize": 7.5, "xtick.l
 
 
 def format_p(p: float) -> str:
-    """p as clinical tables print it: "< 0.001" or three decimals."""
-    if not np.isfinite(p):
-        return "NA"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    """p as a figure prints it: "< 0.001" or three decimals (:func:`compendium.report.formats.p`)."""
+    return formats.p(p, space=" ")
 
 
 def _fmt_months(x: float) -> str:

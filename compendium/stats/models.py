@@ -18,6 +18,7 @@ import pandas as pd
 
 from compendium.stats import estimable as ne
 from compendium.stats import survival as sv
+from compendium.report import formats
 from compendium.report.narrative import NOT_ESTIMABLE, estimable
 from compendium.data.spec import PaperRow, Spec  # noqa: F401  (PaperRow is part of this module's interface)
 
@@ -71,29 +72,22 @@ def oriented(results: pd.DataFrame, row: PaperRow) -> dict:
 
 
 def format_p(p: float) -> str:
-    """p as clinical tables print it: <0.001, else three decimals."""
-    if p is None or np.isnan(p):
-        return "NA"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    """p as clinical tables print it: <0.001, else three decimals (:func:`compendium.report.formats.p`)."""
+    return formats.p(p)
 
 
 def format_hr(hr: float, lcl: float, ucl: float, reason: str = "") -> str:
     """'0.26 (0.15–0.46)'; 'not estimable (reason)' for a row with a reason, and a fit with no
     finite estimate (monotone likelihood, in results without a reason) says so too."""
-    if reason:
-        return ne.label(reason)
-    if not estimable(hr, lcl, ucl):
-        return NOT_ESTIMABLE
-    return f"{hr:.2f} ({lcl:.2f}–{ucl:.2f})"
+    return formats.hr(hr, lcl, ucl, reason)
 
 
-def _months(v: float) -> str:
-    return "NR" if v is None or np.isnan(v) else f"{v:.1f}"
+_months = formats.months
 
 
 def format_median(median: float, lcl: float, ucl: float) -> str:
     """'14.3 (10.2–19.8)' with NR for anything not reached."""
-    return f"{_months(median)} ({_months(lcl)}–{_months(ucl)})"
+    return formats.median_ci(median, lcl, ucl)
 
 
 def paper_table(results: pd.DataFrame, rows: list[PaperRow], registry: pd.DataFrame) -> pd.DataFrame:
