@@ -203,7 +203,7 @@ def test_the_site_offers_neutralised_csv_tables(tmp_path):
 
 
 def test_generated_cohort_text_is_neutralised():
-    from compendium.synthetic import generator
+    from compendium import synthetic as generator
 
     raw = pd.DataFrame({"patient_id": ["SYN001", "-SYN002"], "age": [np.int64(60), np.int64(70)]})
     header, *rows = list(csv.reader(io.StringIO(generator.fast_csv_text(raw))))

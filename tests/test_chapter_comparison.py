@@ -21,7 +21,7 @@ from compendium.chapters import base, comparison
 from compendium.data import dataset, endpoints, loading
 from compendium.data import spec as specs
 from compendium.report import claims
-from compendium.synthetic import generator
+from compendium import synthetic as generator
 
 RESULTS = paths.ROOT / "results"
 
@@ -74,7 +74,7 @@ def test_outcome_selected_row_stands_apart_from_every_trial(canonical):
 def analysis_of(raw: pd.DataFrame, tmp) -> pd.DataFrame:
     """The analysis dataset of a raw frame, read back as notebook 01 writes it."""
     path = tmp / "cohort.csv"
-    generator._integers_as_int(raw).to_csv(path, index=False)  # as `compendium synthetic --n` writes it
+    generator.rawformat.integers_as_int(raw).to_csv(path, index=False)  # as `compendium synthetic --n` writes it
     frame = loading.load_raw(path).frame
     _, eligible = endpoints.cohort_flow(frame)
     derived = endpoints.derive(frame[eligible].reset_index(drop=True))

@@ -83,7 +83,7 @@ from hypothesis import HealthCheck, Phase  # noqa: E402
 from compendium.chapters.base import Context  # noqa: E402
 from compendium.data import dataset, endpoints, loading  # noqa: E402
 from compendium.report import audit  # noqa: E402
-from compendium.synthetic import generator  # noqa: E402
+from compendium import synthetic as generator  # noqa: E402
 
 RESULTS = paths.ROOT / "results"
 FOLDER = Path(tempfile.mkdtemp(prefix="chapter-reconciliation-"))

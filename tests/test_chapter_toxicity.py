@@ -18,7 +18,7 @@ from compendium import paths
 from compendium.chapters import toxicity
 from compendium.chapters.base import Context
 from compendium.data import dataset, endpoints, loading
-from compendium.synthetic import generator
+from compendium import synthetic as generator
 
 from test_toxicity import cohort as known_cohort
 

@@ -25,7 +25,7 @@ from compendium.data import spec as specs
 from compendium.stats import competing, durations, models, multiplicity, rates, sensitivity
 from compendium.stats import estimable as ne
 from compendium.stats import survival as sv
-from compendium.synthetic import generator
+from compendium import synthetic as generator
 from test_degenerate_estimators import PHASES, check_cox, check_rows
 
 PAPER = specs.load()
