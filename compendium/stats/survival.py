@@ -819,7 +819,9 @@ def _coefficient_reasons(x: np.ndarray, coef: np.ndarray, var: np.ndarray, u: np
         infinite = (infs > COX_EPS) & (infs > TOLER_INF * np.abs(coef))
     out = []
     for j, (_, level, _) in enumerate(names):
-        if level == "" or (np.isnan(coef[j]) and np.ptp(x[:, j]) == 0):
+        if np.isnan(coef[j]) and level not in ("", "0", "1", "per unit") and not x[:, j].any():
+            out.append(ne.NO_PATIENTS)  # a level of a factor that no complete case has
+        elif level == "" or (np.isnan(coef[j]) and np.ptp(x[:, j]) == 0):
             out.append(ne.ONE_LEVEL)
         elif np.isnan(coef[j]):
             out.append(ne.SINGULAR)
