@@ -54,7 +54,7 @@ spec, paper = ctx.spec, nv.quoter(ctx.registry)
 tables.table(ch.table("survival_km"), spec, kind="km")
 
 # %%
-tables.table(ch.recorded(ch.declared().query("estimate.str.startswith('median')").claim_id), kind="claims")
+tables.table(ch.recorded(ch.claims_where(kind="median")), kind="claims")
 
 # %%
 nv.md(f"""

@@ -154,7 +154,7 @@ ch.section("deaths and discontinuations")
 # percentages.
 
 # %%
-ch.recorded(ch.declared().query("location == 'Abstract'").claim_id)
+ch.recorded(ch.claims_where(location="Abstract"))
 
 # %%
 ch.abstract_denominators

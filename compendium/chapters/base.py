@@ -150,6 +150,15 @@ class Chapter:
             return mine.iloc[0:0]
         return mine[mine["estimate"].fillna("").astype(str).str.strip() != ""]
 
+    def claims_where(self, kind: str | None = None, location: str | None = None) -> list[str]:
+        """The ids of this notebook's declared claims computed as ``kind(...)`` and/or stated at ``location``."""
+        rows = self.declared()
+        if kind is not None:
+            rows = rows[[parse_address(a)[0] == kind for a in rows["estimate"]]]
+        if location is not None:
+            rows = rows[rows["location"] == location]
+        return list(rows["claim_id"])
+
     def fill_declared(self) -> None:
         for row in self.declared().itertuples(index=False):
             self.record(row.claim_id, self.estimate(row.estimate))
