@@ -16,10 +16,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 DICTIONARY = DATA / "dictionary.csv"
+MAPPING_ALIASES = DATA / "mapping_aliases.toml"  # names and labels `map --template` proposes from
 RAW_DIR = DATA / "raw"
 SYNTHETIC_DIR = DATA / "synthetic"
 SYNTHETIC_COHORT = SYNTHETIC_DIR / "daravd_synthetic_cohort.csv"
+SYNTHETIC_META = SYNTHETIC_DIR / "daravd_synthetic_cohort.meta.json"  # seeds, dates, sha256 of each file below
+SYNTHETIC_SEARCH = SYNTHETIC_DIR / "calibration_search.csv"
+SYNTHETIC_TRUTH = SYNTHETIC_DIR / "daravd_synthetic_truth.csv"
+SYNTHETIC_SIMULATION = SYNTHETIC_DIR / "daravd_response_simulation.csv"
 CLAIMS_REGISTRY = DATA / "claims"  # one CSV per notebook, concatenated
+EXTERNAL = DATA / "external"  # other studies' published results (notebook 07)
+EXTERNAL_CURVES = EXTERNAL / "curves"  # digitised trial curves
 NOTEBOOKS = ROOT / "notebooks"
 
 RAW_SUFFIXES = (".csv", ".xlsx")
@@ -126,6 +133,8 @@ CSV_DIGITS = 12
 
 
 def write_csv(frame, path: Path) -> Path:
-    """Results CSVs at 12 significant digits, written atomically."""
-    atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n", float_format=f"%.{CSV_DIGITS}g"))
+    """Results CSVs at 12 significant digits, written atomically, with no cell a spreadsheet would run."""
+    from compendium.report import cells
+
+    atomic_write_text(path, cells.to_csv(frame, float_format=f"%.{CSV_DIGITS}g"))
     return path

@@ -43,8 +43,9 @@ import numpy as np
 import pandas as pd
 
 from compendium.report import claims, narrative
-from compendium.data import endpoints, loading
-from compendium.synthetic import multistate, generator as synthetic
+from compendium.data import endpoints, loading, rules as clinical
+from compendium import synthetic
+from compendium.synthetic import multistate
 from compendium import paths
 
 pd.set_option("display.max_rows", 200)
@@ -56,8 +57,10 @@ print("SYNTHETIC COHORT - not patient data")
 # ## Regeneration is byte-identical
 #
 # The committed file is exactly what the generator writes from its seeds (`CONSTRUCTION_SEED` for
-# the baseline layer, `OUTCOME_SEED` for the time layer) and the result of the calibration search
-# (`data/synthetic/calibration_search.csv`, see layer 3).
+# the baseline layer, `OUTCOME_SEED` for the time layer; both in `compendium.synthetic.seeds`) and
+# the result of the calibration search (`data/synthetic/calibration_search.csv`, see layer 3).
+# Beside it, `daravd_synthetic_cohort.meta.json` records the seeds, the dates and the checksum of
+# every committed file; the analyses read the seeds for their banner from there.
 
 # %%
 tic = time.perf_counter()
@@ -65,6 +68,8 @@ text = synthetic.to_csv_text(synthetic.generate())
 seconds = time.perf_counter() - tic
 committed = paths.SYNTHETIC_COHORT.read_text()
 print("construction seed", synthetic.CONSTRUCTION_SEED, "| outcome seed", synthetic.OUTCOME_SEED)
+print("provenance", paths.relative(paths.SYNTHETIC_META), "is what the generator writes:",
+      synthetic.meta_text() == paths.SYNTHETIC_META.read_text())
 print("sha256 regenerated:", hashlib.sha256(text.encode()).hexdigest()[:16])
 print("sha256 committed:  ", hashlib.sha256(committed.encode()).hexdigest()[:16])
 print("identical:", text == committed, "| regenerated in under a minute:", seconds < 60)
@@ -162,9 +167,9 @@ truth[truth["endpoint"] == ""][["quantity", "value"]].set_index("quantity").roun
 default_raw = loading.typed(loading.read_text_table(paths.SYNTHETIC_COHORT))
 big_text = synthetic.fast_csv_text(synthetic.generate_any(10_000, seed=1))
 big_raw = loading.typed(pd.read_csv(io.StringIO(big_text), dtype=str, keep_default_na=False))
-rules = synthetic.clinical_rules(default_raw)[["rule", "patients breaking it"]].rename(
+rules = clinical.clinical_rules(default_raw)[["rule", "patients breaking it"]].rename(
     columns={"patients breaking it": "default cohort (85)"})
-rules["generated cohort (10,000)"] = synthetic.clinical_rules(big_raw)["patients breaking it"]
+rules["generated cohort (10,000)"] = clinical.clinical_rules(big_raw)["patients breaking it"]
 rules
 
 # %%

@@ -28,8 +28,8 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 
 # %%
 from compendium.chapters import setup, survival
+from compendium.report import display as tables
 from compendium.report import narrative as nv
-from compendium.stats import models
 
 ctx = setup(out_dir, spec_path)
 
@@ -51,10 +51,10 @@ spec, paper = ctx.spec, nv.quoter(ctx.registry)
 # what "median follow-up" means in most myeloma papers; the paper does not say which it used.
 
 # %%
-models.km_display(ch.table("survival_km"))
+tables.table(ch.table("survival_km"), spec, kind="km")
 
 # %%
-ch.recorded(ch.declared().query("estimate.str.startswith('median')").claim_id)
+tables.table(ch.recorded(ch.declared().query("estimate.str.startswith('median')").claim_id), kind="claims")
 
 # %%
 nv.md(f"""
@@ -79,7 +79,7 @@ the Methods' definition.
 """)
 
 # %%
-ch.table("pfs2_readings")
+tables.table(ch.table("pfs2_readings"), spec)
 
 # %%
 nv.md(f"""
@@ -120,7 +120,7 @@ such rows say so instead of printing a hazard ratio.
 
 # %%
 for title, table in ch.univariate_tables:
-    display(nv.md(f"**{title}**"), table)
+    display(table)
 
 # %%
 continuous = ch.facts["continuous"]
@@ -137,8 +137,7 @@ enter as linear terms (hazard ratio per month, per mg). Here
 """)
 
 # %%
-continuous.assign(p_formatted=continuous.p.map(models.format_p))[
-    ["endpoint", "covariate", "level", "hr", "lcl", "ucl", "p_formatted", "n", "events"]].round(3)
+tables.table(continuous.drop(columns=["reference"]), spec)
 
 # %% [markdown]
 # Every factor and endpoint of the specification, as the CSV codes them (PFS2 included: the paper
@@ -146,9 +145,7 @@ continuous.assign(p_formatted=continuous.p.map(models.format_p))[
 
 # %%
 uni = ch.table("cox_univariate")
-uni.assign(hr_95ci=[models.format_hr(r.hr, r.lcl, r.ucl) for r in uni.itertuples()],
-           p=[models.format_p(r.p) if nv.estimable(r.hr, r.lcl, r.ucl) else "" for r in uni.itertuples()]
-           )[["endpoint", "covariate", "level", "reference", "hr_95ci", "p", "n", "events"]]
+tables.table(uni, spec)
 
 # %%
 nv.md(f"""
@@ -162,7 +159,7 @@ Wald p beside it.
 """)
 
 # %%
-survival.logrank_claims(ch)
+tables.table(survival.logrank_claims(ch), spec)
 
 # %% [markdown]
 # ## Survival at fixed times
@@ -175,9 +172,8 @@ survival.logrank_claims(ch)
 
 # %%
 rates = ch.table("survival_rates")
-rates[rates.conf_type == "log"].assign(
-    **{"S(t) (95% CI)": lambda d: [nv.rate_ci(s, lo, hi) for s, lo, hi in zip(d.surv, d.lower, d.upper)]})[
-    ["endpoint", "group", "time", "n_risk", "events_by", "S(t) (95% CI)"]]
+tables.table(rates[rates.conf_type == "log"][
+    ["endpoint", "group", "time", "n_risk", "events_by", "surv", "lower", "upper", "reason"]], spec)
 
 # %%
 nv.md("  \n".join(survival.rate_sentence(ch, endpoint) for endpoint in spec.rate_endpoints))
@@ -192,7 +188,7 @@ nv.md("  \n".join(survival.rate_sentence(ch, endpoint) for endpoint in spec.rate
 
 # %%
 at_median = ch.table("median_at_risk")
-at_median
+tables.table(at_median, spec)
 
 # %%
 few = at_median[at_median["few"]]
@@ -217,11 +213,9 @@ nv.md(f"""
 
 # %%
 if "competing_risks" in ch.tables:
-    display(ch.table("competing_risks").assign(**{"CIF (95% CI)": lambda d: [
-        nv.rate_ci(c, lo, hi) for c, lo, hi in zip(d.cif, d.lower, d.upper)]})[
-        ["analysis", "cause_label", "group", "events", "time", "n_risk", "CIF (95% CI)"]])
+    display(tables.table(ch.table("competing_risks").drop(columns=["n"]), spec))
 if "gray_tests" in ch.tables:
-    display(ch.table("gray_tests").assign(p=ch.table("gray_tests").p.map(models.format_p)))
+    display(tables.table(ch.table("gray_tests"), spec))
 if "cif_competing_risks" in ch.figures:
     display(ch.figure("cif_competing_risks"))
 
@@ -243,8 +237,7 @@ nv.md(survival.competing_paragraph(ch))
 
 # %%
 dur = ch.table("durations_km")
-dur.assign(**{"median (95% CI)": [models.format_median(m, lo, hi) for m, lo, hi in zip(dur["median"], dur.lcl, dur.ucl)]})[
-    ["endpoint", "description", "n", "events", "median (95% CI)", "conf_type"]]
+tables.table(dur.drop(columns=["endpoint", "group"]), spec)
 
 # %%
 ttd, plain = ch.facts["ttd_median"], ch.facts["treatment_plain"]["median"]
@@ -267,7 +260,7 @@ prints {paper("R_duration_median")} months, a plain median.
 for factor in ch.facts["multi_level"]:
     rows = uni[uni.covariate == factor.column]
     display(nv.md(f"**{factor.label}** (reference: {factor.level_label(factor.reference)}). {factor.note}"),
-            rows.assign(p=rows.p.map(models.format_p)).round(3))
+            tables.table(rows, spec))
 
 # %%
 nv.md("  \n".join(survival.factor_test_sentence(ch, r) for r in ch.table("factor_tests").itertuples())
@@ -283,7 +276,7 @@ nv.md("  \n".join(survival.factor_test_sentence(ch, r) for r in ch.table("factor
 
 # %%
 screen = ch.table("univariate_holm")
-screen.assign(p=screen.p.map(models.format_p), holm=screen.holm.map(models.format_p))
+tables.table(screen, spec)
 
 # %%
 nv.md(f"""
@@ -302,7 +295,7 @@ nv.md("## What this notebook recorded\n\nPaper beside compendium for every claim
                   "and the paper's."))
 
 # %%
-ch.recorded()
+tables.table(ch.recorded(), kind="claims")
 
 # %%
 ch.save()

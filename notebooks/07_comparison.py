@@ -28,47 +28,39 @@ spec_path = None  # type: Optional[str] analysis specification (TOML); None: the
 mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
-import pandas as pd
-
-from compendium.report import claims, forest, plots, trials
-from compendium.data import dataset
-from compendium.stats import guyot, maic, models
-from compendium import paths
+from compendium.chapters import comparison, setup
 from compendium.report import narrative as nv
-from compendium.stats import survival as sv
 
-pd.set_option("display.max_colwidth", 70)
-P = paths.Paths.for_run(out_dir)
-meta = dataset.read_meta(P)
-analysis = dataset.read_analysis(P)
-registry = claims.load_registry()
-rec = claims.Recorder("07_comparison", P, registry)
-evidence = trials.load_evidence()
-label = trials.cohort_label(meta)
-dataset.banner(P, "Its medians are calibrated to the paper's, so the comparison shows the method, not a finding.")
+ctx = setup(out_dir, spec_path,
+            synthetic_note="Its medians are calibrated to the paper's, so the comparison shows the method, not a finding.")
+
+# %%
+ch = comparison.compute(ctx)
+facts, label = ch.facts, ch.facts["label"]
 
 # %% [markdown]
 # ## The evidence: what the other studies published
 #
-# One row per study x arm x population x endpoint, read from the study's publication (abstract,
-# table or figure, as `location` says) or, where the publication itself could not be reached here,
-# from a text that quotes it, marked `secondary`. A number that was not found is left empty and
-# `missing_reason` says why; nothing is filled in from memory or from this paper's quotation.
+# One row per study x arm x population x endpoint x analysis, read from the study's publication
+# (abstract, table or figure, as `location` says) or, where the publication itself could not be
+# reached here, from a text that quotes it, marked `secondary`. Each population is coded as the
+# trial defines it (`len_status`, `prior_lines`, `analysis_set`; `population_type` is the forest-plot
+# group built from those codes), and `median_limits` says in words whether the source gives the
+# median's limits. A number that was not found is left empty and `missing_reason` says why; nothing
+# is filled in from memory or from this paper's quotation.
 
 # %%
-evidence[["trial", "regimen", "arm", "population", "endpoint", "n", "median_months", "lcl", "ucl",
-          "median_not_reached", "hr", "hr_lcl", "hr_ucl", "source_type", "location"]]
+ch.table("evidence")
 
 # %%
-found = evidence[["median_months", "rate_pct", "hr", "orr_pct"]].notna().any(axis=1) | evidence["median_not_reached"]
 nv.md(f"""
-The table holds {nv.count(len(evidence), "result")} from {nv.count(evidence["trial"].nunique(), "study", "studies")};
-{nv.count(int((evidence["source_type"] == "secondary").sum()), "row")} rely on a secondary source and
-{nv.count(int((~found).sum()), "row")} record a result that could not be found:
+The table holds {nv.count(facts["n_results"], "result")} from {nv.count(facts["n_studies"], "study", "studies")};
+{nv.count(facts["n_secondary"], "row")} rely on a secondary source and
+{nv.count(facts["n_not_found"], "row")} record a result that could not be found:
 """)
 
 # %%
-evidence.loc[~found, ["trial", "population", "endpoint", "missing_reason"]]
+ch.table("not_found")
 
 # %% [markdown]
 # ## Does the paper quote the other studies correctly?
@@ -79,57 +71,40 @@ evidence.loc[~found, ["trial", "population", "endpoint", "missing_reason"]]
 # could not be found the claim is *not reproducible*, with the reason.
 
 # %%
-for claim_id in registry.loc[registry["basis"] == "literature", "claim_id"]:
-    value, reason = trials.quoted_value(evidence, claim_id)
-    if reason:
-        rec.not_reproducible(claim_id, reason)
-    else:
-        rec.record(claim_id, value)
-quotes = rec.table([c for c in registry.loc[registry["basis"] == "literature", "claim_id"]])
-quotes.rename(columns={"compendium": "source"})
+quotes = ch.quotes()
+quotes
 
 # %%
 status = quotes["status"].value_counts()
 differ = quotes[quotes["status"] == "differs"]
+sources = {c: ch.quote_source(c) for c in differ.index}
 nv.md(f"""
 Of {nv.count(len(quotes), "quotation")}, {nv.count(int(status.get("match", 0)), "agrees", "agree")} with the
 source, {nv.count(int(status.get("differs", 0)), "differs", "differ")} and
 {nv.count(int(status.get("not_reproducible", 0)), "could not be checked", "could not be checked")}.
-{nv.choose(len(differ) > 0, "Differing: " + nv.listing([f"{q.quantity} (paper {q.paper:g}, source {q.compendium:g})" for q in differ.itertuples()]) + ".", "")}
+{nv.choose(len(differ) > 0, "Differing: " + nv.listing([
+    f"{q.quantity} (paper {nv.num(q.paper, 1)}, source {nv.num(q.source, 1)}"
+    + (f"; the source's population: {sources[i]['population']}, {sources[i]['location']}" if sources[i] else "")
+    + ")" for i, q in differ.iterrows()]) + ". Where the populations differ, the paper may quote a subgroup or "
+    "another version of the analysis than the one read; the evidence table holds what the source read says.", "")}
 """)
-
-# %%
-yong = quotes.loc[["D_yong_pfs", "D_yong_os"]]
-nv.md(nv.choose((yong["status"] == "differs").any(), f"""
-For the pooled lenalidomide-refractory patients of the daratumumab trials (Yong et al.), the paper
-quotes a median PFS of {nv.published(registry, "D_yong_pfs")} and OS of {nv.published(registry, "D_yong_os")}
-months; the abstract of that publication reports {nv.months(yong.loc["D_yong_pfs", "compendium"])} and
-{nv.months(yong.loc["D_yong_os", "compendium"])} for all its patients with one to three prior lines. The
-paper may quote a subgroup or an earlier congress version of the analysis; the evidence table holds
-what the publication's abstract says.""", ""))
 
 # %% [markdown]
 # ## Like with like: forest plots by population type
 #
-# A median is only comparable with medians of similar patients. The rows are grouped by how
-# close the population is to this one: lenalidomide-refractory *at first relapse* (this cohort's
-# definition), lenalidomide-refractory at any line, one prior line whatever the lenalidomide status,
-# and whole trial populations. Open markers are numbers taken from a secondary source; grey rows are
-# results of the closest populations that could not be found.
+# A median is only comparable with medians of similar patients. The rows are grouped by the
+# population codes, closest to this cohort first: lenalidomide-refractory *at first relapse* (this
+# cohort's eligibility), lenalidomide-refractory at one or more prior lines, lenalidomide-exposed
+# and partly refractory, and populations of mixed lenalidomide status. Open markers are numbers
+# taken from a secondary source; grey rows are results of the closest populations that could not be
+# found. A subgroup of this cohort selected on an outcome (≥VGPR) is drawn in a group of its own,
+# whose title says that no trial population is comparable.
 
 # %%
-pfs = sv.km_median(analysis["pfs_months"], analysis["pfs_event"])
-os_ = sv.km_median(analysis["os_months"], analysis["os_event"])
-vgpr = analysis[analysis["vgpr_or_better"] == 1]
-pfs_vgpr = sv.km_median(vgpr["pfs_months"], vgpr["pfs_event"])
-rows_pfs = trials.forest_rows(evidence, "pfs", [
-    trials.cohort_row(label, pfs, "lenref_first_relapse"),
-    trials.cohort_row(label.replace("This cohort", "This cohort, ≥VGPR only"), pfs_vgpr, "one_prior_line")])
-plots.save_and_show(forest.forest_plot(rows_pfs, "Median PFS (months)"), P.figure("07_forest_pfs"))
+ch.figure("07_forest_pfs")
 
 # %%
-rows_os = trials.forest_rows(evidence, "os", [trials.cohort_row(label, os_, "lenref_first_relapse")])
-plots.save_and_show(forest.forest_plot(rows_os, "Median OS (months)"), P.figure("07_forest_os"))
+ch.figure("07_forest_os")
 
 # %% [markdown]
 # **Caveats, before reading the plots as a comparison of treatments.** This is a single-arm,
@@ -145,132 +120,155 @@ plots.save_and_show(forest.forest_plot(rows_os, "Median OS (months)"), P.figure(
 # reached during treatment; set beside whole populations it flatters the regimen.
 
 # %%
-lenref = evidence[(evidence["endpoint"] == "pfs") & (evidence["population_type"] == "lenref_any_line")
-                  & evidence["median_months"].notna()]
-first = evidence[(evidence["endpoint"] == "pfs") & (evidence["population_type"] == "lenref_first_relapse")]
-castor_1pl = trials.select(evidence, "CASTOR", "pfs", "one_prior_line", "experimental")
+pfs, pfs_sub = ch.cohort_median("pfs"), ch.cohort_median("pfs", subgroup=True)
+castor_1pl = ch.quote_source("D_vgpr_castor_1pl_pfs")
+low, high = facts["lenref_range"]
 nv.md(f"""
 Here the median PFS was {nv.months(pfs["median"])} (95% CI {nv.num(pfs["lcl"])}–{nv.num(pfs["ucl"])}).
-The published medians of lenalidomide-refractory populations at any line (control arms included)
-range from {nv.months(lenref["median_months"].min())} to {nv.months(lenref["median_months"].max())}.
-Of {nv.count(len(first), "result")} for patients refractory to lenalidomide at their first relapse in the
-evidence table, {nv.choose(first["median_months"].notna().any(), nv.count(int(first["median_months"].notna().sum()), "gives", "give"), "none gives")}
+The published medians of lenalidomide-refractory populations at one or more prior lines (control arms included)
+range from {nv.months(low)} to {nv.months(high)}.
+Of {nv.count(facts["first_relapse_n"], "result")} for patients refractory to lenalidomide at their first relapse in the
+evidence table, {nv.choose(facts["first_relapse_found"] > 0, nv.count(facts["first_relapse_found"], "gives", "give"), "none gives")}
 a median PFS that could be found.
-Patients here who reached ≥VGPR had a median PFS of {nv.months(pfs_vgpr["median"])}, {nv.compare(pfs_vgpr["median"], castor_1pl["median_months"])}
-than the {nv.months(castor_1pl["median_months"])} of CASTOR's DaraVd patients with one prior line, whatever
-their lenalidomide status: a comparison biased in favour of this subgroup (caveat 6).
-""")
+""" + nv.choose(pfs_sub["n"] > 0 and castor_1pl is not None, f"""
+Patients here who reached ≥VGPR had a median PFS of {nv.months(pfs_sub["median"])},
+{nv.compare(pfs_sub["median"], (castor_1pl or {}).get("median_months"))} than the
+{nv.months((castor_1pl or {}).get("median_months"))} of CASTOR's DaraVd patients with one prior line, whatever
+their lenalidomide status: a comparison biased in favour of this subgroup (caveat 6), which is why the figure
+draws it apart.""", "Nobody here reached ≥VGPR, so the paper's comparison of that subgroup cannot be made."))
 
 # %% [markdown]
 # The Discussion says the median PFS was "approximately twice" that of CASTOR's
 # lenalidomide-refractory patients. The ratio of our median to CASTOR's (from the evidence table):
 
 # %%
-castor_lenref = trials.select(evidence, "CASTOR", "pfs", "lenref_any_line", "experimental")["median_months"]
-ratio = pfs["median"] / castor_lenref
-rec.record("D_pfs_ratio_castor_lenref", ratio)
-print(f"median PFS {models.format_median(pfs['median'], pfs['lcl'], pfs['ucl'])} months; "
-      f"CASTOR lenalidomide-refractory {castor_lenref:g} months; ratio {ratio:.2f}")
+ch.recorded(ch.declared().claim_id)
 
 # %% [markdown]
 # ## Matching-adjusted indirect comparison (MAIC)
 #
 # A cross-study comparison of medians mixes the effect of treatment with differences between the
-# patients. MAIC (Signorovitch et al., Value Health 2010) reweights this cohort's patients so that
-# their baseline means equal a trial arm's published aggregates, and recomputes the median on the
-# reweighted cohort. Weights come from the method of moments (`compendium/maic.py`, checked against
-# R on the NICE DSU TSD 18 example); the interval is a percentile bootstrap with the weights
-# re-estimated in every resample (fixed seed). The target is DREAMM-7's DaraVd arm, the same
-# regimen in a trial; its published aggregates and their sources:
+# patients. MAIC (Signorovitch et al., Value Health 2010; NICE DSU TSD 18) reweights this cohort's
+# patients so that their baseline characteristics equal what a trial arm publishes, and recomputes
+# PFS on the reweighted cohort. As the R packages `maic` and `maicplus` do it: a published mean or
+# proportion is matched as such, a published *median* by the share of patients below it (one half
+# after weighting); weights by the method of moments (`compendium/stats/maic.py`, checked against R
+# on the TSD 18 example). A covariate that no reweighting can reach (every patient here on one side
+# of the target) is not matched and is reported. The target is DREAMM-7's DaraVd arm, the same regimen
+# in a trial; every covariate it reports that these data hold, with its source (an empty value: the
+# trial reports it, but it could not be read here):
 
 # %%
-target_name = "DREAMM-7 DaraVd arm"
-target_table = trials.load_maic_targets()
-target_table[target_table["target"] == target_name][["covariate", "statistic", "value", "source_type", "note"]]
+ch.table("maic_targets")
+
+# %% [markdown]
+# **Balance before and after weighting.** For each covariate: the target, this cohort unweighted and
+# weighted, and the standardised differences from the target (a share over the pooled binomial SD, a
+# mean over the pooled SD), or why it was not matched.
 
 # %%
-targets = trials.maic_targets(target_table, target_name)
-ipd = analysis.assign(male=(analysis["sex"] == "M").astype(int))
-ipd = ipd.dropna(subset=[t.column for t in targets] + ["pfs_months", "pfs_event"]).reset_index(drop=True)
-try:
-    fit, why = maic.analyse(ipd, targets, "pfs_months", "pfs_event", n_boot=1000, seed=20250), ""
-except ValueError as err:
-    fit, why = None, str(err)
-fit["balance"] if fit else why
+ch.table("maic_balance")
 
 # %%
-trial_arm = trials.select(evidence, "DREAMM-7", "pfs", "whole_trial", "control")
+fit, arm = ch.maic_fit, facts["maic_arm"]
 nv.md(f"""
-Complete baseline data for the matched covariates were available for {nv.count(fit["n"], "patient")}
-of {len(analysis)}; after weighting, their effective sample size is {nv.num(fit["ess"], 1)}. The weighted
-median PFS is {nv.months(fit["median"])} (bootstrap 95% CI {nv.num(fit["lcl"])}–{nv.num(fit["ucl"])},
-{fit["n_boot"]} resamples{nv.choose(fit["failed"] > 0, f", {fit['failed']} of which could not be weighted", "")}),
-against {nv.months(trial_arm["median_months"])} (95% CI {nv.num(trial_arm["lcl"])}–{nv.num(trial_arm["ucl"])})
-with DaraVd in DREAMM-7 ({trial_arm["source_type"]} source).
-""" if fit else f"No MAIC on this input: {why}.")
+Complete baseline data for the matched covariates ({nv.listing(facts["maic_matched"])}) were available for
+{nv.count(fit["n"], "patient")} of {len(ctx.analysis)}; after weighting, their effective sample size is
+{nv.num(fit["ess"], 1)} ({nv.num(100 * fit["ess"] / fit["n"], 0)}% of them). The weighted median PFS is
+{nv.months(fit["median"])} (bootstrap 95% CI {nv.num(fit["lcl"])}–{nv.num(fit["ucl"])}, {fit["n_boot"]} resamples{nv.choose(
+fit["failed"] > 0, f", {fit['failed']} of which could not be weighted", "")}), against {nv.months(arm["median_months"])}
+({nv.choose(arm["median_limits"] == "reported", f"95% CI {nv.num(arm['lcl'])}–{nv.num(arm['ucl'])}",
+"95% limits " + arm["median_limits"])}) with DaraVd in DREAMM-7 ({arm["source_type"]} source).
+""" if not fit["reason"] else f"No MAIC on this input: not estimable ({fit['reason']}).")
+
+# %% [markdown]
+# **The weights.** Their distribution, rescaled to sum to the number of patients, with the effective
+# sample size (ESS = (Σw)² / Σw²): a few large weights mean that a handful of patients stand for the
+# target population, and the weighted estimate rests on them.
 
 # %%
-if fit:
-    km_curves = [(f"{label}, n = {fit['n']}, unweighted", fit["km_unweighted"], plots.OKABE_ITO[1], "-"),
-                 (f"reweighted to {target_name} (ESS {fit['ess']:.0f})", fit["km_weighted"], plots.OKABE_ITO[0],
-                  "--")]
-    marks = [(f"{target_name}: published median, 95% CI", trial_arm["median_months"], trial_arm["lcl"],
-              trial_arm["ucl"], plots.OKABE_ITO[2])]
-    paths.write_csv(fit["balance"].assign(target_population=target_name), P.result("maic_balance.csv"))
-    paths.write_csv(pd.DataFrame([{"target_population": target_name, "endpoint": "pfs", "n": fit["n"],
-                                   "ess": fit["ess"], "median": fit["median"], "lcl": fit["lcl"],
-                                   "ucl": fit["ucl"], "n_boot": fit["n_boot"], "seed": fit["seed"]}]),
-                    P.result("maic_pfs.csv"))
-    plots.save_and_show(forest.km_overlay(km_curves, "Months from start of DaraVd", "Progression-free", marks),
-                        P.figure("07_maic_pfs"))
+ch.figure("07_maic_weights")
+
+# %% [markdown]
+# **The unanchored comparison.** With no common comparator arm, the reweighted cohort is set directly
+# against the target arm's patients. DREAMM-7's figure could not be digitised here, so its arm is
+# approximated from its published summary (a piecewise-exponential curve through the published median
+# and any landmark rate, drawn only up to the last published point; `compendium/stats/guyot.py`), and
+# pseudo-patients follow that curve. The hazard ratio is a Cox model with the MAIC weights (the
+# comparator's patients weighted 1, as `maicplus` fits it), its interval a percentile bootstrap that
+# resamples both sides: this cohort's patients (weights re-estimated) and the comparator's.
 
 # %%
-dreamm7_lenref, _ = trials.quoted_value(evidence, "I_dreamm7_lenref")
-used = target_table[target_table["target"] == target_name]
-nv.md(f"""
-**What this MAIC cannot do.** It is unanchored (no common comparator arm), so it adjusts only for the
-covariates matched ({nv.listing(list(used["covariate"].unique()))}) and assumes that nothing else that
-affects PFS differs. The most important difference, lenalidomide refractoriness (every patient here by
-eligibility; {nv.num(dreamm7_lenref, 0)}% of DREAMM-7, from its published counts), cannot be matched: no
-reweighting of a fully refractory cohort reaches a population where most patients are not.
-{nv.count(int((used["source_type"] == "secondary").sum()), "of the aggregates comes", "of the aggregates come")}
-from a secondary source, and the notes above say where a published median stands in for a mean.
-The weighted median therefore answers a narrower question: what this cohort's median would be with
-the target's mix of the matched covariates.
+ch.figure("07_maic_pfs")
+
+# %%
+nv.md(nv.choose(not fit["reason"] and "hr" in fit, f"""
+Hazard ratio of PFS of the reweighted cohort against DREAMM-7's DaraVd arm (approximated from its
+summary): {nv.hr_ci(fit.get("hr"), fit.get("hr_lcl"), fit.get("hr_ucl"))} (bootstrap, both sides resampled).
+""", "No unanchored comparison on this input: " + (fit["reason"] or facts["maic_comparator_reason"]) + ".") + f"""
+
+**How to read it: {facts["maic_wording"]}.** {nv.choose(facts["maic_wording"] == "informative",
+"Every covariate the target reports and these data hold was matched, the weights keep most of the "
+"patients' information and every matched covariate is balanced after weighting.",
+"The comparison shows the method, not a finding, because " + nv.listing(facts["maic_why"]) + ".")}
+It is unanchored, so it adjusts only for the covariates matched and assumes that nothing else that
+affects PFS differs. {nv.choose(len(facts["maic_unmatched"]) > 0, "Not matchable: " + nv.listing(
+[f"{c} ({why})" for c, why in facts["maic_unmatched"].items()]) + ".", "")}
+{nv.choose(len(facts["maic_not_read"]) > 0, "Reported by the trial but not read here, so not matched: "
++ nv.listing(facts["maic_not_read"]) + ".", "")}
+{nv.count(facts["maic_secondary"], "of the aggregates matched comes", "of the aggregates matched come")} from a
+secondary source. The weighted median answers a narrower question than the paper's comparison: what this
+cohort's median would be with the target's mix of the matched covariates.
 """)
 
 # %% [markdown]
-# ## Reconstructed trial curves
+# ## Trial curves: reconstructed from figures, or approximated from summaries
 #
-# A median is one point of a curve. From a published Kaplan-Meier figure, digitised, and its
-# numbers at risk, the trial's patient-level data can be reconstructed (Guyot et al., BMC Med Res
-# Methodol 2012; `compendium/guyot.py`, checked by round trip and on KEYNOTE-189) and set beside
-# this cohort's curve, with a hazard ratio from a Cox model on the pooled data. The input format for
-# a digitised curve is described in `data/external/curves/README.md`.
+# A median is one point of a curve. From a published Kaplan-Meier figure, digitised, and its numbers
+# at risk, the trial's patient-level data can be reconstructed (Guyot et al., BMC Med Res Methodol
+# 2012, as the R package IPDfromKM runs it, with the published total of events and digitised censor
+# marks where they exist; `compendium/stats/guyot.py`, tested on simulated data with a known answer
+# and on KEYNOTE-189). Where a figure could not be digitised here, the comparator's curve is only
+# **approximated** from its published summary: a piecewise-exponential curve through the published
+# median and any landmark rate, drawn up to the last published point, and labelled so. The
+# comparisons the paper makes, CASTOR's lenalidomide-refractory patients and OPTIMISMM's patients
+# refractory at first relapse, beside this cohort's PFS:
 
 # %%
-stems = guyot.curves_available(paths.DATA / "external" / "curves")
-nv.md(nv.choose(len(stems) > 0,
-                f"Digitised curves found: {nv.listing([s.name for s in stems])}.",
-                "No digitised trial curve is present in `data/external/curves/`, so no trial curve is "
-                "reconstructed in this run."))
+ch.table("comparator_curves")
 
 # %%
-for stem in stems:
-    res = guyot.against_cohort(stem, analysis)
-    overlay = [(label, res["km_cohort"], plots.OKABE_ITO[1], "-"),
-               (f"{res['name']} (reconstructed)", res["km_trial"], plots.OKABE_ITO[0], "--")]
-    plots.save_and_show(forest.km_overlay(overlay, "Months", res["endpoint"].upper()),
-                        P.figure(f"07_curve_{res['name']}"))
-    display(nv.md(f"{res['name']}: hazard ratio of this cohort against the reconstructed trial patients "
-                  f"{nv.hr_ci(res['hr'], res['lcl'], res['ucl'])}, {nv.p_value(res['p'])} "
+ch.figure("07_comparator_curves")
+
+# %%
+nv.md(f"""
+{nv.count(facts["approximations_drawn"], "comparator curve is", "comparator curves are")} drawn, and each is an
+approximation from a summary, not a reconstruction: it has the published median (and landmark rates where
+published) right by construction and nothing else; its shape between and beyond those points is an assumption
+(a constant hazard). A curve whose numbers were not found is named inside the figure, not drawn.
+""" + nv.choose(len(ch.curves) > 0, f"Digitised curves found: {nv.listing(facts['curve_stems'])}.",
+                "No digitised trial curve is present in `data/external/curves/` (its README says how to add one), "
+                "so no trial curve is reconstructed in this run."))
+
+# %%
+for res in ch.curves:
+    if res["reason"]:
+        display(nv.md(f"{res['name']}: not reconstructed ({res['reason']})."))
+        continue
+    display(ch.figure(f"07_curve_{res['name']}"),
+            nv.md(f"{res['name']} (reconstructed): hazard ratio of this cohort against the reconstructed trial "
+                  f"patients {nv.hr_ci(res['hr'], res['lcl'], res['ucl'])}, {nv.p_value(res['p'])} "
                   "(unadjusted, across studies: the caveats above apply in full)."))
+if ch.curves:
+    display(nv.md("**Accuracy of each reconstruction** (RMSE of S(t) at the digitised points, numbers-at-risk "
+                  "mismatch, reconstructed against published total events, median and hazard ratio):"),
+            ch.table("curve_accuracy"))
 
 # %% [markdown]
 # ## What this notebook recorded
 
 # %%
-rec.table()
+ch.recorded()
 
 # %%
-rec.save()
+ch.save()

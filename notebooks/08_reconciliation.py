@@ -29,18 +29,16 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 # %%
 import pandas as pd
 
-from compendium.report import audit, claims, narrative, plots
-from compendium.data import dataset
-from compendium import paths
+from compendium.chapters import reconciliation, setup
+from compendium.report import audit
 from compendium.report import narrative as nv
 
-pd.set_option("display.max_rows", 500)
 pd.set_option("display.max_colwidth", 120)
-P = paths.Paths.for_run(out_dir)
-meta = dataset.read_meta(P)
-registry = claims.load_registry()
-table = claims.reconcile(P, synthetic=meta["synthetic"], registry=registry)
-dataset.banner(P, "Agreement on constructed claims is by design and on calibrated ones was aimed at; only the audit of the paper against itself (second half) is independent of the data.")
+ctx = setup(out_dir, spec_path, synthetic_note="Agreement on constructed claims is by design and on calibrated ones "
+            "was aimed at; only the audit of the paper against itself (second half) is independent of the data.")
+
+# %%
+ch = reconciliation.compute(ctx)
 
 # %% [markdown]
 # ## Paper beside compendium
@@ -51,11 +49,10 @@ dataset.banner(P, "Agreement on constructed claims is by design and on calibrate
 # when no notebook could compute it (the reason is kept).
 
 # %%
-pd.crosstab(table["basis"], table["status"], margins=True, margins_name="all")
+ch.by_basis()
 
 # %%
-pd.crosstab(table["claim_id"].map(registry.set_index("claim_id")["location"]), table["status"],
-            margins=True, margins_name="all").rename_axis("location")
+ch.by_location()
 
 # %% [markdown]
 # Claims with basis *literature* are numbers the paper quotes from other publications; their
@@ -63,9 +60,7 @@ pd.crosstab(table["claim_id"].map(registry.set_index("claim_id")["location"]), t
 # nothing about this cohort and are counted apart:
 
 # %%
-lit = table["basis"] == "literature"
-pd.DataFrame({"this cohort": table.loc[~lit, "status"].value_counts(),
-              "quoted from other publications": table.loc[lit, "status"].value_counts()}).fillna(0).astype(int)
+ch.by_source()
 
 # %% [markdown]
 # Hazard ratios and medians, paper against compendium (constructed claims left out): points on the
@@ -73,38 +68,20 @@ pd.DataFrame({"this cohort": table.loc[~lit, "status"].value_counts(),
 # source, apart from this cohort's claims.
 
 # %%
-plots.save_and_show(plots.claims_scatter(table, registry), P.figure("08_paper_vs_compendium"))
+ch.figure(reconciliation.FIGURE)
 
 # %%
-counts = table["status"].value_counts()
-nv.md(f"""
-Of {len(table)} registered claims, {counts.get("match", 0)} match, {counts.get("differs", 0)} differ and
-{counts.get("not_reproducible", 0)} could not be computed from these data.
-""" + nv.choose(meta["synthetic"], """
-### Constructed claims that differ
-
-On the synthetic cohort these can only be places where the paper states two numbers that cannot both hold: the
-generator honours one and the other must differ. Each carries the registry's note.""", """
-### Claims that differ
-
-On this input every value is observed; the claims that differ, each with the registry's note (where the paper
-contradicts itself, one of two numbers must differ whatever the data):"""))
+nv.md(reconciliation.counts_paragraph(ch))
 
 # %%
-notes = registry.set_index("claim_id")["note"]
-constructed = table[((table["basis"] == "constructed") | ~meta["synthetic"]) & (table["status"] == "differs")]
-constructed.assign(note=constructed["claim_id"].map(notes))[["claim_id", "location", "quantity", "published",
-                                                              "reproduced", "note"]]
+ch.differences()
 
 # %%
-calibrated = table[table["basis"] == "calibrated"]
-if meta["synthetic"]:
-    display(nv.md(f"### Calibrated claims: how close the synthetic cohort came\n\n"
-                  f"{(calibrated['status'] == 'match').sum()} of {len(calibrated)} calibrated claims match at the printed precision."),
-            calibrated[["claim_id", "quantity", "published", "reproduced", "tolerance", "status"]])
+if ctx.synthetic:
+    display(nv.md(reconciliation.calibrated_paragraph(ch)), ch.calibrated())
 
 # %%
-table[table["status"] == "not_reproducible"][["claim_id", "quantity", "reason"]]
+ch.not_reproducible()
 
 # %% [markdown]
 # ## The paper beside itself
@@ -120,6 +97,12 @@ table[table["status"] == "not_reproducible"][["claim_id", "quantity", "reason"]]
 #   denominators, that is reported itself, with both denominators.
 # - **Percentages** against count / denominator; **Table 6 totals** against their grade rows.
 # - **Statements that exclude each other**, named by the claims they set against each other.
+# - **The text against the tables it summarises**: the Abstract's figures against the body's rows
+#   they stand for (an Abstract percentage printed without its denominator is set against the
+#   body's count, and the denominators that would reconcile them are named); the factors the
+#   Abstract and the Results call independently associated against Tables 4-5; the Methods' rule
+#   (a multivariable model of the covariates still significant in univariate analysis) against the
+#   models fitted; the dexamethasone groups' weekly doses against the approved schedule.
 # - **Citations**: each numbered citation against the reference of that number (trial, drug or
 #   author the sentence names, in the reference's title or authors).
 #
@@ -130,106 +113,88 @@ table[table["status"] == "not_reproducible"][["claim_id", "quantity", "reason"]]
 # quantity over different patients in two places).
 
 # %%
-references, citations = audit.load_references()
-report = audit.paper_audit(registry, references, citations)
-paths.write_csv(report, P.result("paper_audit.csv"))
-report.groupby(["check", "kind"], sort=False)["consistent"].agg(checked="size", consistent="sum")
+ch.audit_summary()
 
 # %%
-failed = report[~report["consistent"]]
-narrative.md(f"""
-Of {narrative.count(len(report), 'check')}, {narrative.count(len(failed), 'fails', 'fail')}:
-{narrative.listing([f"{narrative.count(n, 'contradiction') if k == audit.CONTRADICTION else narrative.count(n, 'tension') if k == audit.TENSION else narrative.count(n, 'pair') + ' over different denominators'}"
-                    for k, n in failed["kind"].value_counts().items()])}.
-""")
+nv.md(reconciliation.audit_paragraph(ch))
 
 # %% [markdown]
 # ### Hazard ratios, confidence intervals and p-values
 
 # %%
-hr = report[report["check"].isin(["HR centred in its CI", "p implied by the CI"])]
-hr_failed = hr[~hr["consistent"]]
-narrative.md(f"""
-{narrative.count((hr["check"] == "HR centred in its CI").sum(), 'printed hazard ratio')}:
-{narrative.choose(hr_failed[hr_failed.check == "HR centred in its CI"].empty, "all sit at the centre of their intervals",
-                  "some do not sit at the centre of their intervals")};
-{narrative.count(len(hr_failed[hr_failed.check == "p implied by the CI"]), 'printed p-value')} of
-{narrative.count((hr["check"] == "p implied by the CI").sum(), 'p-value')} {narrative.choose(
-    len(hr_failed[hr_failed.check == "p implied by the CI"]) == 1, "differs", "differ")} from the Wald p
-their interval implies. That is a tension, not a contradiction: it holds only if the printed p is
-the Wald test, as R's `summary(coxph)` prints it beside a Wald interval.
-""")
+nv.md(reconciliation.hazard_ratio_paragraph(ch))
 
 # %%
-hr_failed
+ch.failed(checks=[reconciliation.HR_CENTRE, reconciliation.P_IMPLIED])
 
 # %% [markdown]
 # ### Contradictions: statements that cannot all be true
 #
 # The Abstract against the body (median PFS, follow-up, median age, cytogenetic risk at relapse,
-# discontinuations for toxicity), percentages that do not follow from their own counts, Table 6
-# totals that are not the sum of their grade rows, and statements of the text that exclude each other
-# (the Methods' PFS2 cannot give the published median; the Toxicity text against Table 6). The
+# discontinuations for toxicity, infections, delayed daratumumab, the factors independently
+# associated with PFS), percentages that do not follow from their own counts, Table 6 totals that
+# are not the sum of their grade rows, statements of the text that exclude each other (the Methods'
+# PFS2 cannot give the published median; the Toxicity text against Table 6), and the Methods' rule
+# for the multivariable models against the covariates the models hold. The
 # compendium follows the tables and the Results where two statements conflict, and says so wherever
 # it does. (An earlier version also required R-ISS to be evaluable in no more patients than FISH;
 # that check was wrong and is gone: an ISS II patient is R-ISS II whatever the FISH.)
 
 # %%
-failed[(failed["kind"] == audit.CONTRADICTION) & (failed["check"] != "citation matches the reference")
-       & ~failed["check"].isin(["HR centred in its CI"])][["check", "claim_id", "quantity", "printed", "implied", "detail"]]
+ch.failed(audit.CONTRADICTION, without=[reconciliation.CITATION, reconciliation.HR_CENTRE])[reconciliation.SHOWN]
 
 # %% [markdown]
 # ### Denominators: one quantity over different patients
 #
-# The Abstract gives several figures over 79 or 84 patients, or over the 59 evaluable for FISH, where
-# the body gives them over all 85. Such a pair is not "consistent" because the arithmetic of each
-# holds: the two numbers describe different patients, the Abstract does not say which 79, and a
-# reader comparing them is misled. Each is reported with both denominators.
+# The Abstract gives several figures over fewer patients than the body's, or over those evaluable for
+# FISH, where the body gives them over all it enrolled. Such a pair is not "consistent" because the
+# arithmetic of each holds: the two numbers describe different patients, the Abstract does not say
+# which, and a reader comparing them is misled. Each is reported with both denominators.
 
 # %%
-denominators = failed[failed["kind"] == audit.DENOMINATOR]
-narrative.md(f"""
-{narrative.count(len(denominators), 'figure')} of the Abstract {narrative.choose(len(denominators) == 1, 'rests', 'rest')}
-on a denominator other than the body's: {narrative.listing(sorted({f"{a:g}" for a in denominators["printed"]}))}
-patients in the Abstract against {narrative.listing(sorted({f"{b:g}" for b in denominators["implied"]}))} in the body.
-""")
+nv.md(reconciliation.denominators_paragraph(ch))
 
 # %%
-denominators[["claim_id", "quantity", "detail"]]
+ch.failed(audit.DENOMINATOR)[["claim_id", "quantity", "detail"]]
 
 # %% [markdown]
 # ### Tensions: conflicts that rest on an assumption
 
 # %%
-failed[failed["kind"] == audit.TENSION][["check", "claim_id", "quantity", "printed", "implied", "assumption", "detail"]]
+ch.failed(audit.TENSION)[["check", "claim_id", "quantity", "printed", "implied", "assumption", "detail"]]
+
+# %%
+nv.md(reconciliation.tensions_paragraph(ch))
 
 # %% [markdown]
 # The Abstract's p-values for plasma cells and EMD differ from Table 2's: if the Abstract reports a
 # log-rank test and the table a Wald test (notebook 04 computes both), both can be right. Median
 # cycles and median duration disagree only if every cycle was given on time; delays and pauses
 # (common in practice, the paper reports skipped doses) stretch a cycle, so this is a question to
-# the authors, not an error.
+# the authors, not an error. The dexamethasone groups need a definition the paper does not give, and
+# their hazard ratios cannot be read as a dose-response.
 #
 # ### References: does each citation point at the work it is cited for?
 #
-# The reference list (40 entries) and every numbered citation that names a trial, a drug or an
-# author are registered in `data/references/`, transcribed from the paper. A citation passes when
-# what the sentence names appears in the title or authors of the reference of that number.
+# The reference list and every numbered citation that names a trial, a drug or an author are
+# registered in `data/references/`, transcribed from the paper. A citation passes when what the
+# sentence names appears in the title or authors of the reference of that number.
 
 # %%
-cites = report[report["check"] == "citation matches the reference"]
-wrong = cites[~cites["consistent"]]
-shifts = (wrong["printed"] - wrong["implied"]).dropna().astype(int)
-narrative.md(f"""
-{narrative.count(len(cites), 'citation')} checked against {narrative.count(len(references), 'reference')};
-{narrative.count(len(wrong), 'citation')} {narrative.choose(len(wrong) == 1, 'points', 'point')} at a work that is
-not what the sentence cites{narrative.choose(len(wrong) > 0, ', all in the ' + narrative.listing(sorted(
-    set(citations.set_index('citation_id').loc[wrong['claim_id'], 'location']))) + ' section', '')}.
-{narrative.choose(len(shifts) > 0, "Where exactly one reference fits, the printed number is the right one shifted by "
-    + narrative.listing([f"{d:+d} ({narrative.count(n, 'citation')})" for d, n in shifts.value_counts().items()])
-    + narrative.choose(shifts.nunique() <= 2, ": whole blocks of citations were numbered against another order of "
-                       "the reference list.", "."), "")}
-""")
+nv.md(reconciliation.citations_paragraph(ch))
 
 # %%
-wrong[["claim_id", "quantity", "printed", "implied", "detail"]]
+ch.failed(checks=[reconciliation.CITATION])[["claim_id", "quantity", "printed", "implied", "detail"]]
+
+# %% [markdown]
+# ## What this notebook recorded
+#
+# The paper's statements that only the audit reads (the Methods' cutoff, the approved schedule, the
+# dexamethasone groups' doses) have no value of ours; what the text says the multivariable models
+# found is set against our models of notebook 05.
+
+# %%
+ch.recorded()
+
+# %%
+ch.save()

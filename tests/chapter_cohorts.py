@@ -17,7 +17,7 @@ import pandas as pd
 from compendium import paths
 from compendium.chapters.base import Context
 from compendium.data import dataset, endpoints, loading
-from compendium.synthetic import generator
+from compendium import synthetic as generator
 
 
 def raw_cohort(n: int, seed: int, folder: Path) -> Path:

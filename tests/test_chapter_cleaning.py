@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from compendium import paths
 from compendium.chapters import cleaning
 from compendium.data import dataset, loading
-from compendium.synthetic import generator
+from compendium import synthetic as generator
 
 COHORTS = dict(deadline=None, database=None, phases=(Phase.explicit, Phase.generate),
                suppress_health_check=[HealthCheck.too_slow])

@@ -37,7 +37,13 @@ def test_record_and_gather(tmp_path):
     assert out.loc["a", "status"] == "match" and out.loc["b", "status"] == "differs"
     assert out.loc["c", "status"] == "not_reproducible" and "no notebook" in out.loc["c", "reason"]
     assert out.loc["d", "reason"] == "needs the raw p-value table"
-    assert list(out.reset_index().columns) == claims.CLAIMS_COLUMNS
+    # the GUIDE's columns first and in order, then where each value was recorded
+    assert list(out.reset_index().columns) == claims.CLAIMS_COLUMNS + claims.TRACE_COLUMNS
+    assert claims.CLAIMS_COLUMNS[:8] == ["claim_id", "location", "quantity", "published", "reproduced",
+                                         "tolerance", "basis", "status"]
+    # recorded outside a kernel: the notebook is known, the cell is not; an unrecorded claim names
+    # the notebook the registry expects it from
+    assert (out["notebook"] == "x").all() and out["cell"].isna().all()
     real = claims.gather(run, synthetic=False, registry=REGISTRY)
     assert set(real["basis"]) == {"observed"}
 
@@ -86,3 +92,32 @@ def test_constructed_claims_that_differ_are_explained():
     differs = table[(table["basis"] == "constructed") & (table["status"] == "differs")]
     unexplained = [c for c in differs["claim_id"] if not notes[c].strip()]
     assert not unexplained, f"constructed claims that differ without a note: {unexplained}"
+
+
+def test_literature_claims_noted_as_checked_are_checkable_in_the_evidence_table():
+    """A note saying "checked against data/external/evidence.csv" must not outlive the number it names."""
+    from compendium.report import trials
+
+    reg = claims.load_registry()
+    evidence = trials.load_evidence()
+    noted = reg[(reg["basis"] == "literature") & reg["note"].str.contains("checked against data/external")]
+    assert len(noted) > 10
+    for claim_id in noted["claim_id"]:
+        value, reason = trials.quoted_value(evidence, claim_id)
+        assert reason == "", f"{claim_id}: noted as checked, but the evidence table says {reason!r}"
+
+
+def test_committed_literature_claims_reproduce_the_evidence_table():
+    """results/claims.csv (notebook 07) holds, for every quotation of another paper, the evidence table's number."""
+    from compendium.report import trials
+
+    table = pd.read_csv(paths.ROOT / "results" / "claims.csv", keep_default_na=False,
+                        na_values={"reproduced": [""]}).set_index("claim_id")
+    evidence = trials.load_evidence()
+    literature = table[table["basis"] == claims.LITERATURE]
+    assert len(literature) > 40
+    for claim_id, row in literature.iterrows():
+        value, reason = trials.quoted_value(evidence, claim_id)
+        assert row["reason"] == reason, claim_id
+        if not reason:
+            assert row["reproduced"] == pytest.approx(value, nan_ok=True), claim_id

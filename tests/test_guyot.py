@@ -142,3 +142,88 @@ def test_a_digitised_curve_against_a_cohort(tmp_path, keynote189):
     # a cohort set against its own curve has a hazard ratio of 1
     same = guyot.against_cohort(tmp_path / "kn_os_pembro", cohort)
     assert same["hr"] == pytest.approx(1.0, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- a case with a known answer
+def _known(seed: int, n: int = 250, rate: float = 0.05):
+    """Simulated patients, and what a publication would show of them: the KM curve's step corners,
+    the numbers at risk every 3 months, the total events and the censor ticks."""
+    rng = np.random.default_rng(seed)
+    t_event, t_cens = rng.exponential(1 / rate, n), rng.uniform(3, 40, n)
+    data = pd.DataFrame({"time": np.minimum(t_event, t_cens).round(2), "event": (t_event <= t_cens).astype(int)})
+    km = sv.km_table(data["time"], data["event"])
+    clicks = pd.DataFrame({"time": km["time"], "survival": km["surv"]})
+    t_risk = np.arange(0, data["time"].max(), 3.0)
+    risk = pd.DataFrame({"time": t_risk, "n_risk": [(data["time"] >= x).sum() for x in t_risk]})
+    return data, clicks, risk
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_total_events_correction_gives_the_published_total(seed):
+    data, clicks, risk = _known(seed)
+    total = int(data["event"].sum())
+    ipd = guyot.reconstruct(clicks["time"], clicks["survival"], risk["time"], risk["n_risk"], tot_events=total)
+    plain = guyot.reconstruct(clicks["time"], clicks["survival"], risk["time"], risk["n_risk"])
+    # the published total, or the closest the rounding of events allows (never further than without it)
+    assert len(ipd) == len(data) and abs(int(ipd["event"].sum()) - total) <= 1
+    assert abs(int(ipd["event"].sum()) - total) <= abs(int(plain["event"].sum()) - total)
+    report = guyot.accuracy(ipd, clicks, risk, tot_events=total,
+                            median_published=sv.km_median(data["time"], data["event"])["median"]).set_index("measure")
+    assert abs(report.loc["events", "difference"]) <= 1
+    assert report.loc["rmse_surv", "reconstructed"] < 0.02
+    assert report.loc["max_n_risk_mismatch", "reconstructed"] <= 0.03 * len(data) + 1
+    assert abs(report.loc["median", "difference"]) < 1.5
+
+
+def test_a_total_too_small_for_the_curve_stops_the_events_there():
+    data, clicks, risk = _known(4)
+    before_last = int((data["event"] == 1)[data["time"] < risk["time"].iloc[-1]].sum())
+    ipd = guyot.reconstruct(clicks["time"], clicks["survival"], risk["time"], risk["n_risk"],
+                            tot_events=before_last // 2)
+    assert len(ipd) == len(data)
+    assert (ipd.loc[ipd["event"] == 1, "time"] < risk["time"].iloc[-1]).all()
+
+
+def test_digitised_censor_marks_put_the_censored_patients_where_they_were():
+    data, clicks, risk = _known(5)
+    true_cens = np.sort(data.loc[data["event"] == 0, "time"].to_numpy())
+    plain = guyot.reconstruct(clicks["time"], clicks["survival"], risk["time"], risk["n_risk"])
+    marked = guyot.reconstruct(clicks["time"], clicks["survival"], risk["time"], risk["n_risk"],
+                               censor_times=true_cens)
+
+    def gap(ipd):  # how far the reconstructed censoring times lie from the true ones (quantile by quantile)
+        got = np.sort(ipd.loc[ipd["event"] == 0, "time"].to_numpy())
+        q = np.linspace(0, 1, 50)
+        return np.abs(np.quantile(got, q) - np.quantile(true_cens, q)).mean()
+
+    assert gap(marked) < gap(plain)
+    assert len(marked) == len(data)
+
+
+def test_the_hazard_ratio_of_two_reconstructed_arms_is_reported_beside_the_true_one():
+    a, ca, ra = _known(6, rate=0.03)
+    b, cb, rb = _known(7, rate=0.06)
+    arms = [guyot.reconstruct(c["time"], c["survival"], r["time"], r["n_risk"], tot_events=int(d["event"].sum()))
+            for d, c, r in ((a, ca, ra), (b, cb, rb))]
+    truth = guyot.hazard_ratio_accuracy(a, b, float("nan"))["reconstructed"]  # the simulated patients' own HR
+    report = guyot.hazard_ratio_accuracy(*arms, truth)
+    assert abs(report["difference"]) < 0.05 * truth
+
+
+def test_published_numbers_beside_a_curve_are_read_and_checked(tmp_path):
+    (tmp_path / "curves.csv").write_text("stem,tot_events,median_months,hr,hr_against,source,doi,location\n"
+                                         "x_pfs_a,12,abc,,,,,\n")
+    with pytest.raises(guyot.CurveError, match=r"curves.csv: row 2, column median_months: 'abc'"):
+        guyot.read_published(tmp_path)
+    assert guyot.read_published(tmp_path / "nowhere").empty
+
+
+def test_a_summary_approximation_passes_through_the_published_points():
+    curve, reason = guyot.from_summary([(7.8, 0.5, "median"), (12, 0.35, "12-month rate")])
+    assert not reason
+    assert curve.survival([7.8, 12])[0] == pytest.approx(0.5) and curve.survival([12])[0] == pytest.approx(0.35)
+    assert np.isnan(curve.survival([13])[0])  # nothing is claimed beyond the last published point
+    pseudo = guyot.pseudo_patients(curve, 60)
+    assert sv.km_median(pseudo["time"], pseudo["event"])["median"] == pytest.approx(7.8, abs=0.3)
+    assert guyot.from_summary([])[0] is None
+    assert "falling" in guyot.from_summary([(5, 0.5, "median"), (10, 0.6, "rate")])[1]

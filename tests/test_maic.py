@@ -148,3 +148,87 @@ def test_an_unreachable_target_is_refused():
         maic.weights(ipd, [maic.Target("age", 70.0)])
     with pytest.raises(ValueError, match="missing values"):
         maic.weights(pd.DataFrame({"age": [50.0, np.nan]}), [maic.Target("age", 52.0)])
+
+
+# --------------------------------------------------------------------------- medians, overlap, balance
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(ages=st.lists(st.integers(40, 90), min_size=6, max_size=80), q=st.floats(0.15, 0.85),
+       shift=st.floats(-0.5, 0.5))
+def test_a_median_is_matched_by_the_share_below_it(ages, q, shift):
+    """As the R package maic does: after weighting, half the weight lies below the target's median
+    (whatever the data's own median, ties included)."""
+    ages = np.asarray(ages, float)
+    median = float(np.quantile(ages, q)) + shift
+    target = maic.Target("age", median, statistic="median")
+    below = ages < median
+    if below.all() or not below.any():  # no weights can reach one half: reported, not matched
+        assert "age" in maic.unmatchable(pd.DataFrame({"age": ages}), [target])
+        return
+    w = maic.weights(pd.DataFrame({"age": ages}), [target])
+    assert w[below].sum() / w.sum() == pytest.approx(0.5, abs=1e-9)
+    bal = maic.balance(pd.DataFrame({"age": ages}), [target], w)
+    assert bal["statistic"].tolist() == ["share below the median"] and bal["smd_after"].abs().max() < 1e-6
+
+
+def test_a_covariate_no_weighting_can_reach_is_reported_and_the_rest_matched():
+    rng = np.random.default_rng(2)
+    ipd = _population(rng, 200, 0.3).assign(refractory=1.0)
+    targets = [maic.Target("high_risk", 0.4, statistic="proportion"), maic.Target("refractory", 0.35,
+                                                                                    statistic="proportion")]
+    fit = maic.estimate(ipd, targets, "pfs_months", "pfs_event", n_boot=20, seed=1)
+    assert list(fit["unmatched"]) == ["refractory"] and "refractory = 1" in fit["unmatched"]["refractory"]
+    assert not fit["reason"] and [t.column for t in fit["matched"]] == ["high_risk"]
+    assert np.average(ipd["high_risk"], weights=fit["weights"]) == pytest.approx(0.4, abs=1e-9)
+    word, why = maic.wording(fit)
+    assert word == "illustrative" and "refractory" in why[0]
+
+
+def test_standardised_differences_by_hand():
+    ipd = pd.DataFrame({"x": [0, 0, 0, 1.0], "age": [50, 60, 70, 80.0]})
+    w = np.ones(4)
+    bal = maic.balance(ipd, [maic.Target("x", 0.5, statistic="proportion"), maic.Target("age", 60.0, 10.0)], w)
+    p, q = 0.25, 0.5
+    assert bal.loc[0, "smd_before"] == pytest.approx((p - q) / np.sqrt((p * (1 - p) + q * (1 - q)) / 2))
+    sd = np.std([50, 60, 70, 80.0])
+    assert bal.loc[1, "smd_before"] == pytest.approx((65 - 60) / np.sqrt((sd ** 2 + 100) / 2))
+
+
+def test_wording_is_informative_only_with_overlap_balance_and_a_large_ess():
+    rng = np.random.default_rng(3)
+    ipd = _population(rng, 400, 0.3)
+    near = maic.estimate(ipd, [maic.Target("high_risk", 0.32, statistic="proportion")], "pfs_months",
+                         "pfs_event", n_boot=10)
+    far = maic.estimate(ipd, [maic.Target("high_risk", 0.9, statistic="proportion")], "pfs_months",
+                        "pfs_event", n_boot=10)
+    assert maic.wording(near)[0] == "informative"
+    assert maic.wording(far)[0] == "illustrative" and "effective sample size" in maic.wording(far)[1][0]
+
+
+def test_weighted_cox_matches_r():
+    lung = pd.read_csv(REF / "lung.csv")
+    w = np.exp((lung["age"] - 60) / 10)
+    r_hr = pd.read_csv(R_OUT / "maic_weighted_cox_lung.csv")["hr"].iloc[0]
+    assert maic.weighted_cox_hr(lung["time"], lung["status"], lung["female"], w) == pytest.approx(r_hr, rel=1e-8)
+    assert np.isnan(maic.weighted_cox_hr([1, 2], [0, 0], [0, 1], [1, 1]))  # no events
+    assert np.isnan(maic.weighted_cox_hr([1, 2, 3], [1, 1, 0], [1, 1, 1], [1, 1, 1]))  # one group
+
+
+def test_the_unanchored_bootstrap_resamples_both_sides():
+    rng = np.random.default_rng(6)
+    ipd = _population(rng, 150, 0.3)
+    targets = [maic.Target("high_risk", 0.4, statistic="proportion")]
+    t_event = rng.exponential(1 / 0.1, 300)
+    comparator = pd.DataFrame({"time": np.minimum(t_event, 30), "event": (t_event <= 30).astype(int)})
+    alone = maic.bootstrap_median(ipd, targets, "pfs_months", "pfs_event", n_boot=200, seed=9)
+    both = maic.bootstrap_median(ipd, targets, "pfs_months", "pfs_event", n_boot=200, seed=9, comparator=comparator)
+    # the cohort's resamples are the same with or without the comparator (its own random stream) ...
+    assert (both["lcl"], both["ucl"]) == (alone["lcl"], alone["ucl"])
+    assert both["hr_lcl"] < both["hr"] < both["hr_ucl"]
+    # ... and the comparator is resampled too: a fixed comparator gives a narrower interval
+    fixed = maic.bootstrap_median(ipd, targets, "pfs_months", "pfs_event", n_boot=200, seed=9,
+                                  comparator=pd.concat([comparator] * 20, ignore_index=True))
+    assert np.log(fixed["hr_ucl"] / fixed["hr_lcl"]) < np.log(both["hr_ucl"] / both["hr_lcl"])

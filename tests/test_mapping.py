@@ -11,6 +11,7 @@ import pytest
 
 from compendium.data import loading, mapping
 from compendium import paths
+from foreign_export import relabel
 
 RENAMED = {"patient_id": "ID paziente", "center": "Centro", "sex": "Sesso", "isotype": "Isotipo",
            "birth_date": "Data di nascita", "daravd_start_date": "Data inizio DaraVd",
@@ -63,16 +64,19 @@ def test_mapped_export_equals_the_unmapped_file(export, tmp_path):
     pd.testing.assert_frame_equal(mapped.frame, original.frame)
 
 
-def test_template_guesses_columns_and_lists_values(export, tmp_path):
+def test_template_proposes_columns_and_codes(export, tmp_path):
     out = mapping.write_template(export, tmp_path / "template.toml")
     text = out.read_text(encoding="utf-8")
-    doc = tomllib.loads(text)  # the skeleton is valid TOML as written
-    assert doc["columns"]["sex"] == "Sesso"            # by the dictionary's description
+    doc = tomllib.loads(text)  # the template is valid TOML as written
+    assert doc["template"]["confirmed"] is False       # proposals, until the user confirms them
+    assert doc["columns"]["sex"] == "Sesso"
     assert doc["columns"]["progression_date"] == "progression_date"  # unchanged names map to themselves
     assert doc["dates"]["format"] == "%d/%m/%Y"
-    assert set(doc["values"]["sex"]) == {"Maschio", "Femmina"}
-    assert doc["values"]["sex"]["Maschio"] == ""      # to be filled in by the user
-    assert doc["values"]["dara_route_start"]["IV"] == "IV"  # a value that is already a code maps to itself
+    assert doc["values"]["sex"] == {"Maschio": "M", "Femmina": "F"}
+    assert doc["values"]["isotype"]["IgG kappa"] == "IgG" and doc["values"]["isotype"]["IgA lambda"] == "IgA"
+    assert doc["values"]["emd_relapse"] == {"No": "0", "Sì": "1"}
+    assert "dara_route_start" not in doc.get("values", {})  # every value is already a code
+    assert 'sex = "Sesso"   # PROPOSED' in text
     with pytest.raises(FileExistsError):
         mapping.write_template(export, out)
 
@@ -115,21 +119,42 @@ def _readme(command, folder):
     return subprocess.run(argv, cwd=folder, capture_output=True, text=True)
 
 
+def _readme_template_excerpt() -> list[str]:
+    """The lines of the template the README shows (its ```toml block of the mapping section)."""
+    section = README[README.index("### An export with its own column names"):]
+    block = section[section.index("```toml") + len("```toml"):]
+    return [line for line in block[:block.index("```")].splitlines() if line.strip()]
+
+
 def test_readme_map_validate_and_run_as_written(tmp_path):
-    """The README's three commands on an Italian XLSX export; the run reproduces the canonical results."""
-    frame = pd.read_csv(italian_export(tmp_path / "export.csv"), dtype=str, keep_default_na=False)
-    frame.to_excel(tmp_path / "export.xlsx", index=False)
+    """The README's path from an e-CRF export whose every header is Italian to a run: map, validate,
+    confirm, run; the run reproduces the canonical results."""
+    raw = pd.read_csv(paths.SYNTHETIC_COHORT, dtype=str, keep_default_na=False)
+    export = relabel(raw, loading.load_dictionary(), "italian", None)  # ID paziente, Sesso, Maschio, RC, Sì ...
+    assert export.columns["patient_id"] == "ID paziente" and export.columns["ae_pn_grade"] == \
+        "Neuropatia periferica (grado CTCAE)"
+    export.frame.to_excel(tmp_path / "export.xlsx", index=False)
     done = _readme(MAP, tmp_path)
     assert done.returncode == 0, done.stderr
-    unfilled = _readme(VALIDATE, tmp_path)  # the skeleton as written still has codes to fill in
-    assert unfilled.returncode == 2 and "Traceback" not in unfilled.stderr
-    assert "no code" in unfilled.stderr or "not given a code" in unfilled.stderr
-    edited_mapping(tmp_path / "mapping.toml")  # what the user writes after editing it
+    template = (tmp_path / "mapping.toml").read_text(encoding="utf-8")
+    missing = [line for line in _readme_template_excerpt() if line not in template.splitlines()]
+    assert not missing, f"the README shows template lines `map` no longer writes: {missing}"
+    unconfirmed = _readme(VALIDATE, tmp_path)  # validate reads the proposals as they are
+    assert unconfirmed.returncode == 0, unconfirmed.stderr
+    assert "85 rows follow the dictionary" in unconfirmed.stdout and "not confirmed" in unconfirmed.stderr
+    refused = _readme(RUN, tmp_path)  # run does not, before anything is written
+    assert refused.returncode == 2 and "not confirmed" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "my-run").exists()
+    # the user checks every line (here every proposal is right) and confirms
+    (tmp_path / "mapping.toml").write_text(template.replace("confirmed = false", "confirmed = true", 1),
+                                           encoding="utf-8")
     ok = _readme(VALIDATE, tmp_path)
-    assert ok.returncode == 0, ok.stderr
+    assert ok.returncode == 0 and "not confirmed" not in ok.stderr, ok.stderr
     run = _readme(RUN, tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     out = tmp_path / "my-run"
+    assert (out / "data" / "derived" / "analysis.csv").read_bytes() == \
+        (paths.ROOT / "data" / "derived" / "analysis.csv").read_bytes()
     for csv in sorted((paths.ROOT / "results").glob("*.csv")):
         if csv.name == "claims.csv":
             continue  # its basis column says observed on a file that is not the committed cohort

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from compendium.data import spec as specs
 from compendium.stats import models, multiplicity
 from referee_reference import analysis_or_skip, assert_close, check_inputs, r_out
 
@@ -34,7 +35,7 @@ def test_analysis_screen_and_factor_test(manifest):
     r = r_out("factor_lr.csv")
     assert (factor["df"].to_numpy() == r["df"].to_numpy()).all()
     assert_close(factor[["chisq", "p"]], r[["chisq", "p"]], rtol=1e-6, what="anova LR of the dex factor")
-    screen = multiplicity.screen(models.univariate_results(analysis), factor)
+    screen = multiplicity.screen(models.univariate_results(analysis, specs.load()), factor)
     rs = r_out("holm.csv").query("dataset == 'analysis'")
     assert screen["covariate"].tolist() == rs["covariate"].tolist()
     assert_close(screen["p"], rs["p"], rtol=1e-4, what="screen p")

@@ -38,6 +38,12 @@ VALIDATE = ".venv/bin/python -m compendium validate path/to/export.csv"
 RUN_01 = ".venv/bin/python -m compendium run --only 01 --out my-run/"
 PAPERMILL = ".venv/bin/papermill notebooks/04_survival.ipynb my-run/04_survival.ipynb -p out_dir my-run/"
 SITE = ".venv/bin/python -m compendium site --run my-run/"
+STATUS = ".venv/bin/python -m compendium status --out my-run/"
+FORCE = ".venv/bin/python -m compendium run --force 04 --out my-run/"
+COMPARE_CANONICAL = ".venv/bin/python -m compendium compare . my-run/"
+OTHER_COHORT = ".venv/bin/python -m compendium synthetic --n 85 --seed 7 --out other.csv"
+OTHER_RUN = ".venv/bin/python -m compendium run --data other.csv --out other-run/"
+COMPARE = ".venv/bin/python -m compendium compare my-run/ other-run/"
 
 
 def _git_status():
@@ -57,11 +63,14 @@ def my_run(cold_run):
     return cold_run[1]
 
 
-def _command(readme_text, my_run, *extra, env=None):
+def _command(readme_text, my_run, *extra, env=None, others=None):
+    """Run a README command; ``others`` replaces the names of further placeholders (``other.csv``)."""
     assert readme_text in README, f"the README no longer shows `{readme_text}`"
     text = (readme_text.replace("path/to/export.xlsx", paths.relative(paths.SYNTHETIC_COHORT))
             .replace("path/to/export.csv", paths.relative(paths.SYNTHETIC_COHORT))
             .replace("my-run/", f"{my_run}/"))
+    for placeholder, value in (others or {}).items():
+        text = text.replace(placeholder, str(value))
     argv = shlex.split(text) + list(extra)
     argv[0] = str(BIN / Path(argv[0]).name)
     before = _git_status()
@@ -143,3 +152,42 @@ def test_site_as_written(my_run, tmp_path):
     assert (tmp_path / "site" / "index.html").exists()
     missing = _command(SITE, tmp_path / "no-such-run")
     assert missing.returncode == 2 and "no such folder" in missing.stderr
+
+
+def test_status_and_force_as_written(my_run):
+    fresh = _command(STATUS, my_run)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    assert "every notebook is fresh" in fresh.stdout, fresh.stdout
+    assert len([line for line in fresh.stdout.splitlines() if line.endswith("  fresh")]) == len(runner.discover())
+    forced = _command(FORCE, my_run)
+    assert forced.returncode == 0, forced.stderr[-3000:]
+    # 04, and 08, which reads what 04 recorded; everything else cached
+    assert "2 executed, 7 unchanged" in forced.stdout and "forced: 04, 08" in forced.stdout
+    assert "every notebook is fresh" in _command(STATUS, my_run).stdout
+    # a specification other than the run's: every notebook stale, and the reason named
+    spec = my_run.parent / "my-spec.toml"
+    spec.write_text((paths.ROOT / "data" / "spec" / "paper.toml").read_text() + "\n# edited\n")
+    stale = _command(STATUS, my_run, "--spec", str(spec))
+    assert stale.returncode == 0 and stale.stdout.count("stale: the run's parameters changed") == len(runner.discover())
+    assert "the specification changed (" in stale.stdout
+
+
+def test_compare_as_written(my_run, tmp_path):
+    same = _command(COMPARE_CANONICAL, my_run)
+    assert same.returncode == 0, same.stderr[-3000:]
+    assert "RUN_A and RUN_B were computed on the same inputs." in same.stdout
+    assert "Claims that differ: none" in same.stdout and "Estimates that differ: none" in same.stdout
+    others = {"other.csv": tmp_path / "other.csv", "other-run/": f"{tmp_path / 'other-run'}/"}
+    assert _command(OTHER_COHORT, my_run, others=others).returncode == 0
+    other = _command(OTHER_RUN, my_run, "--only", "04", others=others)  # 01 and 04 are enough to differ
+    assert other.returncode == 0, other.stderr[-3000:]
+    result = _command(COMPARE, my_run, "--csv", str(tmp_path / "diff.csv"), others=others)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "RUN_A and RUN_B differ in the data and the notebooks run" in result.stdout
+    assert any(line.split()[:2] == ["input", "sha256"] and line.rstrip().endswith("differs")
+               for line in result.stdout.splitlines())
+    diff = pd.read_csv(tmp_path / "diff.csv", keep_default_na=False)
+    assert {"survival_km", "cox_univariate"} <= set(diff["table"])
+    assert "T2_vgpr_hr" in set(diff["claim_id"])
+    refused = _command(COMPARE, my_run, others={"other-run/": f"{tmp_path}/"})
+    assert refused.returncode == 2 and "not a run (no results/provenance.json)" in refused.stderr

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium.stats import models, schoenfeld
+from compendium.data import spec as specs
+from compendium.stats import schoenfeld
 from compendium.stats import survival as sv
 from referee_reference import REF, analysis_or_skip, assert_close, check_inputs, r_out
 
@@ -34,7 +35,7 @@ def test_analysis_against_r(manifest):
     analysis = analysis_or_skip(manifest, SCRIPT)
     r = r_out("zph_smooth.csv").query("dataset == 'analysis'")
     for endpoint, rows in r.groupby("endpoint"):
-        compare(sv.cox_fit(analysis, endpoint, list(models.MULTIVARIABLE)), rows)
+        compare(sv.cox_fit(analysis, endpoint, list(specs.load().model("paper").covariates)), rows)
 
 
 def test_basis_spans_cubics_and_is_linear_beyond_the_boundary():

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from compendium.stats import estimable as ne
 from compendium.stats import firth, sensitivity
 from compendium.stats import survival as sv
 
@@ -51,10 +52,17 @@ def test_eligibility_landmark():
     assert row["median_from_landmark_plus"] == pytest.approx(row["median_from_landmark"] + 1.5)
 
 
-def test_constant_sparse_covariate_skips_the_firth_fit():
+def test_constant_sparse_covariate_is_not_estimable_in_every_fit():
+    # a sparse covariate with one value: each of the four fits keeps its row, empty, with the reason,
+    # and estimates the other covariate as if it were alone (the penalised fit of x alone)
     df = frame()
     df.loc[df["z"].notna(), "z"] = 0.0
-    with pytest.raises(ValueError, match="one value"):
-        firth.firth_model(df, "pfs", ["x", "z"])
+    alone = firth.firth_model(df.dropna(subset=["z"]), "pfs", ["x"])
+    got = firth.firth_model(df, "pfs", ["x", "z"]).set_index("covariate")
+    assert got.loc["z", "reason"] == ne.ONE_LEVEL and np.isnan(got.loc["z", "hr"])
+    assert got.loc["x", "reason"] == "" and got.loc["x", "hr"] == pytest.approx(alone["hr"].iloc[0], rel=1e-12)
     out = sensitivity.model_sensitivity(df, "pfs", ["x", "z"], "z", m=3)
-    assert "firth" not in set(out["model"]) and "without_z" in set(out["model"])
+    assert set(out["model"]) == {"complete_case", "without_z", "multiple_imputation", "firth"}
+    z = out[out.covariate == "z"]
+    assert (z["reason"] == ne.ONE_LEVEL).all() and z["hr"].isna().all()
+    assert (out.loc[out.covariate == "x", "reason"] == "").all()

@@ -1,5 +1,6 @@
 """The synthetic cohort: byte-identical regeneration, exact printed counts, clinical rules, a model that recovers its truth."""
 
+import re
 import subprocess
 import sys
 
@@ -9,8 +10,9 @@ import pytest
 from lifelines import CoxPHFitter, CoxTimeVaryingFitter
 
 from compendium.report import claims
-from compendium.data import endpoints, loading
-from compendium.synthetic import multistate, generator as synthetic
+from compendium.data import dataset, endpoints, loading, rules as clinical
+from compendium import synthetic
+from compendium.synthetic import multistate
 from compendium import paths
 from compendium.stats import survival as sv
 
@@ -23,6 +25,44 @@ def analysis():
 
 def test_regeneration_is_byte_identical():
     assert synthetic.to_csv_text(synthetic.generate()) == paths.SYNTHETIC_COHORT.read_text()
+
+
+def test_committed_provenance_is_what_the_generator_writes():
+    """The analyses read the seeds from the file beside the cohort; it must say what the generator does."""
+    assert paths.SYNTHETIC_META.read_text() == synthetic.meta_text()
+    record = synthetic.meta()
+    assert record["outcome_seed"] == synthetic.OUTCOME_SEED and record["construction_seed"] == synthetic.CONSTRUCTION_SEED
+    assert record["cohort"]["file"] == paths.relative(paths.SYNTHETIC_COHORT)
+
+
+def test_outcome_seed_is_the_one_that_reaches_the_cohort():
+    """Another outcome seed draws another treatment layer on the same searched histories: the committed
+    cohort is the one drawn with OUTCOME_SEED, which is the seed the provenance and the banner name."""
+    base = synthetic.construct_baseline(np.random.default_rng(synthetic.CONSTRUCTION_SEED))
+    _, obs = synthetic.history(base, synthetic.model_covariates(base), synthetic.calibrated_state())
+    committed = loading.load_raw(paths.SYNTHETIC_COHORT).frame["daravd_end_reason"].fillna("").astype(str).tolist()
+
+    def stops(outcome_seed):
+        rng = np.random.default_rng([synthetic.CONSTRUCTION_SEED, outcome_seed, 1])
+        return synthetic.courses.assign_treatment(rng, obs, base["best_response"].to_numpy())["end_reason"].tolist()
+    assert stops(synthetic.OUTCOME_SEED) == committed
+    assert stops(4729) != committed  # the seed once defined beside it reaches nothing of the cohort
+    assert dataset.generator_provenance(loading.sha256(paths.SYNTHETIC_COHORT))["outcome_seed"] == synthetic.OUTCOME_SEED
+
+
+def test_the_pipeline_does_not_import_the_generator():
+    """Loading, deriving, the statistics, the report and the runner work without compendium.synthetic;
+    of the notebooks only 00 (which documents the generator) and 05 (its truth) import it."""
+    code = ("import sys; import compendium.data.dataset, compendium.data.endpoints, compendium.data.loading, "
+            "compendium.stats.models, compendium.report.claims, compendium.run.runner; "
+            "print(sorted(m for m in sys.modules if m.startswith('compendium.synthetic')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=paths.ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    importing = {nb.name[:2] for nb in paths.NOTEBOOKS.glob("[0-9][0-9]_*.py")
+                 if re.search(r"^\s*(from compendium\.synthetic\b|from compendium import .*\bsynthetic\b|import compendium\.synthetic)",
+                              nb.read_text(), re.M)}
+    assert importing <= {"00", "05"}
 
 
 def test_name_says_synthetic():
@@ -118,14 +158,14 @@ def typed_10k(tmp_path_factory):
 # ---- clinical rules ------------------------------------------------------------------------
 
 def test_default_cohort_breaks_no_clinical_rule(typed_default):
-    rules = synthetic.clinical_rules(typed_default)
+    rules = clinical.clinical_rules(typed_default)
     assert len(rules) >= 10
     assert rules["patients breaking it"].sum() == 0, rules[rules["patients breaking it"] > 0].to_string()
 
 
 def test_generated_10k_cohort_breaks_no_clinical_rule(typed_10k):
     assert len(typed_10k) == 10_000
-    rules = synthetic.clinical_rules(typed_10k)
+    rules = clinical.clinical_rules(typed_10k)
     assert rules["patients breaking it"].sum() == 0, rules[rules["patients breaking it"] > 0].to_string()
 
 
@@ -155,7 +195,7 @@ def test_rule_checker_catches_a_broken_history(typed_default, breakage):
     else:
         i = _first(raw, raw.death_date.notna() & raw.progression_date.isna())
         raw.loc[i, "death_cause"] = "myeloma"
-    rules = synthetic.clinical_rules(raw)
+    rules = clinical.clinical_rules(raw)
     broken = rules[rules["patients breaking it"] > 0]
     assert len(broken) >= 1 and (broken["examples"] == raw.loc[i, "patient_id"]).any()
 

@@ -31,6 +31,7 @@ from compendium import paths
 from compendium.data import dataset
 from compendium.data import spec as specs
 from compendium.report import claims, plots
+from compendium.report import origin as trace
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,11 @@ class Chapter:
     notebook: ClassVar[str] = ""
     context: Context
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)   # results/<name>.csv
+    shown: dict[str, pd.DataFrame] = field(default_factory=dict)    # shown in the notebook only
     figures: dict[str, Figure] = field(default_factory=dict)        # figures/<name>.png|svg
     values: dict[str, float] = field(default_factory=dict)          # claim id -> our value
     reasons: dict[str, str] = field(default_factory=dict)           # claim id -> why none
+    origins: dict[str, trace.Origin] = field(default_factory=dict, repr=False)  # claim id -> cell that computed it
     _rendered: dict[str, tuple[bytes, bytes]] = field(default_factory=dict, repr=False)
 
     # -- what subclasses provide: how an address of the registry is computed
@@ -128,6 +131,8 @@ class Chapter:
         else:
             self.values[claim_id] = float(estimate.value)
             self.reasons.pop(claim_id, None)
+        # traced now, inside compute: the notebook's cell that called it (save() runs in another cell)
+        self.origins[claim_id] = trace.here(self.notebook)
 
     def estimate(self, address: str) -> Estimate:
         """The value an ``estimate`` address of the registry names, in this run."""
@@ -156,15 +161,24 @@ class Chapter:
 
     def _recorder(self) -> claims.Recorder:
         recorder = claims.Recorder(self.notebook, self.context.paths, self.context.registry)
-        for claim_id in self.values:
-            recorder.record(claim_id, self.values[claim_id])
-        for claim_id, reason in self.reasons.items():
-            recorder.not_reproducible(claim_id, reason)
+        estimates = self.context.registry.set_index("claim_id").get("estimate", pd.Series(dtype=str))
+        compute_call = None
+        for claim_id in [*self.values, *self.reasons]:
+            where = self.origins.get(claim_id)
+            if where is None or where.cell is None:  # filled in without record(), or outside a kernel
+                where = compute_call = compute_call or trace.compute_call(self.notebook)
+            address = estimates.get(claim_id, "")
+            source = address if isinstance(address, str) and address.strip() else \
+                trace.spec_source(self.context.spec, claim_id)
+            if claim_id in self.values:
+                recorder.record(claim_id, self.values[claim_id], origin=where, source=source)
+            else:
+                recorder.not_reproducible(claim_id, self.reasons[claim_id], origin=where, source=source)
         return recorder
 
     # -- display
     def table(self, name: str) -> pd.DataFrame:
-        return self.tables[name]
+        return self.tables[name] if name in self.tables else self.shown[name]
 
     def _render(self, name: str) -> tuple[bytes, bytes]:
         if name not in self._rendered:
@@ -175,7 +189,7 @@ class Chapter:
         """The figure as readers see it: the PNG bytes that ``save`` writes."""
         from IPython.display import Image
 
-        return Image(data=self._render(name)[0])
+        return Image(data=self._render(name)[0], metadata={"figure": name})  # the site captions by it
 
     # -- output
     def save(self) -> None:

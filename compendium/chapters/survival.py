@@ -16,7 +16,7 @@ import pandas as pd
 
 from compendium.chapters.base import Chapter, Context, Estimate, first, parse_address
 from compendium.chapters.response import median_iqr
-from compendium.report import plots
+from compendium.report import display, formats, plots
 from compendium.stats import competing, durations, models, multiplicity, rates
 from compendium.stats import survival as sv
 
@@ -41,7 +41,7 @@ class GroupComparison:
 @dataclass
 class SurvivalChapter(Chapter):
     notebook = "04_survival"
-    univariate_tables: list = field(default_factory=list)     # (title, display frame)
+    univariate_tables: list = field(default_factory=list)     # (title, display.DisplayTable)
     comparisons: list[GroupComparison] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
 
@@ -172,7 +172,8 @@ def _univariate(ch: SurvivalChapter) -> None:
     ch.facts["fewest"] = None if fewest is None else (spec.labels.get(fewest.covariate, fewest.covariate), int(fewest.n))
     for table in spec.tables:
         if table.source == "univariate":
-            ch.univariate_tables.append((table.title, models.paper_table(uni, list(table.rows), registry)))
+            ch.univariate_tables.append((table.title, display.table(uni, spec, kind="paper", title=table.title,
+                                                                    rows=list(table.rows), registry=registry)))
     for row in spec.rows("univariate"):
         ours = models.oriented(uni, row)
         ok = models.estimable(ours["hr"], ours["lcl"], ours["ucl"])
@@ -208,7 +209,7 @@ def _factor_tests(ch: SurvivalChapter) -> None:
              and analysis[f.column].nunique() > 2]
     tests = [multiplicity.factor_test(analysis, e, f.column, f.reference) for e in spec.screen_endpoints
              for f in multi]
-    columns = ["endpoint", "covariate", "chisq", "df", "p", "n", "events"]
+    columns = ["endpoint", "covariate", "chisq", "df", "p", "n", "events", "reason"]
     ch.tables["factor_tests"] = pd.DataFrame(tests, columns=columns) if tests else pd.DataFrame(columns=columns)
     ch.facts["multi_level"] = multi
     ch.tables["univariate_holm"] = multiplicity.screen(ch.tables["cox_univariate"], ch.tables["factor_tests"],
@@ -230,11 +231,11 @@ def logrank_claims(ch: SurvivalChapter) -> pd.DataFrame:
         endpoint, covariate = args
         wald = ch.cox(endpoint, covariate)
         ours = ch.estimate(claim.estimate)
-        rows.append({"claim": claim.claim_id, "factor": covariate,
-                     "log-rank p": models.format_p(ours.value) if ours.estimable else f"not estimable ({ours.reason})",
-                     "Wald p": models.format_p(wald["p"]) if wald is not None else "not in the specification",
-                     "Abstract": registry.loc[claim.claim_id, "published"]})
-    return pd.DataFrame(rows, columns=["claim", "factor", "log-rank p", "Wald p", "Abstract"])
+        rows.append({"quantity": registry.loc[claim.claim_id, "quantity"], "factor": covariate,
+                     "log-rank p": formats.p(ours.value) if ours.estimable else f"not estimable ({ours.reason})",
+                     "Wald p": formats.p(wald["p"]) if wald is not None else "not in the specification",
+                     "Abstract": formats.p(registry.loc[claim.claim_id, "published"])})
+    return pd.DataFrame(rows, columns=["quantity", "factor", "log-rank p", "Wald p", "Abstract"])
 
 
 def rate_sentence(ch: SurvivalChapter, endpoint: str) -> str:

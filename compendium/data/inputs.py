@@ -17,6 +17,7 @@ import csv
 import datetime
 import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ SCAN_CHARS = 1 << 20    # the header and delimiter are looked for in the first M
 HEADER_SHARE = 0.5     # a row naming at least this share of the dictionary's columns is a header
 LISTED = 8             # rows or names listed in one message before "and N more"
 DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+VALUE_LIKE = re.compile(r"[-+]?[\d.,/: -]*\d[\d.,/: -]*")  # a number or a date, not a column name
 SAVE_AS = "in Excel: File > Save As > 'CSV UTF-8 (Comma delimited)'"
 # What a binary file starts with, and what it is.
 SIGNATURES = [
@@ -62,8 +64,12 @@ def source_name(path: Path) -> str:
     return paths.relative(path)
 
 
-def read_table(path: Path | str, expected: list[str]) -> TextTable:
-    """The patient table of a CSV or XLSX file as text, its header matched against ``expected``."""
+def read_table(path: Path | str, expected: list[str] | None) -> TextTable:
+    """The patient table of a CSV or XLSX file as text, its header matched against ``expected``.
+
+    ``expected=None`` takes the first row as the header whatever its names (an export whose
+    headers are all foreign, read to be mapped): only a first row that is plainly not a header
+    (values where names should be, or a title above a wider table) is refused."""
     path = Path(path)
     source = source_name(path)
     _check_path(path, source)
@@ -154,8 +160,10 @@ def _first_rows(text: str, delimiter: str) -> list[list[str]]:
     return rows
 
 
-def _refuse_other_delimiter(text: str, expected: list[str], source: str) -> None:
+def _refuse_other_delimiter(text: str, expected: list[str] | None, source: str) -> None:
     """Refuse the file when another delimiter than the comma splits an early row into more dictionary names."""
+    if expected is None:
+        return _refuse_other_delimiter_any(text, source)
     expected_lower = {e.lower() for e in expected}
     scores = {}
     for delimiter in DELIMITERS:
@@ -166,6 +174,22 @@ def _refuse_other_delimiter(text: str, expected: list[str], source: str) -> None
         raise InputFileError(
             source, f"separates its fields with {DELIMITERS[best]}, not commas: split on '{_show(best)}' its header "
                     f"names {scores[best]} of the {len(expected)} dictionary columns, split on ',' {scores[',']}",
+            f"re-save it as comma-separated CSV ({SAVE_AS})")
+
+
+def _refuse_other_delimiter_any(text: str, source: str) -> None:
+    """Without names to look for: refuse when another delimiter splits every early row into the same
+    number of fields, and more of them than the comma does (an Italian Excel's semicolon CSV)."""
+    fields = {}
+    for delimiter in DELIMITERS:
+        rows = [r for r in _first_rows(text, delimiter) if any(c.strip() for c in r)]
+        counts = {len(r) for r in rows}
+        fields[delimiter] = counts.pop() if len(counts) == 1 else 1
+    best = max(fields, key=lambda d: (fields[d], d == ","))
+    if best != "," and fields[best] > max(fields[","], 1):
+        raise InputFileError(
+            source, f"separates its fields with {DELIMITERS[best]}, not commas: split on '{_show(best)}' every "
+                    f"row has {fields[best]} fields, split on ',' the rows do not agree",
             f"re-save it as comma-separated CSV ({SAVE_AS})")
 
 
@@ -264,12 +288,14 @@ def _no_patient_rows(source: str, blank_rows: int) -> InputFileError:
     return InputFileError(source, found, "add one row per patient below the header, as in data/dictionary.csv")
 
 
-def _header_row(rows: list[list[str]], expected: list[str], source: str) -> int:
+def _header_row(rows: list[list[str]], expected: list[str] | None, source: str) -> int:
     """0 when the first row is the dictionary's header; otherwise say what was found instead."""
-    expected_lower = {e.lower() for e in expected}
     if not rows or not any(any(str(c).strip() for c in r) for r in rows):
         raise InputFileError(source, "holds no values (only blank rows or delimiters)",
                              "export the patient table again")
+    if expected is None:
+        return _any_header(rows, source)
+    expected_lower = {e.lower() for e in expected}
     scores = [_header_score(r, expected_lower) for r in rows]
     need = max(1, int(np.ceil(HEADER_SHARE * len(expected))))
     if scores[0] >= need:
@@ -284,8 +310,27 @@ def _header_row(rows: list[list[str]], expected: list[str], source: str) -> int:
     raise InputFileError(
         source, f"the first row is not the header of data/dictionary.csv: it names {scores[0]} of the "
                 f"{len(expected)} dictionary columns (row 1 reads: {_row_text(rows[0])})",
-        "put the dictionary's column names (patient_id, center, birth_date, ...) on row 1; "
-        "see data/dictionary.csv for every name")
+        "put the dictionary's column names (patient_id, center, birth_date, ...) on row 1 (see "
+        "data/dictionary.csv for every name), or, for an export with names of its own, propose a mapping "
+        f"with `python -m compendium map {source} --template mapping.toml`")
+
+
+def _any_header(rows: list[list], source: str) -> int:
+    """0 when the first row can be a header of any names; otherwise say why it cannot."""
+    filled = [[str(c).strip() for c in r if str(c).strip()] for r in rows]
+    widest = max(len(f) for f in filled)
+    if len(filled[0]) < widest / 2:
+        below = next(i for i, f in enumerate(filled) if len(f) >= widest / 2)
+        raise InputFileError(
+            source, f"the header is not on the first row: row 1 names {len(filled[0])} column(s) "
+                    f"({_row_text(rows[0])}), row {below + 1} has {len(filled[below])} cells",
+            f"delete the {below} row(s) above the column names, so that they are on row 1")
+    # column names are words: a first row mostly of numbers and dates is a patient row
+    if len(rows) > 1 and sum(bool(VALUE_LIKE.fullmatch(c)) for c in filled[0]) > len(filled[0]) / 2:
+        raise InputFileError(
+            source, f"the first row holds values, not column names (row 1 reads: {_row_text(rows[0])})",
+            "add the row of column names above the patient rows, as the export had it")
+    return 0
 
 
 def _row_text(row: list) -> str:

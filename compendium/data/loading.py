@@ -24,6 +24,7 @@ import pandera.pandas as pa
 
 from compendium import paths
 from compendium.data.inputs import InputFileError, read_table  # noqa: F401  (InputFileError re-exported)
+from compendium.report.cells import FORMULA_STARTS
 
 
 # (earlier, later, why): later may not precede earlier; both must be present to be checked.
@@ -69,6 +70,10 @@ FILLED_WHEN = [
     ("ae_pn_outcome", "ae_pn_grade", ">0", ("neuropathy outcome", "an outcome is recorded for a neuropathy only")),
     ("best_response_date", "best_response", "!NE", ("response date", "a response not evaluable has no date")),
 ]
+# Codes a spreadsheet would run as a formula (OWASP's CSV-injection list, compendium.report.cells) are
+# refused in these columns: they are copied into data/derived/analysis.csv and the results, which
+# clinicians open in Excel. Refused even where the code reads as a number ('-1'): a code is not one.
+IDENTIFIER_COLUMNS = ("patient_id", "center")
 # DaraVd cycles 1-8 last 21 days, later ones 28 (CASTOR schedule): n cycles need about 21 (n - 1) days
 # from the first dose to the last date on treatment. One cycle of tolerance covers how the last cycle
 # is dated (and generated cohorts that give every eligible patient at least two cycles).
@@ -274,6 +279,22 @@ def _rule(name: str, why: str) -> str:
     return f"(rule '{name}': {why})"
 
 
+def _identifier_problems(text: pd.DataFrame) -> list[dict]:
+    """Patient and centre codes that a spreadsheet would evaluate (``=HYPERLINK(...)``, ``+1+1``, ``@SUM``)."""
+    names = [c if c.isprintable() else {"\t": "a tab", "\r": "a carriage return"}[c] for c in FORMULA_STARTS]
+    shown = ", ".join(names[:-1]) + " or " + names[-1]
+    problems = []
+    for col in IDENTIFIER_COLUMNS:
+        if col in text:
+            bad = text[col].str.startswith(FORMULA_STARTS)
+            for row in np.flatnonzero(bad.to_numpy(dtype=bool)):
+                problems.append(_problem(col, row + 1, _pid(text, row), text[col].iat[row],
+                                         f"a code that does not start with {shown} "
+                                         + _rule("no formula in an identifier", "a spreadsheet would run such "
+                                                 "a code as a formula when the data or the results are opened")))
+    return problems
+
+
 def _plausibility_problems(text: pd.DataFrame, today: datetime.date | None = None) -> list[dict]:
     """Named rules from the study's eligibility and clinical sense, on values that are themselves valid."""
     today = pd.Timestamp(today or datetime.date.today())
@@ -338,12 +359,14 @@ def validate_text(text: pd.DataFrame, source: str, dictionary: pd.DataFrame | No
     """Raise :class:`DataValidationError` listing every problem, or return quietly."""
     dictionary = load_dictionary() if dictionary is None else dictionary
     problems = _schema_problems(text, dictionary)
+    flagged = {(p["column"], p["row"]) for p in problems}
+    later = _identifier_problems(text)
     if not any(p["row"] is None for p in problems):  # cross-field rules need every column
-        flagged = {(p["column"], p["row"]) for p in problems}
-        for p in _cross_field_problems(text) + _plausibility_problems(text):
-            if (p["column"], p["row"]) not in flagged:
-                flagged.add((p["column"], p["row"]))
-                problems.append(p)
+        later += _cross_field_problems(text) + _plausibility_problems(text)
+    for p in later:
+        if (p["column"], p["row"]) not in flagged:
+            flagged.add((p["column"], p["row"]))
+            problems.append(p)
     if problems:
         frame = pd.DataFrame(problems).fillna({"patient_id": ""})
         frame["row"] = frame["row"].astype("Int64")
@@ -379,8 +402,8 @@ def load_raw(path: Path | str, mapping=None) -> RawData:
     """
     path = Path(path)
     dictionary = load_dictionary()
-    # file-level problems: one message each; a mapped export has its own column names
-    names = list(dictionary["name"]) if mapping is None else [mapping.columns.get(v) or v for v in dictionary["name"]]
+    # file-level problems: one message each; a mapped export's header is the columns its mapping names
+    names = (mapping.export_columns() if mapping is not None else []) or list(dictionary["name"])
     table = read_table(path, names)
     digest = sha256(path)
     text = table.frame

@@ -1,9 +1,9 @@
 """Mapping a real export onto the data dictionary, in memory.
 
 A centre's export has its own column names ("Sesso"), codes ("Maschio") and date format
-(DD/MM/YYYY). Rather than rewriting the file by hand, a user writes a mapping once:
+(DD/MM/YYYY). Rather than rewriting the file by hand, a user confirms a mapping once:
 
-    python -m compendium map EXPORT --template MAPPING.toml   # a skeleton to edit
+    python -m compendium map EXPORT --template MAPPING.toml   # proposals, to check and confirm
     python -m compendium validate EXPORT --mapping MAPPING.toml
     python -m compendium run --data EXPORT --mapping MAPPING.toml --out my-run/
 
@@ -14,30 +14,43 @@ error that names it.
 
 Mapping file (TOML)::
 
+    [template]           # only in a file written by `map --template`
+    confirmed = false    # true once every proposal is checked: `run` refuses the file before
     [columns]            # dictionary variable = "export column"
     sex = "Sesso"
     [values.sex]         # "export value" = "dictionary value"
     Maschio = "M"
     [dates]
-    format = "%d/%m/%Y"  # every date column; [dates.columns] overrides single columns
+    format = "%d/%m/%Y"  # every date column ("excel": Excel's serial day numbers)
+    [dates.columns]      # single columns in another format
+    birth_date = "excel"
+    [numbers]
+    decimal = ","        # numbers written 0,91
+    [missing]
+    values = ["n.d."]    # what the export writes for a missing value (not in patient_id, center)
+
+The proposals themselves (which column, which code, which date format, and why) are made by
+:mod:`compendium.data.mapping_propose` (dates: :mod:`compendium.data.mapping_dates`) and written by
+:mod:`compendium.data.mapping_template`.
 """
 
 from __future__ import annotations
 
 import datetime
-import difflib
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from compendium import paths
+from compendium.data.mapping_dates import EXCEL, excel_dates
+from compendium.data.mapping_propose import IDENTIFIERS
 from compendium.data.spec import read_toml
 
 ISO = "%Y-%m-%d"
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%m/%d/%Y", "%Y/%m/%d", "%d/%m/%y")
+SECTIONS = {"template", "columns", "values", "dates", "numbers", "missing"}
+UNCONFIRMED = ("its proposals are not confirmed yet: check every line marked PROPOSED or CHECK (and fill in "
+               "what is marked NO), correct what is wrong, then set `confirmed = true` under [template]")
 
 
 class MappingError(ValueError):
@@ -51,6 +64,13 @@ class Mapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # variable -> {export: dictionary}
     date_format: str = ISO
     date_columns: dict[str, str] = field(default_factory=dict)       # variable -> format
+    decimal: str = "."
+    missing: tuple[str, ...] = ()
+    confirmed: bool = True
+
+    def export_columns(self) -> list[str]:
+        """The export columns this mapping names: what the export's header must hold."""
+        return [c for c in self.columns.values() if c]
 
     def apply(self, export: pd.DataFrame, source: str, dictionary: pd.DataFrame) -> pd.DataFrame:
         """The export as the dictionary's text table (columns renamed, codes recoded, ISO dates)."""
@@ -63,6 +83,10 @@ class Mapping:
         if absent:
             problems.append(f"[columns] names export columns that {source} does not have: {', '.join(absent)} "
                             f"(its header: {', '.join(export.columns)})")
+        twice = sorted({c for c in self.export_columns() if self.export_columns().count(c) > 1})
+        if twice:
+            problems.append(f"[columns] gives the export column(s) {', '.join(map(repr, twice))} to more than "
+                            "one variable")
         required = dictionary.loc[dictionary["nullable"] == "no", "name"]
         unmapped = [v for v in dictionary["name"] if v not in self.columns or not self.columns[v]]
         unmapped_required = [v for v in unmapped if v in set(required) and v not in export.columns]
@@ -75,6 +99,13 @@ class Mapping:
             column = self.columns.get(var) or (var if var in export.columns else None)
             out[var] = export[column] if column else ""
         spec = dictionary.set_index("name")
+        if self.missing:
+            for var in out.columns.difference(IDENTIFIERS):
+                listed = set(self.values.get(var, {}))  # a value given a code is not missing
+                out[var] = out[var].mask(out[var].isin(set(self.missing) - listed), "")
+        if self.decimal == ",":
+            for var in spec.index[spec["type"] == "number"]:
+                out[var] = out[var].str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
         for var, codes in self.values.items():
             if var not in out:
                 continue
@@ -97,11 +128,13 @@ class Mapping:
             if fmt == ISO:
                 continue
             col = out[var]
-            parsed = pd.to_datetime(col.where(col != ""), format=fmt, errors="coerce")
+            parsed = excel_dates(col) if fmt == EXCEL else pd.to_datetime(col.where(col != ""), format=fmt,
+                                                                           errors="coerce")
             bad = col[(col != "") & parsed.isna()]
             if len(bad):
+                shown = "Excel's serial day numbers" if fmt == EXCEL else f"the format {fmt!r}"
                 problems.append(f"[dates]: column '{self.columns.get(var, var)}' ({var}) row {bad.index[0] + 2} value "
-                                f"{bad.iloc[0]!r} does not follow the format {fmt!r}"
+                                f"{bad.iloc[0]!r} does not follow {shown}"
                                 + (f" ({len(bad)} such values)" if len(bad) > 1 else ""))
                 continue
             out[var] = parsed.dt.strftime(ISO).fillna("")
@@ -110,153 +143,58 @@ class Mapping:
         return out
 
 
-def load(path: str | Path | None) -> Mapping | None:
-    """Read a mapping file (None when no mapping is asked for)."""
+def load(path: str | Path | None, unconfirmed_ok: bool = False) -> Mapping | None:
+    """Read a mapping file (None when no mapping is asked for).
+
+    A template whose proposals are not confirmed is refused, unless ``unconfirmed_ok`` (``validate``
+    reads it to show what the proposals give, and says that ``run`` will refuse it)."""
     if path is None:
         return None
     path = Path(path)
     doc = read_toml(path, MappingError, "mapping")
-    unknown = sorted(set(doc) - {"columns", "values", "dates"})
+    unknown = sorted(set(doc) - SECTIONS)
     if unknown:
-        raise MappingError(f"{path.name}: unknown section(s) {unknown}; expected [columns], [values.*], [dates]")
+        raise MappingError(f"{path.name}: unknown section(s) {unknown}; expected "
+                           "[template], [columns], [values.*], [dates], [numbers], [missing]")
+    template = doc.get("template", {})
+    confirmed = template.get("confirmed", True)
+    if not isinstance(confirmed, bool) or set(template) - {"confirmed"}:
+        raise MappingError(f"{path.name}: [template] holds only `confirmed = true` or `confirmed = false`")
+    if not confirmed and not unconfirmed_ok:
+        raise MappingError(f"{path.name}: {UNCONFIRMED}")
     columns = {str(k): str(v) for k, v in doc.get("columns", {}).items()}
     values = {str(var): {str(k): str(v) for k, v in codes.items()} for var, codes in doc.get("values", {}).items()}
     dates = doc.get("dates", {})
     fmt = str(dates.get("format", ISO))
     per_column = {str(k): str(v) for k, v in dates.get("columns", {}).items()}
     for f in [fmt, *per_column.values()]:
+        if f == EXCEL:
+            continue
         try:
             datetime.datetime(2020, 1, 31).strftime(f)
         except ValueError:
             raise MappingError(f"{path.name}: [dates] format {f!r} is not a strftime format") from None
-    return Mapping(path, columns, values, fmt, per_column)
-
-
-# --- the template -----------------------------------------------------------------------------
-
-#: Names under which the commonest variables appear in Italian and English exports (the study's
-#: centres are Italian); compared, like the variable's own name and description, after folding
-#: case and accents.
-ALIASES = {
-    "patient_id": ["id paziente", "codice paziente", "paziente", "patient", "subject id", "id"],
-    "center": ["centro", "centre", "site", "ospedale", "sede"],
-    "sex": ["sesso", "gender", "genere"],
-    "birth_date": ["data di nascita", "data nascita", "date of birth", "dob"],
-    "isotype": ["isotipo", "isotipo componente monoclonale", "m protein type"],
-    "diagnosis_date": ["data diagnosi", "data di diagnosi", "date of diagnosis"],
-    "daravd_start_date": ["data inizio daravd", "inizio daravd", "data inizio terapia", "start of daravd"],
-    "daravd_end_date": ["data fine daravd", "fine daravd", "stop daravd"],
-    "best_response": ["migliore risposta", "best response", "risposta migliore"],
-    "best_response_date": ["data migliore risposta", "date of best response"],
-    "progression_date": ["data progressione", "data di progressione", "date of progression"],
-    "death_date": ["data decesso", "data morte", "data di morte", "date of death"],
-    "death_cause": ["causa decesso", "causa di morte", "cause of death"],
-    "last_followup_date": ["ultimo follow up", "data ultimo follow up", "last follow up", "data ultimo contatto"],
-    "emd_relapse": ["malattia extramidollare", "emd", "extramedullary disease"],
-}
-
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
-
-
-def best_column(variable: str, description: str, header: list[str]) -> tuple[str | None, float]:
-    """The export column whose name is closest to the variable's name or description."""
-    best, score = None, 0.0
-    targets = [_norm(variable), _norm(description)] + [_norm(a) for a in ALIASES.get(variable, [])]
-    for column in header:
-        c = _norm(column)
-        s = max(difflib.SequenceMatcher(None, c, t).ratio() for t in targets if t)
-        if c in targets[:1] + targets[2:]:
-            s = 1.0
-        if s > score:
-            best, score = column, s
-    return best, score
-
-
-def detect_date_format(values: pd.Series) -> list[str]:
-    """Every candidate format that parses all non-empty values."""
-    filled = values[values != ""]
-    if filled.empty:
-        return []
-    return [f for f in DATE_FORMATS
-            if pd.to_datetime(filled, format=f, errors="coerce").notna().all()]
-
-
-def _toml_str(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def template(export: pd.DataFrame, source: str, dictionary: pd.DataFrame, threshold: float = 0.6) -> str:
-    """A mapping skeleton for an unknown export: best-matching columns, its values beside the codes."""
-    header = list(export.columns)
-    lines = [f"# Mapping of {source} to data/dictionary.csv, written by `python -m compendium map`.",
-             "# Check every line: a guessed column is only the closest name. Then run",
-             f"#   python -m compendium validate {source} --mapping THIS_FILE", "",
-             "[columns]", "# dictionary variable = \"export column\"   (the dictionary's description)"]
-    matched: dict[str, str] = {}
-    # exact names and aliases first; fuzzy matches only among the columns left over, so that one
-    # export column is not proposed for two variables
-    exact = {}
-    for spec in dictionary.itertuples(index=False):
-        column, score = best_column(spec.name, spec.description, header)
-        if score == 1.0:
-            exact[spec.name] = column
-    for spec in dictionary.itertuples(index=False):
-        need = "required" if spec.nullable == "no" else "optional"
-        if spec.name in exact:
-            column, score = exact[spec.name], 1.0
-        else:
-            column, score = best_column(spec.name, spec.description,
-                                        [c for c in header if c not in exact.values() and c not in matched.values()])
-        if column is not None and score >= threshold:
-            matched[spec.name] = column
-            lines.append(f"{spec.name} = {_toml_str(column)}   # {need}; {spec.description} (match {score:.2f})")
-        else:
-            lines.append(f"# {spec.name} = \"\"   # {need}; {spec.description}: no export column matched")
-    unused = [c for c in header if c not in matched.values()]
-    if unused:
-        lines.append(f"# export columns not used above: {', '.join(unused)}")
-    lines.append("")
-    formats: dict[str, list[str]] = {}
-    for spec in dictionary.itertuples(index=False):
-        col = matched.get(spec.name)
-        if col is None:
-            continue
-        if spec.type == "date":
-            formats[spec.name] = detect_date_format(export[col])
-        if spec.type in ("category", "flag") and spec.allowed:
-            allowed = spec.allowed.split("|") if spec.type == "category" else ["0", "1"]
-            distinct = sorted(v for v in export[col].unique() if v != "")
-            lines.append(f"[values.{spec.name}]   # allowed: {', '.join(allowed)}")
-            for v in distinct:
-                code = v if v in allowed else ""
-                hint = "" if code else "   # give the dictionary code"
-                lines.append(f"{_toml_str(v)} = {_toml_str(code)}{hint}")
-            lines.append("")
-    fitting = [set(f) for f in formats.values() if f]
-    common = [f for f in DATE_FORMATS if fitting and all(f in s for s in fitting)]
-    lines.append("[dates]")
-    if common:
-        note = "" if len(common) == 1 else f"   # also fits {', '.join(common[1:])}: check which is meant"
-        lines.append(f"format = {_toml_str(common[0])}{note}")
-    else:
-        lines.append('format = "%Y-%m-%d"   # no single format fits every date column; see [dates.columns]')
-    odd = {v: f for v, f in formats.items() if f and common and common[0] not in f}
-    if odd:
-        lines.append("[dates.columns]")
-        lines += [f"{v} = {_toml_str(f[0])}" for v, f in odd.items()]
-    return "\n".join(lines) + "\n"
+    decimal = str(doc.get("numbers", {}).get("decimal", "."))
+    if decimal not in (".", ","):
+        raise MappingError(f"{path.name}: [numbers] decimal is {decimal!r}; expected \".\" or \",\"")
+    missing = doc.get("missing", {}).get("values", [])
+    if not isinstance(missing, list) or not all(isinstance(m, str) and m for m in missing):
+        raise MappingError(f"{path.name}: [missing] values must be a list of texts, e.g. [\"n.d.\"]")
+    return Mapping(path, columns, values, fmt, per_column, decimal, tuple(missing), confirmed)
 
 
 def write_template(export_path: str | Path, out: str | Path) -> Path:
     """``python -m compendium map EXPORT --template OUT``: never overwrites an existing file."""
-    from compendium.data.loading import load_dictionary, read_text_table
+    from compendium.data.inputs import read_table
+    from compendium.data.loading import load_dictionary
+    from compendium.data.mapping_propose import propose
+    from compendium.data.mapping_template import render
 
     out = Path(out)
     if out.exists():
         raise FileExistsError(f"{out} exists already; name another file or remove it")
-    export = read_text_table(Path(export_path))
-    text = template(export, Path(export_path).name, load_dictionary())
+    export = read_table(Path(export_path), None).frame  # any header: its names are what is mapped
+    dictionary = load_dictionary()
+    text = render(propose(export, dictionary), Path(export_path).name, dictionary)
     paths.atomic_write_text(out, text)
     return out

@@ -61,6 +61,28 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class Sensitivity:
+    """Sensitivity analyses of one model: without a sparse covariate, with it imputed, penalised."""
+
+    model: str
+    sparse: str | None
+    imputations: int
+    eligibility_days: float      # the eligibility window: time zero restarted at its end
+
+
+@dataclass(frozen=True)
+class ResponseTiming:
+    """Guarantee-time bias of a comparison by response: landmark and time-dependent analyses."""
+
+    factor: str                  # the response flag compared (0/1)
+    first_reached: str           # months from the start to the date the level was first reached
+    best_date: str               # months to the best-response date (the fallback)
+    endpoints: tuple[str, ...]
+    landmarks: tuple[float, ...]
+    landmark: float              # the one drawn, and set against the simulation
+
+
+@dataclass(frozen=True)
 class Competing:
     """Competing-risks analyses (cumulative incidence, Gray's test) and by which factor."""
 
@@ -101,6 +123,8 @@ class Spec:
     rate_endpoints: tuple[str, ...] = ("pfs", "os", "ttnt")
     screen_endpoints: tuple[str, ...] = ("pfs", "os")
     competing: Competing | None = None
+    sensitivity: Sensitivity | None = None
+    response_timing: ResponseTiming | None = None
     response: "Response | None" = None     # notebook 03 (see the [response] block below)
 
     def factor(self, column: str) -> Factor:
@@ -138,6 +162,9 @@ class Spec:
         cols = {f.column for f in self.factors} | set(self.km_groups)
         cols |= {f.group for f in self.figures if f.group}
         cols |= {self.competing.group} if self.competing and self.competing.group else set()
+        if self.response_timing:
+            rt = self.response_timing
+            cols |= {rt.factor, rt.first_reached, rt.best_date}
         cols |= {c for m in self.models for c in m.covariates}
         cols |= {r.covariate for t in self.tables for r in t.rows}
         cols |= self.response.columns() if self.response else set()
@@ -182,7 +209,8 @@ def load(path: str | Path | None = None) -> Spec:
     path = Path(path) if path else DEFAULT
     name = path.name
     doc = read_toml(path, SpecError, "specification")
-    _known(doc, {"title", "survival", "factors", "models", "tables", "figures", "competing", "response"}, name)
+    _known(doc, {"title", "survival", "factors", "models", "tables", "figures", "competing", "sensitivity",
+                 "response_timing", "response"}, name)
     surv = _need(doc, "survival", dict, name)
     _known(surv, {"km_endpoints", "km_groups", "km_group_endpoints", "cox_endpoints", "rate_times",
                   "rate_endpoints", "screen_endpoints"}, f"{name} [survival]")
@@ -227,7 +255,10 @@ def load(path: str | Path | None = None) -> Spec:
                 raise SpecError(f"{rw}: covariate {cov!r} is not declared under [[factors]]")
             rows.append(PaperRow(str(r.get("claim", "")), _need(r, "label", str, rw), endpoint, cov,
                                  str(_need(r, "level", (str, int), rw)), bool(r.get("invert", False))))
-        tables.append(Table(_need(t, "id", str, where), t.get("title", t["id"]), source, endpoint, tuple(rows)))
+        table_id = _need(t, "id", str, where)
+        _check_table_rows(where, table_id, source, endpoint, rows, models,
+                          surv.get("cox_endpoints", ["pfs", "os"]))
+        tables.append(Table(table_id, t.get("title", table_id), source, endpoint, tuple(rows)))
     figures = []
     for i, fg in enumerate(doc.get("figures", []), 1):
         where = f"{name} [[figures]] #{i}"
@@ -251,6 +282,8 @@ def load(path: str | Path | None = None) -> Spec:
         times = _times(comp.get("times", [12, 24, 36]), f"{where} times")
         horizon = _times([comp.get("horizon", times[len(times) // 2])], f"{where} horizon")[0]
         competing = Competing(group, times, horizon)
+    sensitivity = _sensitivity(doc, name, models, declared)
+    response_timing = _response_timing(doc, name, declared)
     undeclared_groups = [g for g in surv.get("km_groups", []) if g not in declared]
     if undeclared_groups:
         raise SpecError(f"{name} [survival] km_groups: {undeclared_groups} not declared under [[factors]]")
@@ -266,11 +299,76 @@ def load(path: str | Path | None = None) -> Spec:
         rate_times=_times(surv.get("rate_times", [12, 24, 36]), f"{name} [survival] rate_times"),
         rate_endpoints=_endpoints(surv.get("rate_endpoints", ["pfs", "os", "ttnt"]),
                                   f"{name} [survival] rate_endpoints"),
-        screen_endpoints=_endpoints(surv.get("screen_endpoints", ["pfs", "os"]),
-                                    f"{name} [survival] screen_endpoints"),
-        competing=competing,
+        screen_endpoints=_screen(surv, name),
+        competing=competing, sensitivity=sensitivity, response_timing=response_timing,
         response=parse_response(doc["response"], f"{name} [response]") if "response" in doc else None,
     )
+
+
+def _check_table_rows(where, table_id, source, endpoint, rows, models, cox_endpoints) -> None:
+    """A table shows what was fitted: its rows name covariates of its model, its endpoint one fitted."""
+    if source == "univariate":
+        if endpoint not in cox_endpoints:
+            raise SpecError(f"{where} ({table_id}): endpoint {endpoint!r} has no univariate models; "
+                            f"[survival] cox_endpoints is {list(cox_endpoints)}")
+        return
+    model = next(m for m in models if m.name == source)
+    if endpoint not in model.endpoints:
+        raise SpecError(f"{where} ({table_id}): endpoint {endpoint!r} is not fitted by the model {source!r} "
+                        f"(its endpoints: {list(model.endpoints)})")
+    for j, row in enumerate(rows, 1):
+        if row.covariate not in model.covariates:
+            raise SpecError(f"{where} ({table_id}) row {j}: covariate {row.covariate!r} is not a covariate of the "
+                            f"model {source!r} ({list(model.covariates)}); drop the row or add it to the model")
+
+
+def _screen(surv: dict, name: str) -> tuple[str, ...]:
+    """The screen's endpoints: those given, which must have univariate models, or the fitted of PFS and OS."""
+    cox = surv.get("cox_endpoints", ["pfs", "os"])
+    if "screen_endpoints" not in surv:
+        return tuple(e for e in ("pfs", "os") if e in cox)
+    given = _endpoints(surv["screen_endpoints"], f"{name} [survival] screen_endpoints")
+    extra = [e for e in given if e not in cox]
+    if extra:
+        raise SpecError(f"{name} [survival] screen_endpoints: {extra} have no univariate models; "
+                        f"[survival] cox_endpoints is {list(cox)}")
+    return given
+
+
+def _sensitivity(doc: dict, name: str, models: list, declared: set) -> Sensitivity | None:
+    if "sensitivity" not in doc:
+        return None
+    sens = _need(doc, "sensitivity", dict, name)
+    where = f"{name} [sensitivity]"
+    _known(sens, {"model", "sparse", "imputations", "eligibility_days"}, where)
+    model = _need(sens, "model", str, where)
+    found = [m for m in models if m.name == model]
+    if not found:
+        raise SpecError(f"{where}: model {model!r} is not declared under [[models]] (have {[m.name for m in models]})")
+    sparse = sens.get("sparse")
+    if sparse is not None and sparse not in found[0].covariates:
+        raise SpecError(f"{where}: sparse {sparse!r} is not a covariate of the model {model!r} "
+                        f"({list(found[0].covariates)})")
+    imputations = sens.get("imputations", 50)
+    if not isinstance(imputations, int) or isinstance(imputations, bool) or imputations < 2:
+        raise SpecError(f"{where}: 'imputations' must be a whole number of at least 2, found {imputations!r}")
+    days = _times([sens.get("eligibility_days", 42)], f"{where} eligibility_days")[0]
+    return Sensitivity(model, sparse, imputations, days)
+
+
+def _response_timing(doc: dict, name: str, declared: set) -> ResponseTiming | None:
+    if "response_timing" not in doc:
+        return None
+    rt = _need(doc, "response_timing", dict, name)
+    where = f"{name} [response_timing]"
+    _known(rt, {"factor", "first_reached", "best_date", "endpoints", "landmarks", "landmark"}, where)
+    factor = _need(rt, "factor", str, where)
+    if factor not in declared:
+        raise SpecError(f"{where}: factor {factor!r} is not declared under [[factors]]")
+    landmarks = _times(rt.get("landmarks", [3]), f"{where} landmarks")
+    landmark = _times([rt.get("landmark", landmarks[0])], f"{where} landmark")[0]
+    return ResponseTiming(factor, _need(rt, "first_reached", str, where), _need(rt, "best_date", str, where),
+                          _endpoints(rt.get("endpoints", ["pfs", "os"]), f"{where} endpoints"), landmarks, landmark)
 
 
 def _times(values, where: str) -> tuple[float, ...]:

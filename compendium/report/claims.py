@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from compendium import paths
+from compendium.report import origin as trace
 
 REGISTRY_COLUMNS = [
     "claim_id", "location", "quantity", "published", "unit", "denominator",
@@ -38,6 +39,13 @@ CLAIMS_COLUMNS = [
     "claim_id", "location", "quantity", "published", "reproduced", "tolerance",
     "basis", "status", "reason",
 ]
+#: Where each value was recorded, after the GUIDE's columns: the notebook, the cell of it (numbered
+#: as the runner numbers cells, markdown included, from 1) and the line of its ``.py`` that
+#: recorded the value, and what it was computed from (the registry's ``estimate`` address, or
+#: the row of a specification table); empty where not known (a value recorded outside a kernel).
+TRACE_COLUMNS = ["notebook", "cell", "line", "source"]
+#: What each notebook writes to ``results/claims/<notebook>.csv``.
+RECORDED_COLUMNS = ["claim_id", "reproduced", "reason", "notebook", "cell", "line", "source"]
 
 
 def load_registry(path=None) -> pd.DataFrame:
@@ -65,28 +73,41 @@ def load_registry(path=None) -> pd.DataFrame:
 
 @dataclass
 class Recorder:
-    """Collects the values one notebook computes for registered claims."""
+    """Collects the values one notebook computes for registered claims, and where each was recorded."""
 
     notebook: str
     run_paths: paths.Paths
     registry: pd.DataFrame = field(default_factory=load_registry)
     values: dict = field(default_factory=dict)
     reasons: dict = field(default_factory=dict)
+    origins: dict = field(default_factory=dict)   # claim id -> origin.Origin
+    sources: dict = field(default_factory=dict)   # claim id -> what it was computed from
 
     def _check(self, claim_id: str) -> None:
         if claim_id not in set(self.registry["claim_id"]):
             raise KeyError(f"claim {claim_id!r} is not in the claims registry (data/claims/)")
 
-    def record(self, claim_id: str, value) -> None:
+    def _trace(self, claim_id: str, origin: trace.Origin | None, source: str) -> None:
+        # traced here, at the call, unless the caller knows better (a chapter records at compute time)
+        self.origins[claim_id] = origin or trace.here(self.notebook)
+        if source:
+            self.sources[claim_id] = source
+
+    def record(self, claim_id: str, value, origin: trace.Origin | None = None, source: str = "") -> None:
         """Record our computed value for a claim (None/NaN means: not reached / not estimable)."""
         self._check(claim_id)
         value = float("nan") if value is None else float(value)
         self.values[claim_id] = value
+        self.reasons.pop(claim_id, None)
+        self._trace(claim_id, origin, source)
 
-    def not_reproducible(self, claim_id: str, reason: str) -> None:
+    def not_reproducible(self, claim_id: str, reason: str, origin: trace.Origin | None = None,
+                         source: str = "") -> None:
         """Say why a claim cannot be computed from the data (kept in results/claims.csv)."""
         self._check(claim_id)
         self.reasons[claim_id] = reason
+        self.values.pop(claim_id, None)
+        self._trace(claim_id, origin, source)
 
     def table(self, claim_ids=None) -> pd.DataFrame:
         """Paper beside compendium for display: the claims recorded so far (or those named)."""
@@ -107,11 +128,13 @@ class Recorder:
 
     def save(self) -> None:
         """Write what this notebook recorded to ``results/claims/<notebook>.csv`` and say so."""
-        rows = [{"claim_id": k, "reproduced": v, "reason": "", "notebook": self.notebook}
-                for k, v in self.values.items()]
-        rows += [{"claim_id": k, "reproduced": float("nan"), "reason": r, "notebook": self.notebook}
-                 for k, r in self.reasons.items()]
-        frame = pd.DataFrame(rows, columns=["claim_id", "reproduced", "reason", "notebook"])
+        rows = [{"claim_id": k, "reproduced": v, "reason": ""} for k, v in self.values.items()]
+        rows += [{"claim_id": k, "reproduced": float("nan"), "reason": r} for k, r in self.reasons.items()]
+        for row in rows:
+            where = self.origins.get(row["claim_id"]) or trace.Origin(self.notebook)
+            row.update(notebook=self.notebook, cell=where.cell, line=where.line,
+                       source=self.sources.get(row["claim_id"], ""))
+        frame = pd.DataFrame(rows, columns=RECORDED_COLUMNS).astype({"cell": "Int64", "line": "Int64"})
         paths.write_csv(frame, self.run_paths.claims_dir / f"{self.notebook}.csv")
         print(f"{self.notebook}: recorded {len(self.values)} claim values"
               + (f" and {len(self.reasons)} not reproducible" if self.reasons else "")
@@ -148,14 +171,13 @@ def reconcile(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | 
     files = sorted(run_paths.claims_dir.glob("*.csv"))
     ran = {f.stem for f in files} if ran is None else set(ran)
     files = [f for f in files if f.stem in ran]
-    recorded = (pd.concat([pd.read_csv(f, dtype={"claim_id": str, "reason": str},
-                                       keep_default_na=False, na_values={"reproduced": [""]})
-                           for f in files], ignore_index=True)
-                if files else pd.DataFrame(columns=["claim_id", "reproduced", "reason", "notebook"]))
+    recorded = pd.concat([_read_recorded(f) for f in files], ignore_index=True) if files else \
+        pd.DataFrame(columns=RECORDED_COLUMNS)
     dup = recorded.loc[recorded["claim_id"].duplicated(), "claim_id"].tolist()
     if dup:
         raise ValueError(f"claims recorded by more than one notebook: {dup}")
-    merged = registry.merge(recorded[["claim_id", "reproduced", "reason"]], on="claim_id", how="left")
+    traced = recorded.rename(columns={c: f"recorded_{c}" for c in TRACE_COLUMNS})
+    merged = registry.merge(traced, on="claim_id", how="left")
     rows = []
     for rec in merged.itertuples(index=False):
         reason = rec.reason if isinstance(rec.reason, str) else ""
@@ -169,10 +191,40 @@ def reconcile(run_paths: paths.Paths, synthetic: bool, registry: pd.DataFrame | 
             st = "not_reproducible"
         else:
             st = status(rec.published, rec.reproduced, rec.tolerance)
+        took_part = rec.notebook in ran and isinstance(rec.reason, str)
         rows.append({
             "claim_id": rec.claim_id, "location": rec.location, "quantity": rec.quantity,
             "published": rec.published, "reproduced": rec.reproduced, "tolerance": rec.tolerance,
             "basis": rec.basis if synthetic or rec.basis == LITERATURE else "observed",
             "status": st, "reason": reason,
+            "notebook": rec.recorded_notebook if took_part and rec.recorded_notebook else rec.notebook,
+            "cell": rec.recorded_cell if took_part else pd.NA,
+            "line": rec.recorded_line if took_part else pd.NA,
+            "source": (rec.recorded_source if took_part and rec.recorded_source else "") or _text(rec, "estimate"),
         })
-    return pd.DataFrame(rows, columns=CLAIMS_COLUMNS)
+    return pd.DataFrame(rows, columns=CLAIMS_COLUMNS + TRACE_COLUMNS).astype({"cell": "Int64", "line": "Int64"})
+
+
+def _text(rec, column: str) -> str:
+    value = getattr(rec, column, "")
+    return value if isinstance(value, str) else ""
+
+
+def _read_recorded(path) -> pd.DataFrame:
+    """One notebook's recorded values; a file written before claims were traced has no cell or line."""
+    frame = pd.read_csv(path, dtype={"claim_id": str, "reason": str, "notebook": str, "source": str},
+                        keep_default_na=False, na_values={"reproduced": [""], "cell": [""], "line": [""]})
+    for column in RECORDED_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = "" if column in ("notebook", "source") else pd.NA
+    return frame[RECORDED_COLUMNS].astype({"cell": "Int64", "line": "Int64"})
+
+
+def recorded_in(table: pd.DataFrame) -> pd.Series:
+    """Where each claim's value was recorded, for display: ``04_survival, cell 5 (line 37)``."""
+    def where(row) -> str:
+        if pd.isna(row["cell"]):
+            return row["notebook"] if row["status"] != "not_run" else ""
+        line = "" if pd.isna(row["line"]) else f" (line {int(row['line'])})"
+        return f"{row['notebook']}, cell {int(row['cell'])}{line}"
+    return table.apply(where, axis=1) if len(table) else pd.Series([], dtype=str)

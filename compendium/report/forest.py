@@ -85,7 +85,7 @@ def km_overlay(curves: list[tuple[str, pd.DataFrame, str, str]], xlabel: str = "
     ``marks`` are published medians (label, median, lcl, ucl, colour) drawn at S = 0.5 with their limits.
     """
     with mpl.rc_context(_STYLE):
-        fig = Figure(figsize=(width, 2.4))
+        fig = Figure(figsize=(width, 2.4 + 0.14 * (len(curves) + len(marks))))
         ax = fig.subplots()
         for label, km, colour, style in curves:
             t = np.concatenate([[0.0], km["time"].to_numpy(float)])
@@ -99,6 +99,59 @@ def km_overlay(curves: list[tuple[str, pd.DataFrame, str, str]], xlabel: str = "
         ax.set(ylim=(0, 1.02), xlim=(0, None), xlabel=xlabel, ylabel=ylabel)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-        ax.legend(frameon=False, loc="upper right", fontsize=6)
+        # below the axes: long labels (what each curve is) must not hide the curves
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(0.0, -0.2), fontsize=6)
         fig.tight_layout()
+    return fig
+
+
+def weights_plot(w: np.ndarray, ess: float, title: str, width: float = COLUMN_WIDTH_IN) -> Figure:
+    """The MAIC weights' distribution, rescaled to sum to n (TSD 18), with the ESS and its reduction
+    (as ``maicplus::plot_weights_base`` annotates them): a few large weights mean poor overlap."""
+    w = np.asarray(w, float)
+    n = len(w)
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 2.2))
+        ax = fig.subplots()
+        ax.hist(w, bins=min(30, max(5, n // 3)), color=TRIAL, alpha=0.8, edgecolor="white", lw=0.4)
+        ax.axvline(1.0, color="0.4", lw=0.7, ls=":")
+        ax.axvline(float(np.median(w)), color=COHORT, lw=1, ls="--")
+        ax.text(0.98, 0.95, f"n = {n}\nESS = {ess:.1f} ({100 * (1 - ess / n):.0f}% reduction)\n"
+                f"median weight {np.median(w):.2f}, largest {w.max():.2f}", transform=ax.transAxes,
+                ha="right", va="top", fontsize=6)
+        ax.set(xlabel="Weight (rescaled to sum to n; 1 = unweighted)", ylabel="Patients", title=title)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        fig.tight_layout()
+    return fig
+
+
+def approximations_plot(cohort: tuple[str, pd.DataFrame], approximations: list[tuple[str, pd.DataFrame]],
+                        missing: list[str], ylabel: str, width: float = COLUMN_WIDTH_IN) -> Figure:
+    """This cohort's Kaplan-Meier curve beside trial curves approximated from published summaries
+    (dotted, each labelled as an approximation), and, under the axes, the curves that could not be
+    drawn because the numbers they need were not found."""
+    import textwrap
+
+    colours = [OKABE_ITO[i] for i in (0, 2, 3, 4, 5)]
+    wrap = lambda text: "\n".join(textwrap.wrap(text, 62))  # noqa: E731
+    notes = [wrap("Not drawn: " + m) for m in missing]
+    lines = sum(wrap(label).count("\n") + 1 for label, _ in approximations) + 1
+    lines += sum(n.count("\n") + 1 for n in notes)
+    height = 2.5 + 0.1 * lines + 0.07 * (1 + len(approximations) + len(notes))  # axes, then the legend
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, height))
+        ax = fig.add_axes([0.14, 1 - 1.9 / height, 0.82, 1.65 / height])
+        t = np.concatenate([[0.0], cohort[1]["time"].to_numpy(float)])
+        ax.step(t, np.concatenate([[1.0], cohort[1]["surv"].to_numpy(float)]), where="post", color=COHORT, lw=1.1,
+                label=cohort[0] + ", Kaplan-Meier")
+        for k, (label, table) in enumerate(approximations):
+            ax.plot(table["time"], table["surv"], color=colours[k % len(colours)], ls=":", lw=1.4, label=wrap(label))
+        ax.axhline(0.5, color="0.6", lw=0.5, ls=":")
+        ax.set(ylim=(0, 1.02), xlim=(0, None), xlabel="Months from start of treatment", ylabel=ylabel)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        for note in notes:  # in the legend, under the curves drawn, so that nothing overlaps
+            ax.plot([], [], ls="", label=note)
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(-0.14, -0.25), fontsize=5.6)
     return fig

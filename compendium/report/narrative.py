@@ -18,6 +18,9 @@ import textwrap
 
 import pandas as pd
 
+from compendium.report import formats as _formats
+from compendium.stats import estimable as _ne
+
 ALPHA = 0.05
 
 
@@ -43,10 +46,8 @@ def months(x, digits: int = 1) -> str:
 
 
 def p_value(p) -> str:
-    """'p = 0.025', 'p < 0.001', 'p not computable'."""
-    if missing(p):
-        return "p not computable"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    """'p = 0.025', 'p < 0.001', 'p not computable' (:func:`compendium.report.formats.p_phrase`)."""
+    return _formats.p_phrase(p)
 
 
 def significant(p, alpha: float = ALPHA) -> bool:
@@ -59,14 +60,10 @@ def significance(p, alpha: float = ALPHA) -> str:
     return f"{word} ({p_value(p)})"
 
 
-def estimable(hr, lcl, ucl) -> bool:
-    """False for a fit with no finite estimate (monotone likelihood: a level without events)."""
-    if any(missing(v) for v in (hr, lcl, ucl)):
-        return False
-    return math.isfinite(ucl) and lcl > 0 and 1e-6 < hr < 1e6
+estimable = _formats.estimable_hr  # False for a fit with no finite estimate (monotone likelihood)
 
 
-NOT_ESTIMABLE = "not estimable (monotone likelihood: one level has no events)"
+NOT_ESTIMABLE = _ne.label(_ne.MONOTONE)  # the vocabulary lives in compendium.stats.estimable
 
 
 def hr_ci(hr, lcl, ucl, digits: int = 2) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from compendium.report import formats
 from compendium.stats import survival as sv
 
 #: Okabe & Ito (2008), the palette that stays distinct for every colour vision type.
@@ -31,10 +32,8 @@ _STYLE = {"font.size": 7.5, "axes.titlesize": 8, "axes.labelsize": 7.5, "xtick.l
 
 
 def format_p(p: float) -> str:
-    """p as clinical tables print it: "< 0.001" or three decimals."""
-    if not np.isfinite(p):
-        return "NA"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    """p as a figure prints it: "< 0.001" or three decimals (:func:`compendium.report.formats.p`)."""
+    return formats.p(p, space=" ")
 
 
 def _fmt_months(x: float) -> str:
@@ -387,6 +386,17 @@ def zph_plot_r(fit: "sv.CoxFit", title: str | None = None, labels: dict | None =
 
     labels = labels or {}
     res = sv.scaled_schoenfeld(fit)
+    if res.empty:  # a model with no residuals (no events, nothing estimable): the figure says so
+        from compendium.stats import estimable as ne
+        with mpl.rc_context(_STYLE):
+            fig = Figure(figsize=(width, 1.4 + (0.25 if title else 0)))
+            ax = fig.add_subplot()
+            ax.axis("off")
+            ax.text(0.5, 0.5, f"Scaled Schoenfeld residuals: {ne.label(res.attrs.get('reason') or ne.NO_EVENTS)}",
+                    ha="center", va="center", transform=ax.transAxes)
+            if title:
+                fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+        return fig
     smooth = schoenfeld.zph_smooth(fit)
     names = [c for c in res.columns if c not in ("time", "gtime")]
     coefs = dict(zip(names, fit.coef[~np.isnan(fit.coef)]))
@@ -418,4 +428,42 @@ def zph_plot_r(fit: "sv.CoxFit", title: str | None = None, labels: dict | None =
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
         fig.tight_layout()
+    return fig
+
+
+def simulation_figure(simulation: pd.DataFrame, cohort_hr: dict, true_hr: dict, endpoints, analyses, names,
+                      width: float = COLUMN_WIDTH_IN) -> Figure:
+    """Each analysis's hazard ratio over simulated cohorts (median, 10-90%), this cohort's beside it,
+    and the true time-dependent effect; one panel per endpoint, log axis."""
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import NullFormatter
+
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(width, 2.9))
+        for k, e in enumerate(endpoints):
+            ax = fig.add_subplot(1, len(endpoints), k + 1)
+            for j, name in enumerate(analyses):
+                hr = np.exp(simulation[(simulation.endpoint == e) & (simulation.analysis == name)].loghr.dropna())
+                if len(hr):
+                    ax.plot(np.quantile(hr, [0.1, 0.9]), [j, j], color=OKABE_ITO[0], lw=2, solid_capstyle="butt")
+                    ax.plot(np.median(hr), j, "o", color=OKABE_ITO[0], ms=3.5)
+                ours = cohort_hr.get((e, name), np.nan)
+                if np.isfinite(ours) and ours > 0:
+                    ax.plot(ours, j, "D", color=OKABE_ITO[1], ms=3.5, mfc="none")
+            ax.axvline(true_hr[e], color="#000000", lw=0.8, ls="--")
+            ax.set_xscale("log")
+            ax.set_xlim(0.05, 2)
+            ax.set_xticks([0.1, 0.2, 0.5, 1], ["0.1", "0.2", "0.5", "1"])
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_yticks(range(len(analyses)), list(names) if k == 0 else [])
+            ax.set_ylim(len(analyses) - 0.5, -0.5)
+            ax.set_title(e.upper())
+            ax.set_xlabel("HR of ≥VGPR")
+        fig.legend(handles=[Line2D([], [], color=OKABE_ITO[0], marker="o", ms=3.5, lw=2,
+                                   label="simulated cohorts: median, 10-90%"),
+                            Line2D([], [], color=OKABE_ITO[1], marker="D", mfc="none", ls="", ms=3.5,
+                                   label="this cohort"),
+                            Line2D([], [], color="#000000", ls="--", lw=0.8, label="true time-dependent effect")],
+                   loc="lower center", bbox_to_anchor=(0.5, 0.07), ncol=2, frameon=False, fontsize=6)
+        fig.subplots_adjust(left=0.2, right=0.97, top=0.92, bottom=0.36, wspace=0.08)
     return fig

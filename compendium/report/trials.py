@@ -1,20 +1,23 @@
 """The evidence table: what other trials and series published, each number with its source.
 
-``data/external/evidence.csv`` holds one row per trial x arm x population x
-endpoint (PFS or OS): regimen, comparator, population type, N, prior lines,
-share lenalidomide-refractory, median follow-up, median with 95% limits (or
-"not reached"), a landmark rate where that is what is reported, hazard ratio
-with limits, ORR, and for the row its source (citation, DOI and/or URL, where in
-it: abstract, table, figure) and whether the source is the publication itself
-(``primary``) or a text quoting it (``secondary``). A number that could not be
-found stays empty and ``missing_reason`` says why; nothing is filled in from
-memory or from this paper's quotation of it.
+``data/external/evidence.csv`` holds one row per trial x arm x population x endpoint x analysis
+(PFS or OS; a trial's primary analysis and its later updates are separate rows, ``current`` marks
+the latest one read). Its format, vocabularies and sourcing rules are in
+``data/external/README.md``; in short, a row gives the population *as the trial defines it*, in
+separate codes (``len_status``: lenalidomide naive / exposed / refractory / mixed, with the share
+refractory; ``prior_lines``; ``analysis_set``: ITT or subgroup), the result (median with its 95%
+limits, whose status ``median_limits`` names in words, a landmark rate, a hazard ratio with its
+limits, ORR) and its source (citation, DOI and/or URL, where in it, and whether the text read is
+the publication itself, ``primary``, or a text quoting it, ``secondary``). A number that could not
+be read stays empty and ``missing_reason`` says why; nothing is filled in from memory or from this
+paper's quotation of it.
 
-These are published numbers of *other* papers, kept as data with their
-citations. The claims registry (basis ``literature``) holds what *this* paper
-says about them, so that notebook 07 can check each quotation against its
-source. The table is validated on load (:func:`load_evidence`); every problem is
-reported with file, row, column and what was expected.
+The forest-plot groups are not typed into the table: :func:`population_group` builds them from the
+codes, so that like is set beside like by construction (a series 77% lenalidomide-refractory is
+"lenalidomide-exposed", never "refractory"). The claims registry (basis ``literature``) holds what
+*this* paper says about the other studies, so that notebook 07 can check each quotation against its
+source. The table is validated on load (:func:`load_evidence`); every problem is reported with file,
+row, column and what was expected.
 """
 
 from __future__ import annotations
@@ -28,26 +31,67 @@ from compendium import paths
 
 EVIDENCE = paths.DATA / "external" / "evidence.csv"
 
-# Like with like: the population types of the forest plots, closest to this cohort first.
-POPULATION_TYPES = {
-    "lenref_first_relapse": "Lenalidomide-refractory at first relapse",
-    "lenref_any_line": "Lenalidomide-refractory, any line",
-    "imid_refractory_any_line": "IMiD-refractory, any line",
-    "one_prior_line": "One prior line (any lenalidomide status)",
-    "whole_trial": "Whole trial population",
+# Codes of a population, as the trial defines it.
+LEN_STATUS = {
+    "refractory": "every patient refractory to lenalidomide",
+    "exposed": "every patient exposed to lenalidomide, a share of them refractory",
+    "mixed": "lenalidomide-naive and -exposed patients together",
+    "naive": "no patient exposed to lenalidomide",
+    "imid_refractory": "refractory to an immunomodulatory drug (lenalidomide status not separable)",
 }
+PRIOR_LINES = ("1", "1-2", "1-3", ">=1")  # "1": first relapse
+ANALYSIS_SETS = ("itt", "subgroup", "post_hoc_subgroup", "pooled")
+MEDIAN_LIMITS = ("reported", "upper not reached", "not reported", "not applicable")
+HR_LIMITS = ("reported", "not reported", "not applicable")
+UNREADABLE = "not found in a readable source"
+NOT_REPORTED = "not reported"
+
+# Like with like: the groups of the forest plots, closest to this cohort first, each defined by codes
+# alone (population_group). The cohort's own eligibility is the first group.
+POPULATION_TYPES = {
+    "lenref_first_relapse": "Lenalidomide-refractory at first relapse (1 prior line)",
+    "lenref_any_line": "Lenalidomide-refractory, one or more prior lines",
+    "len_exposed": "Lenalidomide-exposed, partly refractory",
+    "imid_refractory_any_line": "IMiD-refractory, any line",
+    "one_prior_line": "One prior line, mixed lenalidomide status",
+    "len_naive": "Lenalidomide-naive",
+    "whole_trial": "Mixed lenalidomide status, one or more prior lines",
+}
+COHORT_POPULATION = "lenref_first_relapse"  # this study's eligibility: refractory at first relapse
+SELECTED_ON_OUTCOME = "selected_on_outcome"
+SELECTED_TITLE = "This cohort, selected on an outcome: no trial population is comparable"
+# Texts this table never rests on: manufacturers' promotional or prescriber pages and news aggregators
+# (copies of other sites' articles). A number found only there is "not found in a readable source".
+EXCLUDED_SOURCES = ("gskpro.com", "jnjmedicalconnect.com", "afnnews.qaasid.com", "trial.medpath.com")
+MAX_SECONDARY_SHARE = 0.25  # at most a quarter of the rows may rest on a text quoting the publication
 ENDPOINTS = ("pfs", "os")
 SOURCE_TYPES = ("primary", "secondary")
-TEXT_COLUMNS = ["trial", "design", "regimen", "arm", "comparator", "population_type", "population",
-                "endpoint", "prior_lines", "source", "doi", "url", "location", "source_type", "missing_reason"]
-NUMBER_COLUMNS = ["n", "share_lenref_pct", "median_followup_months", "median_months", "median_not_reached",
-                  "lcl", "ucl", "rate_months", "rate_pct", "hr", "hr_lcl", "hr_ucl", "orr_pct"]
-COLUMNS = ["trial", "design", "regimen", "arm", "comparator", "population_type", "population", "endpoint",
-           "n", "prior_lines", "share_lenref_pct", "median_followup_months", "median_months",
-           "median_not_reached", "lcl", "ucl", "rate_months", "rate_pct", "hr", "hr_lcl", "hr_ucl", "orr_pct",
-           "source", "doi", "url", "location", "source_type", "missing_reason"]
+TEXT_COLUMNS = ["trial", "design", "regimen", "arm", "comparator", "analysis", "population", "len_status",
+                "prior_lines", "analysis_set", "endpoint", "median_limits", "hr_limits", "source", "doi", "url",
+                "location", "source_type", "missing_reason", "note"]
+NUMBER_COLUMNS = ["current", "share_lenref_pct", "n", "median_followup_months", "median_months",
+                  "median_not_reached", "lcl", "ucl", "rate_months", "rate_pct", "hr", "hr_lcl", "hr_ucl",
+                  "orr_pct"]
+COLUMNS = ["trial", "design", "regimen", "arm", "comparator", "analysis", "current", "population", "len_status",
+           "share_lenref_pct", "prior_lines", "analysis_set", "endpoint", "n", "median_followup_months",
+           "median_months", "median_not_reached", "lcl", "ucl", "median_limits", "rate_months", "rate_pct", "hr",
+           "hr_lcl", "hr_ucl", "hr_limits", "orr_pct", "source", "doi", "url", "location", "source_type",
+           "missing_reason", "note"]
 RESULT_COLUMNS = ["median_months", "median_not_reached", "rate_pct", "hr", "orr_pct"]
-KEY = ["trial", "arm", "population", "endpoint"]
+KEY = ["trial", "arm", "population", "endpoint"]  # unique among current rows; with analysis, among all
+
+
+def population_group(len_status: str, prior_lines: str) -> str:
+    """The forest-plot group of a population, from its codes alone."""
+    if len_status == "refractory":
+        return "lenref_first_relapse" if prior_lines == "1" else "lenref_any_line"
+    if len_status == "exposed":
+        return "len_exposed"
+    if len_status == "imid_refractory":
+        return "imid_refractory_any_line"
+    if len_status == "naive":
+        return "len_naive"
+    return "one_prior_line" if prior_lines == "1" else "whole_trial"
 
 
 MAIC_TARGETS = paths.DATA / "external" / "maic_targets.csv"
@@ -60,7 +104,12 @@ class EvidenceError(ValueError):
 
 
 def load_evidence(path: str | Path | None = None) -> pd.DataFrame:
-    """Read and validate the evidence table; raise :class:`EvidenceError` listing every problem."""
+    """Read and validate the evidence table; raise :class:`EvidenceError` listing every problem.
+
+    The table returned has two more columns: ``population_type``, the forest-plot group built from the
+    population codes by :func:`population_group`, and ``len_exposed_pct`` (100 where the code says every
+    patient had lenalidomide).
+    """
     path = Path(path or EVIDENCE)
     name = path.name
     try:
@@ -81,33 +130,50 @@ def load_evidence(path: str | Path | None = None) -> pd.DataFrame:
         table[col] = values
     for i, r in table.iterrows():
         problems += [f"{name}: row {i + 2} ({r.trial}, {r.population}, {r.endpoint}), {p}" for p in _row_problems(r)]
-    dup = table[table.duplicated(KEY, keep=False)]
-    for key, rows in dup.groupby(KEY).groups.items():
-        problems.append(f"{name}: rows {[j + 2 for j in rows]} repeat the same {KEY}: {list(key)}")
+    problems += _duplicates(table, KEY + ["analysis"], name, "")
+    problems += _duplicates(table[table["current"] == 1], KEY, name, " among current rows (current = 1)")
     if problems:
         raise EvidenceError("\n".join(problems))
     table["median_not_reached"] = table["median_not_reached"].fillna(0).astype(bool)
+    table["current"] = table["current"].astype(int).astype(bool)
+    table["population_type"] = [population_group(s, p) for s, p in zip(table["len_status"], table["prior_lines"])]
+    # eligibility, not a count: every patient of an exposed or refractory population had lenalidomide
+    table["len_exposed_pct"] = table["len_status"].map({"exposed": 100.0, "refractory": 100.0})
     return table
+
+
+def _duplicates(table: pd.DataFrame, key: list[str], name: str, where: str) -> list[str]:
+    dup = table[table.duplicated(key, keep=False)]
+    return [f"{name}: rows {[j + 2 for j in rows]} repeat the same {key}{where}: {list(k)}"
+            for k, rows in dup.groupby(key).groups.items()]
+
+
+def _vocabulary(r: pd.Series, col: str, allowed) -> list[str]:
+    return [] if r[col] in allowed else [f"column {col}: {r[col]!r}; expected one of {list(allowed)}"]
 
 
 def _row_problems(r: pd.Series) -> list[str]:
     """What is wrong with one row of the evidence table (empty list: nothing)."""
     out = []
-    for col in ("trial", "regimen", "arm", "population", "source", "location"):
+    for col in ("trial", "regimen", "arm", "analysis", "population", "source", "location"):
         if not r[col]:
             out.append(f"column {col}: empty; every row needs it")
-    if r.population_type not in POPULATION_TYPES:
-        out.append(f"column population_type: {r.population_type!r}; expected one of {list(POPULATION_TYPES)}")
-    if r.endpoint not in ENDPOINTS:
-        out.append(f"column endpoint: {r.endpoint!r}; expected one of {list(ENDPOINTS)}")
-    if r.source_type not in SOURCE_TYPES:
-        out.append(f"column source_type: {r.source_type!r}; expected one of {list(SOURCE_TYPES)}")
+    for col, allowed in (("len_status", LEN_STATUS), ("prior_lines", PRIOR_LINES), ("analysis_set", ANALYSIS_SETS),
+                         ("endpoint", ENDPOINTS), ("source_type", SOURCE_TYPES), ("median_limits", MEDIAN_LIMITS),
+                         ("hr_limits", HR_LIMITS)):
+        out += _vocabulary(r, col, allowed)
+    if r.current not in (0, 1):
+        out.append(f"column current: {r.current!r}; expected 1 (the latest analysis read) or 0")
     if not r.doi and not r.url:
         out.append("columns doi/url: both empty; a source needs a DOI or a URL")
     if r.doi and not r.doi.startswith("10."):
         out.append(f"column doi: {r.doi!r} is not a DOI (expected it to start with '10.')")
     if r.url and not r.url.startswith(("http://", "https://")):
         out.append(f"column url: {r.url!r} is not a web address")
+    banned = [d for d in EXCLUDED_SOURCES if d in r.url]
+    if banned:
+        out.append(f"column url: {banned[0]} is a promotional page or a news aggregator; find the publication "
+                   f"or say {UNREADABLE!r}")
     if _present(r.n) and not (r.n == int(r.n) and r.n > 0):
         out.append(f"column n: {r.n:g}; expected a positive whole number")
     for col in ("share_lenref_pct", "rate_pct", "orr_pct"):
@@ -116,19 +182,57 @@ def _row_problems(r: pd.Series) -> list[str]:
     for col in ("median_followup_months", "median_months", "lcl", "ucl", "rate_months"):
         if _present(r[col]) and r[col] <= 0:
             out.append(f"column {col}: {r[col]:g}; expected a positive number of months")
+    out += _share_problems(r)
     if _present(r.median_not_reached) and r.median_not_reached not in (0, 1):
         out.append(f"column median_not_reached: {r.median_not_reached:g}; expected 0 or 1")
     if r.median_not_reached == 1 and _present(r.median_months):
         out.append("columns median_months/median_not_reached: a median cannot be both given and not reached")
     out += _limits_problems(r, "median_months", "lcl", "ucl", allow_open_estimate=r.median_not_reached == 1)
     out += _limits_problems(r, "hr", "hr_lcl", "hr_ucl")
+    out += _limits_status_problems(r)
     if _present(r.hr) and r.hr <= 0:
         out.append(f"column hr: {r.hr:g}; expected a positive hazard ratio")
     if _present(r.rate_pct) != _present(r.rate_months):
         out.append("columns rate_pct/rate_months: a landmark rate needs both its value and its time")
     has_result = any(_present(r[c]) and (c != "median_not_reached" or r[c] == 1) for c in RESULT_COLUMNS)
-    if not has_result and not r.missing_reason:
-        out.append("column missing_reason: empty, but the row reports no result; say why it is missing")
+    if not has_result and not r.missing_reason.startswith((UNREADABLE, NOT_REPORTED)):
+        out.append(f"column missing_reason: {r.missing_reason!r}, but the row reports no result; say why, "
+                   f"beginning with {UNREADABLE!r} or {NOT_REPORTED!r}")
+    return out
+
+
+def _share_problems(r: pd.Series) -> list[str]:
+    """A population's share of lenalidomide-refractory patients must agree with its code."""
+    share = r.share_lenref_pct
+    if not _present(share):
+        return []
+    if r.len_status == "refractory" and share != 100:
+        return [f"columns len_status/share_lenref_pct: {share:g}% refractory is not a refractory population; "
+                "code it 'exposed' (every patient exposed, a share refractory) or 'mixed'"]
+    if r.len_status in ("exposed", "mixed") and share == 100:
+        return [f"columns len_status/share_lenref_pct: every patient refractory; code it 'refractory', "
+                f"not {r.len_status!r}"]
+    if r.len_status == "naive" and share != 0:
+        return [f"columns len_status/share_lenref_pct: a lenalidomide-naive population cannot be {share:g}% "
+                "refractory"]
+    return []
+
+
+def _limits_status_problems(r: pd.Series) -> list[str]:
+    """``median_limits`` and ``hr_limits`` say in words what the limit columns hold."""
+    out = []
+    has_median = _present(r.median_months) or r.median_not_reached == 1
+    lo, hi = _present(r.lcl), _present(r.ucl)
+    expected = ("not applicable" if not has_median and not lo and not hi else
+                "reported" if lo and hi else "upper not reached" if lo else "not reported" if not hi else None)
+    if expected is None:
+        out.append("columns lcl/ucl: an upper limit without a lower one")
+    elif r.median_limits != expected:
+        out.append(f"column median_limits: {r.median_limits!r}, but the limit columns say {expected!r}")
+    hr_expected = ("not applicable" if not _present(r.hr) else
+                   "reported" if _present(r.hr_lcl) and _present(r.hr_ucl) else "not reported")
+    if r.hr_limits != hr_expected:
+        out.append(f"column hr_limits: {r.hr_limits!r}, but the hazard-ratio columns say {hr_expected!r}")
     return out
 
 
@@ -153,9 +257,11 @@ def _present(x) -> bool:
 
 
 def select(evidence: pd.DataFrame, trial: str, endpoint: str, population_type: str | None = None,
-           arm: str | None = None) -> pd.Series:
-    """The one row of a trial result; refuses an ambiguous or absent match."""
+           arm: str | None = None, current: bool = True) -> pd.Series:
+    """The one row of a trial result (by default its latest analysis); refuses an ambiguous or absent match."""
     hit = evidence[(evidence["trial"] == trial) & (evidence["endpoint"] == endpoint)]
+    if current:
+        hit = hit[hit["current"]]
     if population_type is not None:
         hit = hit[hit["population_type"] == population_type]
     if arm is not None:
@@ -176,32 +282,52 @@ def cohort_label(meta: dict) -> str:
     return "This cohort (synthetic data)" if meta["synthetic"] else f"This cohort ({Path(meta['input_file']).name})"
 
 
-def cohort_row(label: str, km: dict, population_type: str) -> dict:
-    """A forest-plot row of this cohort from a :func:`compendium.stats.survival.km_median` result."""
-    return {"label": label, "population_type": population_type, **{k: km[k] for k in ("median", "lcl", "ucl", "n")}}
+def cohort_row(label: str, km: dict, population_type: str = COHORT_POPULATION,
+               selected_on: str | None = None) -> dict:
+    """A forest-plot row of this cohort from a :func:`compendium.stats.survival.km_median` result.
+
+    ``selected_on`` names the outcome a subgroup was selected on (e.g. "response >=VGPR"); such a
+    row is drawn in a group of its own, never beside a trial population.
+    """
+    return {"label": label, "population_type": population_type, "selected_on": selected_on or "",
+            **{k: km[k] for k in ("median", "lcl", "ucl", "n")}}
+
+
+def _cohort_group(row: dict) -> str:
+    if row.get("selected_on"):
+        return SELECTED_ON_OUTCOME
+    if row["population_type"] != COHORT_POPULATION:
+        raise ValueError(
+            f"cohort row {row['label']!r}: population type {row['population_type']!r}; this cohort is "
+            f"{POPULATION_TYPES[COHORT_POPULATION].lower()} by eligibility, so its rows stand in "
+            f"{COHORT_POPULATION!r}, or, for a subgroup selected on an outcome, pass selected_on= (drawn apart)")
+    return COHORT_POPULATION
 
 
 def forest_rows(evidence: pd.DataFrame, endpoint: str, cohort_rows: list[dict]) -> pd.DataFrame:
-    """Rows of a forest plot of medians for one endpoint, grouped by population type.
+    """Rows of a forest plot of medians for one endpoint, grouped by population type (current analyses).
 
-    ``cohort_rows`` are this cohort's estimates (dicts with label, median, lcl, ucl, n,
-    population_type); they are placed at the top of their population group. Trial rows
+    ``cohort_rows`` are this cohort's estimates (:func:`cohort_row`); they are placed at the top of
+    their group, and a subgroup selected on an outcome in a last group of its own. Trial rows
     without a median (not reached, or not found) are kept, flagged, so the plot can say so.
     """
-    ev = evidence[evidence["endpoint"] == endpoint]
+    ev = evidence[(evidence["endpoint"] == endpoint) & evidence["current"]]
+    groups = {**POPULATION_TYPES, SELECTED_ON_OUTCOME: SELECTED_TITLE}
+    placed = [(_cohort_group(c), c) for c in cohort_rows]
     rows = []
-    for ptype, title in POPULATION_TYPES.items():
-        group = [dict(c, kind="cohort") for c in cohort_rows if c["population_type"] == ptype]
+    for ptype, title in groups.items():
+        group = [dict(c, population_type=ptype, kind="cohort", selected=g == SELECTED_ON_OUTCOME)
+                 for g, c in placed if g == ptype]
         for r in ev[ev["population_type"] == ptype].itertuples(index=False):
             label = f"{r.trial} {r.regimen}" + ("" if r.arm in ("experimental", "single arm", "pooled")
                                                 else " (control)")
             group.append({"label": label, "median": r.median_months, "lcl": r.lcl, "ucl": r.ucl, "n": r.n,
-                          "population_type": ptype,
+                          "population_type": ptype, "analysis_set": r.analysis_set, "selected": False,
                           "kind": ("missing" if not _present(r.median_months) and not r.median_not_reached
                                    else "secondary" if r.source_type == "secondary" else "trial"),
                           "not_reached": bool(r.median_not_reached)})
         if group:
-            rows.append({"label": title, "kind": "header", "population_type": ptype})
+            rows.append({"label": title, "kind": "header", "population_type": ptype, "selected": False})
             rows += group
     out = pd.DataFrame(rows)
     for col in ("median", "lcl", "ucl", "n"):
@@ -216,8 +342,8 @@ def forest_rows(evidence: pd.DataFrame, endpoint: str, cohort_rows: list[dict]) 
 # or, where the source could not be found, the reason.
 Q = dict  # (trial, endpoint, population_type, arm, field)
 QUOTES = {
-    "I_optimismm_pfs": Q(trial="OPTIMISMM", endpoint="pfs", population_type="whole_trial", arm="experimental"),
-    "I_apollo_pfs": Q(trial="APOLLO", endpoint="pfs", population_type="whole_trial", arm="experimental"),
+    "I_optimismm_pfs": Q(trial="OPTIMISMM", endpoint="pfs", population_type="len_exposed", arm="experimental"),
+    "I_apollo_pfs": Q(trial="APOLLO", endpoint="pfs", population_type="len_exposed", arm="experimental"),
     "I_boston_pfs": Q(trial="BOSTON", endpoint="pfs", population_type="whole_trial", arm="experimental"),
     "I_castor_pfs": Q(trial="CASTOR", endpoint="pfs", population_type="whole_trial", arm="experimental"),
     "I_endeavor_pfs": Q(trial="ENDEAVOR", endpoint="pfs", population_type="whole_trial", arm="experimental"),
@@ -227,14 +353,14 @@ QUOTES = {
     "I_cartitude4_pfs12": Q(trial="CARTITUDE-4", endpoint="pfs", population_type="lenref_any_line",
                             arm="experimental", field="rate_pct"),
     "I_dreamm7_pfs": Q(trial="DREAMM-7", endpoint="pfs", population_type="whole_trial", arm="experimental"),
-    "I_dreamm8_pfs": Q(trial="DREAMM-8", endpoint="pfs", population_type="whole_trial", arm="experimental"),
-    "I_dreamm8_pfs12": Q(trial="DREAMM-8", endpoint="pfs", population_type="whole_trial", arm="experimental",
+    "I_dreamm8_pfs": Q(trial="DREAMM-8", endpoint="pfs", population_type="len_exposed", arm="experimental"),
+    "I_dreamm8_pfs12": Q(trial="DREAMM-8", endpoint="pfs", population_type="len_exposed", arm="experimental",
                          field="rate_pct"),
     "D_ikema_pfs": Q(trial="IKEMA", endpoint="pfs", population_type="whole_trial", arm="experimental"),
     "D_candor_pfs": Q(trial="CANDOR", endpoint="pfs", population_type="whole_trial", arm="experimental"),
     "D_optimismm_lenref_pfs": Q(trial="OPTIMISMM", endpoint="pfs", population_type="lenref_first_relapse",
                                 arm="experimental"),
-    "D_mm014_lenref": Q(trial="MM-014", endpoint="pfs", population_type="whole_trial", arm="single arm",
+    "D_mm014_lenref": Q(trial="MM-014", endpoint="pfs", population_type="len_exposed", arm="single arm",
                         field="share_lenref_pct"),
     "D_mm014_lenref_pfs": Q(trial="MM-014", endpoint="pfs", population_type="lenref_any_line", arm="single arm"),
     "D_cartitude4_lenref": Q(trial="CARTITUDE-4", endpoint="pfs", population_type="lenref_any_line",
@@ -250,9 +376,15 @@ QUOTES = {
                     population_type="lenref_any_line", arm="pooled"),
     "D_yong_os": Q(trial="Yong 2025 (pooled)", endpoint="os",
                    population_type="lenref_any_line", arm="pooled"),
-    "D_barila_n": Q(trial="Barila 2024 (real life)", endpoint="pfs", population_type="lenref_any_line",
+    "I_optimismm_lenexp": Q(trial="OPTIMISMM", endpoint="pfs", population_type="len_exposed", arm="experimental",
+                            field="len_exposed_pct"),
+    "I_apollo_lenexp": Q(trial="APOLLO", endpoint="pfs", population_type="len_exposed", arm="experimental",
+                         field="len_exposed_pct"),
+    "I_dreamm8_lenexp": Q(trial="DREAMM-8", endpoint="pfs", population_type="len_exposed", arm="experimental",
+                          field="len_exposed_pct"),
+    "D_barila_n": Q(trial="Barila 2024 (real life)", endpoint="pfs", population_type="len_exposed",
                     arm="single arm", field="n"),
-    "D_barila_lenref": Q(trial="Barila 2024 (real life)", endpoint="pfs", population_type="lenref_any_line",
+    "D_barila_lenref": Q(trial="Barila 2024 (real life)", endpoint="pfs", population_type="len_exposed",
                          arm="single arm", field="share_lenref_pct"),
 }
 # Shares derived from published counts: (numerator rows, denominator rows), each (trial, endpoint, type, arm).
@@ -266,11 +398,10 @@ DERIVED_SHARES = {
                          [("DREAMM-7", "pfs", "whole_trial", "experimental"),
                           ("DREAMM-7", "pfs", "whole_trial", "control")]),
 }
-_COMPOSITION = ("the share was not found in a retrievable text of the trial's report (the evidence table "
+_COMPOSITION = ("the share was not found in a readable text of the trial's report (the evidence table "
                 "records a population's composition only where the source of a result states it)")
 NOT_FOUND = {
     **{c: _COMPOSITION for c in (
-        "I_optimismm_lenexp", "I_apollo_lenexp", "I_dreamm8_lenexp", "I_optimismm_lenref",
         "I_optimismm_lenref_first", "I_apollo_lenref", "I_dreamm8_lenref", "I_cartitude4_first",
         "I_endeavor_lenref", "I_ikema_lenref", "I_candor_lenref", "I_boston_lenref", "I_castor_first_line_len",
         "D_ikema_lenref", "D_candor_lenref", "D_boston_lenref", "D_apollo_lenref", "D_apollo_lenref_first",
@@ -278,9 +409,11 @@ NOT_FOUND = {
     "D_mm014_prior_lines": "the median number of prior lines is not in the MM-014 abstract (62.5% had one)",
     "D_ikema_orr": "the updated IKEMA abstract reports CR and MRD rates, not the overall response rate",
     "D_candor_orr": "the final CANDOR abstract reports MRD rates, not the overall response rate",
-    "D_barila_prior_lines": "the median number of prior lines is not in the retrieved abstract",
-    "D_barila_lenref_pfs": "the abstract gives the PFS of all 57 patients; the lenalidomide-refractory "
-                           "subgroup's median is cut off in the retrieved text",
+    "I_optimismm_lenref": ("the PVd arm's share is not in the texts read; the trial's ASH 2019 abstract gives "
+                           "70% lenalidomide-refractory for all 559 patients"),
+    "D_barila_prior_lines": "the number of prior lines is not in the part of the abstract that could be read",
+    "D_barila_lenref_pfs": "the abstract gives the PFS of all 57 patients; the stored copy is cut off where it "
+                           "compares lenalidomide-exposed with lenalidomide-refractory patients",
     "D_mccarthy_pfs": "not looked up: a meta-analysis of first-line maintenance, outside the comparison of "
                       "second-line regimens",
 }
@@ -305,7 +438,12 @@ def quoted_value(evidence: pd.DataFrame, claim_id: str) -> tuple[float, str]:
 
 
 def load_maic_targets(path: str | Path | None = None) -> pd.DataFrame:
-    """Published baseline aggregates of the MAIC target populations, validated like the evidence."""
+    """Published baseline aggregates of the MAIC target populations, validated like the evidence.
+
+    ``statistic`` is ``mean``, ``sd``, ``proportion`` or ``median`` (a median is matched by the share
+    of patients below it, as the R package ``maic`` does). An aggregate the target reports but that
+    could not be read has an empty ``value`` and a ``note`` beginning "not found in a readable source".
+    """
     path = Path(path or MAIC_TARGETS)
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in MAIC_TARGET_COLUMNS if c not in table.columns]
@@ -315,12 +453,16 @@ def load_maic_targets(path: str | Path | None = None) -> pd.DataFrame:
     value = pd.to_numeric(table["value"], errors="coerce")
     for i, r in table.iterrows():
         where = f"{path.name}: row {i + 2} ({r.target}, {r.covariate})"
-        if pd.isna(value[i]):
+        if not r.value.strip():
+            if not r.note.startswith(UNREADABLE):
+                problems.append(f"{where}, column value: empty; give the number, or say in note why it is "
+                                f"missing (beginning {UNREADABLE!r})")
+        elif pd.isna(value[i]):
             problems.append(f"{where}, column value: {r.value!r} is not a number")
         elif r.statistic == "proportion" and not 0 < value[i] < 1:
             problems.append(f"{where}, column value: {r.value}; a proportion strictly between 0 and 1")
-        if r.statistic not in ("mean", "sd", "proportion"):
-            problems.append(f"{where}, column statistic: {r.statistic!r}; expected mean, sd or proportion")
+        if r.statistic not in ("mean", "sd", "proportion", "median"):
+            problems.append(f"{where}, column statistic: {r.statistic!r}; expected mean, sd, proportion or median")
         if not r.source or not (r.doi or r.url) or not r.location:
             problems.append(f"{where}: every aggregate needs its source, a DOI or URL, and where in it")
         if r.source_type not in SOURCE_TYPES:
@@ -331,15 +473,17 @@ def load_maic_targets(path: str | Path | None = None) -> pd.DataFrame:
 
 
 def maic_targets(table: pd.DataFrame, target: str) -> list:
-    """The matched moments of one target population, as :class:`compendium.stats.maic.Target`."""
+    """The matched aggregates of one target population, as :class:`compendium.stats.maic.Target`
+    (aggregates that could not be read are left out: the table says which)."""
     from compendium.stats.maic import Target
 
-    rows = table[table["target"] == target]
+    rows = table[(table["target"] == target) & table["value"].notna()]
     if rows.empty:
         raise KeyError(f"no MAIC target {target!r}")
     out = []
     for cov, part in rows.groupby("covariate", sort=False):
         stats = dict(zip(part["statistic"], part["value"]))
-        mean = stats.get("mean", stats.get("proportion"))
-        out.append(Target(cov, float(mean), stats.get("sd"), "; ".join(part["source"].unique())))
+        kind = next((k for k in ("median", "proportion", "mean") if k in stats), "mean")
+        out.append(Target(cov, float(stats[kind]), stats.get("sd") if kind != "median" else None,
+                          "; ".join(part["source"].unique()), kind))
     return out

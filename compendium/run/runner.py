@@ -6,7 +6,8 @@ side by side (two at a time by default). A notebook whose source, parameters,
 input file, package code and upstream outputs are all unchanged since it last
 ran into the same output folder is not executed again: a small content-hash
 cache in ``<out>/.compendium-cache/`` remembers what each notebook read and
-wrote.
+wrote (:mod:`compendium.run.cache`, which ``status`` reads to say what changed);
+``--force`` executes notebooks and what reads them whatever the cache says.
 
 Every notebook executes into its own private staging folder; only when all of
 them succeeded are their outputs moved into place, so a failed run leaves
@@ -19,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
-import platform
 import re
 import shutil
 import sys
@@ -30,7 +29,6 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 # rfc3987_syntax, an optional extra of jsonschema that the Jupyter packages install, compiles a Lark
@@ -39,18 +37,20 @@ from pathlib import Path
 sys.modules.setdefault("rfc3987_syntax", None)
 
 from compendium.report import claims  # noqa: E402
+from compendium.report import origin as trace
 from compendium.data import dataset, endpoints
 from compendium import paths
 from compendium.run import zygote
+from compendium.run.cache import (CACHE_DIR, Cache, cache_key, data_outputs, key_of, key_parts,  # noqa: F401
+                                  outputs_of, run_context)
 from compendium.data import mapping as mappings
 from compendium.data import spec as specs
-from compendium.data.loading import DataValidationError, load_raw, sha256
+from compendium.data.loading import DataValidationError, load_raw
 
 KERNEL = "daravd"
 KERNEL_DISPLAY = "DaraVd compendium"
 RECONCILIATION = "08"
 JOBS = 2  # notebooks executed at the same time; this machine has two cores
-CACHE_DIR = ".compendium-cache"
 
 #: The dependency graph: which notebooks' outputs each notebook reads. ``"*"``: every other one.
 #: 00 documents the generator and 01 reads the input file; 02-07 read the analysis dataset that
@@ -68,15 +68,6 @@ GRAPH: dict[str, tuple[str, ...] | str] = {
     RECONCILIATION: "*",
 }
 DEFAULT_DEPENDS = ("01",)
-
-#: What a notebook reads from the repository besides its own source: a change to any of these
-#: invalidates the cache of every notebook.
-SHARED_SOURCES = ("compendium/**/*.py", "data/*.csv", "data/claims/*.csv", "data/synthetic/*", "data/spec/*",
-                  "data/external/**/*")
-#: Installed packages whose version is part of every cache key.
-KEY_PACKAGES = ("numpy", "pandas", "scipy", "lifelines", "matplotlib", "pandera", "papermill",
-                "nbformat", "ipykernel", "jupytext", "great-tables")
-
 
 class RunError(Exception):
     """A run that cannot go on; the message says which notebook and cell, and what to do."""
@@ -106,25 +97,43 @@ def discover() -> list[Notebook]:
     return [Notebook(p.name[:2], p.stem, p) for p in found]
 
 
+def keys_named(notebooks: list[Notebook], items: list[str], option: str = "--only") -> list[str]:
+    """The keys of the notebooks named by number (``4`` or ``04``) or by name (``04_survival``)."""
+    by_name = {nb.key: nb.key for nb in notebooks} | {nb.stem: nb.key for nb in notebooks}
+    found, unknown = [], []
+    for item in items:
+        key = item.zfill(2) if re.fullmatch(r"\d", item) else item
+        (found.append(by_name[key]) if key in by_name else unknown.append(item))
+    if unknown:
+        valid = ", ".join(f"{nb.key} ({nb.stem})" for nb in notebooks)
+        raise ValueError(f"{option}: no notebook {', '.join(map(repr, unknown))}; valid keys: {valid}")
+    return found
+
+
+def ancestors(key: str, keys: list[str]) -> list[str]:
+    """Every notebook whose outputs ``key`` reads, directly or through another one."""
+    seen, todo = [], list(depends_on(key, keys))
+    while todo:
+        k = todo.pop()
+        if k not in seen:
+            seen.append(k)
+            todo.extend(depends_on(k, keys))
+    return sorted(seen)
+
+
+def descendants(named: set[str], keys: list[str]) -> set[str]:
+    """The notebooks named and every notebook that reads their outputs, directly or not."""
+    return set(named) | {k for k in keys if set(ancestors(k, keys)) & set(named)}
+
+
 def select(notebooks: list[Notebook], only: list[str] | None) -> list[Notebook]:
     """The notebooks named (by number, ``4`` or ``04``, or by name) and everything they need."""
     if not only:
         return notebooks
     keys = [nb.key for nb in notebooks]
-    by_name = {nb.key: nb.key for nb in notebooks} | {nb.stem: nb.key for nb in notebooks}
-    wanted, unknown = set(), []
-    for item in only:
-        key = item.zfill(2) if re.fullmatch(r"\d", item) else item
-        (wanted.add(by_name[key]) if key in by_name else unknown.append(item))
-    if unknown:
-        valid = ", ".join(f"{nb.key} ({nb.stem})" for nb in notebooks)
-        raise ValueError(f"--only: no notebook {', '.join(map(repr, unknown))}; valid keys: {valid}")
-    todo = list(wanted)
-    while todo:
-        for dep in depends_on(todo.pop(), keys):
-            if dep not in wanted:
-                wanted.add(dep)
-                todo.append(dep)
+    wanted = set(keys_named(notebooks, only))
+    for key in list(wanted):
+        wanted.update(ancestors(key, keys))
     return [nb for nb in notebooks if nb.key in wanted]
 
 
@@ -238,90 +247,12 @@ def _ipc_kernel_manager(warm: zygote.Zygote | None = None):
     return IPCKernelManager
 
 
-# ---------------------------------------------------------------- the content-hash cache
-
-def _sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def code_fingerprint() -> str:
-    """One hash of the package code, the registry, the dictionary, the synthetic cohort and
-    the versions of Python and the key packages: what every notebook depends on."""
-    files = sorted({f for pattern in SHARED_SOURCES for f in paths.ROOT.glob(pattern) if f.is_file()})
-    parts = [f"{f.relative_to(paths.ROOT).as_posix()} {sha256(f)}" for f in files]
-    parts.append(f"python {platform.python_version()}")
-    for name in KEY_PACKAGES:
-        try:
-            parts.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            parts.append(f"{name} -")
-    return _sha256_text("\n".join(parts))
-
-
-def outputs_of(root: Path, skip: set[str] = frozenset()) -> dict[str, str]:
-    """Every file below ``root`` (relative POSIX path -> sha256), except those in ``skip``."""
-    found = {}
-    for f in sorted(p for p in root.rglob("*") if p.is_file()):
-        rel = f.relative_to(root).as_posix()
-        if rel not in skip and not rel.startswith(CACHE_DIR + "/"):
-            found[rel] = sha256(f)
-    return found
-
-
-def data_outputs(outputs: dict[str, str]) -> dict[str, str]:
-    """What downstream notebooks read: everything but the executed notebooks themselves, so
-    that editing a notebook's prose does not re-execute what depends on it."""
-    return {rel: h for rel, h in outputs.items() if not rel.startswith("notebooks/")}
-
-
-@dataclass
-class Cache:
-    """One JSON record per notebook: the key it ran under and the files it wrote (with hashes)."""
-
-    folder: Path
-
-    def _record(self, nb: Notebook) -> Path:
-        return self.folder / f"{nb.stem}.json"
-
-    def lookup(self, nb: Notebook, key: str, out: Path) -> dict[str, str] | None:
-        """The notebook's outputs if it ran under ``key`` and they are still there, unchanged."""
-        try:
-            record = json.loads(self._record(nb).read_text())
-        except (OSError, ValueError):
-            return None
-        if record.get("key") != key or not record.get("outputs"):
-            return None
-        for rel, digest in record["outputs"].items():
-            f = out / rel
-            if not f.is_file() or sha256(f) != digest:
-                return None
-        return record["outputs"]
-
-    def store(self, nb: Notebook, key: str, outputs: dict[str, str], seconds: float | None = None) -> None:
-        record = {"notebook": nb.stem, "key": key, "outputs": outputs, "seconds": seconds}
-        paths.atomic_write_text(self._record(nb), json.dumps(record, indent=1, sort_keys=True) + "\n")
-
-    def seconds(self, nb: Notebook) -> float | None:
-        """How long the notebook took when it last ran into this folder (None: unknown)."""
-        try:
-            return float(json.loads(self._record(nb).read_text())["seconds"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-
-def cache_key(nb: Notebook, context: dict, upstream: dict[str, dict[str, str]]) -> str:
-    """Hash of everything the notebook's result depends on."""
-    payload = dict(context, notebook=nb.stem, source=sha256(nb.source),
-                   upstream={k: data_outputs(v) for k, v in sorted(upstream.items())})
-    return _sha256_text(json.dumps(payload, sort_keys=True))
-
-
 # ---------------------------------------------------------------- execution
 
 def _cell_location(nb: Notebook, notebook: nbformat.NotebookNode, index: int) -> str:
     """'cell 12 (line 80 of notebooks/04_survival.py): `first line`' for the cell at ``index``."""
     first = next((line for line in notebook.cells[index].source.splitlines() if line.strip()), "")
-    starts = [i for i, line in enumerate(nb.source.read_text().splitlines(), 1) if re.match(r"# %%( |$)", line)]
+    starts = trace.cell_starts(nb.source.read_text().splitlines())  # numbered as claims.csv numbers cells
     where = (f" (line {starts[index]} of {paths.relative(nb.source)})"
              if len(starts) == len(notebook.cells) else "")
     return f"cell {index + 1}{where}: `{first.strip()[:80]}`"
@@ -397,14 +328,17 @@ def _created_root(out: Path) -> Path | None:
 class _Run:
     """One run: schedules the selected notebooks over the graph, executes or reuses each."""
 
-    def __init__(self, selected, data, target, shown, context, jobs, quiet, warm: zygote.Zygote):
+    def __init__(self, selected, data, target, shown, context, jobs, quiet, warm: zygote.Zygote,
+                 forced: set[str] = frozenset()):
         self.selected, self.data, self.target, self.shown = selected, data, target, shown
         self.context, self.jobs, self.quiet = context, jobs, quiet
         self.keys = [nb.key for nb in selected]
+        self.stems = {nb.key: nb.stem for nb in selected}
+        self.forced = descendants(forced, self.keys)  # executed even when cached, and what reads them
         self.cache = Cache(target.out / CACHE_DIR)
         self.outputs: dict[str, dict[str, str]] = {}   # key -> files it wrote (rel -> sha256)
         self.where: dict[str, Path] = {}               # key -> root its outputs are under now
-        self.run_keys: dict[str, str] = {}             # key -> cache key of an executed notebook
+        self.run_parts: dict[str, dict] = {}           # key -> the parts of the cache key it executed under
         self.seconds: dict[str, float] = {}            # key -> how long an executed notebook took
         # ready notebooks start longest first (their last recorded time, here or in the repository's
         # own run), so that no long one is left to run alone at the end; unknown ones keep their order
@@ -423,13 +357,7 @@ class _Run:
                 sys.stdout.flush()
 
     def _ancestors(self, key: str) -> list[str]:
-        seen, todo = [], list(depends_on(key, self.keys))
-        while todo:
-            k = todo.pop()
-            if k not in seen:
-                seen.append(k)
-                todo.extend(depends_on(k, self.keys))
-        return sorted(seen)
+        return ancestors(key, self.keys)
 
     def _execute_one(self, nb: Notebook, staging_root: Path) -> tuple[float, dict[str, str]]:
         self.say(f"  running   {nb.stem}")
@@ -456,16 +384,16 @@ class _Run:
                     if failure is not None or not all(d in self.outputs for d in depends_on(key, self.keys)):
                         continue
                     del pending[key]
-                    upstream = {d: self.outputs[d] for d in self._ancestors(key)}
-                    cache_id = cache_key(nb, self.context, upstream)
-                    hit = self.cache.lookup(nb, cache_id, self.target.out)
+                    upstream = {self.stems[d]: self.outputs[d] for d in self._ancestors(key)}
+                    parts = key_parts(nb, self.context, upstream)
+                    hit = None if key in self.forced else self.cache.lookup(nb, key_of(parts), self.target.out)
                     if hit is not None:
                         self.outputs[key], self.where[key] = hit, self.target.out
                         self.cached.append(key)
                         self.say(f"  cached    {nb.stem}")
                         reused = True
                         continue
-                    self.run_keys[key] = cache_id
+                    self.run_parts[key] = parts
                     if not self.executed and not running:  # the first notebook to execute:
                         import papermill  # noqa: F401 - imported once here, not by two workers at once
                         self.warm.ready()  # and wait until the warm process (started by run()) listens
@@ -501,26 +429,53 @@ class _Run:
                     os.replace(staging_root / nb.stem / rel, dest)
         for nb in self.selected:
             if nb.key in self.executed:
-                self.cache.store(nb, self.run_keys[nb.key], self.outputs[nb.key], self.seconds.get(nb.key))
+                self.cache.store(nb, self.run_parts[nb.key], self.outputs[nb.key], self.seconds.get(nb.key))
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """A run's arguments resolved as the run reads them (``run`` and ``status`` alike)."""
+
+    data: Path
+    spec: Path | None
+    mapping: Path | None
+    target: paths.Paths
+    shown: dict | None  # the parameters as executed notebooks record them
+
+    @classmethod
+    def resolve(cls, data=None, out=None, spec=None, mapping=None) -> "Inputs":
+        data_path = Path(data).resolve() if data else paths.default_input()
+        spec_path = Path(spec).resolve() if spec else None
+        mapping_path = Path(mapping).resolve() if mapping else None
+        target = paths.Paths.for_run(out)
+        return cls(data_path, spec_path, mapping_path, target,
+                   shown_parameters(data_path, target, spec_path, mapping_path))
+
+    def context(self, input_sha256: str) -> dict:
+        """The cache-key parts every notebook of this run shares."""
+        return run_context(self.shown, input_sha256, self.spec, self.mapping)
 
 
 def run(data: str | None = None, out: str | None = None, only: list[str] | None = None,
-        progress: bool = True, jobs: int = JOBS, spec: str | None = None, mapping: str | None = None) -> paths.Paths:
+        progress: bool = True, jobs: int = JOBS, spec: str | None = None, mapping: str | None = None,
+        force: list[str] | None = None) -> paths.Paths:
     """The whole pipeline (or the notebooks in ``only`` and what they need); returns the
-    output locations. ``progress=False`` prints only the summary."""
-    selected = select(discover(), only)
+    output locations. ``progress=False`` prints only the summary. The notebooks in ``force``, and
+    every notebook that reads their outputs, are executed even when their cache is fresh."""
+    notebooks = discover()
+    forced = set(keys_named(notebooks, force, "--force")) if force else set()
+    selected = select(notebooks, [*only, *sorted(forced)] if only else None)
     # the warm process that kernels are forked from imports while the input is checked
     warm = zygote.take(paths.NOTEBOOKS)
     try:
-        return _run(selected, data, out, progress, jobs, spec, mapping, warm)
+        return _run(selected, data, out, progress, jobs, spec, mapping, warm, forced)
     finally:
         warm.close()
 
 
-def _run(selected, data, out, progress, jobs, spec, mapping, warm) -> paths.Paths:
-    data_path = Path(data).resolve() if data else paths.default_input()
-    spec_path = Path(spec).resolve() if spec else None
-    mapping_path = Path(mapping).resolve() if mapping else None
+def _run(selected, data, out, progress, jobs, spec, mapping, warm, forced=frozenset()) -> paths.Paths:
+    inputs = Inputs.resolve(data, out, spec, mapping)
+    data_path, spec_path, mapping_path, target = inputs.data, inputs.spec, inputs.mapping, inputs.target
     # fail fast, before anything is written, with the dictionary's, the mapping's or the spec's message
     raw = load_raw(data_path, mappings.load(mapping_path))
     for note in raw.notices:
@@ -530,16 +485,12 @@ def _run(selected, data, out, progress, jobs, spec, mapping, warm) -> paths.Path
     if not synthetic:  # 00 documents how the synthetic cohort was made: nothing to say about other data
         selected = [nb for nb in selected if nb.key != "00"]
     ensure_kernel()
-    target = paths.Paths.for_run(out)
     created = _created_root(target.out)
     started = time.perf_counter()
-    shown = shown_parameters(data_path, target, spec_path, mapping_path)
     parameters = {"data_path": str(data_path), "spec_path": spec_path and str(spec_path),
                   "mapping_path": mapping_path and str(mapping_path)}
-    context = {"parameters": shown, "input_sha256": raw.sha256, "code": code_fingerprint(),
-               "spec_sha256": sha256(spec_path or specs.DEFAULT),
-               "mapping_sha256": mapping_path and sha256(mapping_path)}
-    job = _Run(selected, parameters, target, shown, context, max(1, jobs), quiet=not progress, warm=warm)
+    job = _Run(selected, parameters, target, inputs.shown, inputs.context(raw.sha256), max(1, jobs),
+               quiet=not progress, warm=warm, forced=forced)
     staging_dir = None
     try:
         target.out.mkdir(parents=True, exist_ok=True)
@@ -558,8 +509,9 @@ def _run(selected, data, out, progress, jobs, spec, mapping, warm) -> paths.Path
     dataset.write_provenance(target, raw, spec_path, mapping_path, sorted(ran))
     table = claims.gather(target, synthetic=synthetic, ran=ran)
     counts = table["status"].value_counts().to_dict()
+    forced_here = sorted(job.forced & set(job.executed))
     print(f"{len(selected)} notebooks: {len(job.executed)} executed, {len(job.cached)} unchanged (cached), "
-          f"{time.perf_counter() - started:.1f} s")
+          f"{time.perf_counter() - started:.1f} s" + (f"; forced: {', '.join(forced_here)}" if forced_here else ""))
     print(f"claims: {len(table)} registered; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print(f"outputs under {target.out}")
     return target
@@ -578,6 +530,19 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--spec", help="analysis specification (TOML); default: the paper's, data/spec/paper.toml")
     p_run.add_argument("--mapping", help="mapping of an export's columns, codes and date format to the "
                                          "dictionary (TOML; write a skeleton with `map EXPORT --template FILE`)")
+    p_run.add_argument("--force", nargs="+", metavar="NN",
+                       help="execute these notebooks (and those that read their outputs) even when nothing changed")
+    p_status = sub.add_parser("status", help="which notebooks a rerun would execute, and which input changed")
+    p_status.add_argument("--out", help="the run's folder (default: the repository's canonical run)")
+    p_status.add_argument("--data", help="input file, as given to `run` (default: as `run` chooses it)")
+    p_status.add_argument("--spec", help="analysis specification, as given to `run`")
+    p_status.add_argument("--mapping", help="mapping file, as given to `run`")
+    p_cmp = sub.add_parser("compare", help="the inputs, claims and estimates in which two runs differ")
+    p_cmp.add_argument("run_a", metavar="RUN_A", help="a run's folder (`run --out RUN_A`; `.`: the repository's)")
+    p_cmp.add_argument("run_b", metavar="RUN_B", help="another run's folder")
+    p_cmp.add_argument("--tolerance", type=float, default=None,
+                       help="relative difference below which two estimates are the same (default 1e-9)")
+    p_cmp.add_argument("--csv", metavar="FILE", help="also write every difference to this CSV")
     p_syn = sub.add_parser("synthetic", help="regenerate data/synthetic/, or write a generated cohort of any size")
     p_syn.add_argument("--n", type=int, default=None, help="patients (default 85: the paper's cohort, pinned to its counts)")
     p_syn.add_argument("--seed", type=int, default=None, help="seed of a free draw from the model (any N)")
@@ -593,28 +558,54 @@ def main(argv: list[str] | None = None) -> int:
                                        "from data/dictionary.csv")
     p_map.add_argument("export", help="the export (CSV or XLSX)")
     p_map.add_argument("--template", required=True, metavar="MAPPING", help="the mapping file to write (TOML)")
+    from compendium.data import fetch as fetching
+    p_fetch = sub.add_parser("fetch", help="download the study's Zenodo deposit into data/raw/ and verify it "
+                                           "(the one step that needs a network)")
+    p_fetch.add_argument("--record", default=fetching.DEFAULT_RECORD,
+                         help=f"Zenodo record number or DOI (default {fetching.DEFAULT_RECORD}: the paper's deposit)")
+    p_fetch.add_argument("--to", default=None, metavar="DIR", help="folder to download into (default: data/raw/)")
+    p_fetch.add_argument("--overwrite", action="store_true",
+                         help="replace a file that is there already and differs from the deposit's")
+    p_fetch.add_argument("--api", default=None, help=f"Zenodo API address (default ${fetching.API_ENV}, "
+                                                     f"else {fetching.DEFAULT_API})")
+    p_fetch.add_argument("--timeout", type=float, default=fetching.TIMEOUT,
+                         help=f"seconds without an answer before giving up (default {fetching.TIMEOUT:g})")
     args = parser.parse_args(argv)
     try:
+        if args.command == "fetch":
+            return fetching.command(args.record, args.to or paths.RAW_DIR, api=args.api, timeout=args.timeout,
+                                    overwrite=args.overwrite)
         if args.command == "run":
             run(args.data, args.out, args.only, progress=not args.no_progress, jobs=args.jobs,
-                spec=args.spec, mapping=args.mapping)
+                spec=args.spec, mapping=args.mapping, force=args.force)
+        elif args.command == "status":
+            from compendium.run import status
+            print(status.report(status.status(args.data, args.out, args.spec, args.mapping), args))
+        elif args.command == "compare":
+            from compendium.run import compare
+            print(compare.report(compare.compare(args.run_a, args.run_b, args.tolerance), args.csv))
         elif args.command == "map":
             written = mappings.write_template(args.export, args.template)
-            print(f"wrote {written}: check every line, fill in the empty codes, then "
+            print(f"wrote {written}: a proposal for every variable, with its evidence; check each, set "
+                  f"`confirmed = true` under [template], then "
                   f"`python -m compendium validate {args.export} --mapping {written}`")
         elif args.command == "synthetic":
-            from compendium.synthetic import generator as synthetic
-            print(f"wrote {synthetic.write_cli(args.n, args.seed, args.out)}")
+            from compendium.synthetic import write_cli  # the generator is loaded only for this command
+            print(f"wrote {write_cli(args.n, args.seed, args.out)}")
         elif args.command == "site":
             from compendium.run import site
             if args.run and not Path(args.run).is_dir():
                 raise FileNotFoundError(f"--run {args.run}: no such folder (write one with `run --out {args.run}`)")
             print(f"wrote {site.build(args.out, paths.Paths.for_run(args.run))}")
         elif args.command == "validate":
-            raw = load_raw(args.file, mappings.load(args.mapping))
+            mapping = mappings.load(args.mapping, unconfirmed_ok=True)
+            raw = load_raw(args.file, mapping)
             for note in raw.notices:
                 print(f"notice: {note}", file=sys.stderr)
             print(f"{args.file}: {len(raw.frame)} rows follow the dictionary (sha256 {raw.sha256})")
+            if mapping is not None and not mapping.confirmed:
+                print(f"notice: {args.mapping} is not confirmed: `run` refuses it until {mappings.UNCONFIRMED}",
+                      file=sys.stderr)
     except DataValidationError as err:
         print(err, file=sys.stderr)
         return 2

@@ -32,7 +32,9 @@ import pandas as pd
 
 from compendium.data import dataset
 from compendium import paths
+from compendium.report import origin as trace
 from compendium.report import trials
+from compendium.report.cells import to_csv as csv_without_formulas
 
 SOURCE = paths.ROOT / "site"
 DEFAULT_OUT = paths.ROOT / "_site"
@@ -40,6 +42,7 @@ REMOVED_TAGS = {"parameters", "injected-parameters"}
 #: notebooks shown in the numbered part of the site, in the paper's order (01 -> section 1).
 APPENDIX_NOTEBOOKS = {"00"}
 #: an asset (script, stylesheet, image, frame) fetched from the network when a page opens
+ANCHOR_CELL = re.compile(r"^\((nb\d\d-cell-\d+)\)=$")
 FIGURE_STEM = re.compile(r"\.figure\(\s*[\"']([\w.-]+)[\"']")
 REMOTE_ASSET = re.compile(r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=[\"']?(?:https?:)?//",
                           re.IGNORECASE)
@@ -81,15 +84,39 @@ def _kind(output) -> str | None:
     return None
 
 
-def _caption(kind: str, heading: str | None, source: str, svg_stems: set[str]) -> str:
+def _figure_stem(output) -> str | None:
+    """The file a figure output was saved as, when the chapter that showed it said so."""
+    meta = output.get("metadata", {})
+    return (meta.get("image/png") or {}).get("figure") or meta.get("figure")
+
+
+def _caption(kind: str, heading: str | None, source: str, svg_stems: set[str], output=None) -> str:
     """The section heading; for a figure, the file it was saved as and a link to its vector copy."""
     caption = heading or "Output"
-    if kind == "table" and source.rstrip().endswith("rec.table()"):
+    if kind == "table" and source.rstrip().endswith(("rec.table()", "ch.recorded()")):
         return f"{caption}: the paper's numbers beside this run's"
     m = FIGURE_STEM.search(source) if kind == "figure" else None
-    if m and m.group(1) in svg_stems:
-        return f"{caption} (`{m.group(1)}`, {{download}}`vector copy <figures/{m.group(1)}.svg>`)"
+    stem = (_figure_stem(output) if output is not None else None) or (m.group(1) if m else None)
+    if kind == "figure" and stem in svg_stems:
+        return f"{caption} (`{stem}`, {{download}}`vector copy <figures/{stem}.svg>`)"
     return caption
+
+
+def _split(cell) -> list:
+    """A cell that shows several figures or tables (one per declared figure, say) becomes one cell per
+    output, so that each is numbered and captioned; the code stays with the first."""
+    shown = _display_outputs(cell)
+    if len(shown) < 2 or not all(_kind(o) for o in shown) or len(shown) != len(cell.get("outputs", [])):
+        return [cell]
+    parts = []
+    for k, output in enumerate(shown):
+        part = copy.deepcopy(cell)
+        part.outputs = [output]
+        if k:
+            part.source = ""
+            part.metadata["tags"] = sorted(set(part.metadata.get("tags", [])) | {"remove-input"})
+        parts.append(part)
+    return parts
 
 
 def prepare_notebook(nb: nbformat.NotebookNode, number: str,
@@ -100,12 +127,16 @@ def prepare_notebook(nb: nbformat.NotebookNode, number: str,
     a toggle, turns the title's "04 · " into the section number the site gives it, and wraps
     each cell whose only display output is a figure or a table into a numbered, captioned
     figure or table (caption: the section heading above it; a figure saved as ``figures/STEM``
-    whose SVG is in ``svg_stems`` links its vector copy).
+    whose SVG is in ``svg_stems`` links its vector copy). Every code cell gets a target named by
+    its number in the notebook's ``.py`` (:func:`compendium.report.origin.cell_anchor`), which the
+    reconciliation page links each claim to.
     """
     nb = copy.deepcopy(nb)
-    cells, items, heading = [], [], None
+    cells, items, heading, number_in_py = [], [], None, 0
     for cell in nb.cells:
         tags = set(cell.metadata.get("tags", []))
+        if "injected-parameters" not in tags:  # papermill's cell is not one of the .py's
+            number_in_py += 1
         if tags & REMOVED_TAGS:
             continue
         if cell.cell_type == "markdown":
@@ -113,17 +144,26 @@ def prepare_notebook(nb: nbformat.NotebookNode, number: str,
                 cell.source = re.sub(r"^# \d\d\s*·\s*", "# ", cell.source, count=1)
             heading = _heading(cell) or heading
         elif cell.cell_type == "code":
+            cells.append(nbformat.v4.new_markdown_cell(f"({trace.cell_anchor(number, number_in_py)})=",
+                                                       id=f"anchor-{number}-{number_in_py}"))
             cell.metadata["tags"] = sorted(tags | {"hide-input"})
-            shown = _display_outputs(cell)
-            kind = _kind(shown[0]) if len(shown) == 1 else None
-            if kind:
-                label = f"{'fig' if kind == 'figure' else 'tab'}-{number}-{len(items) + 1}"
-                caption = _caption(kind, heading, cell.source, svg_stems)
-                options = {"name": label, "caption": caption}
-                if kind == "table":
-                    options["classes"] = "nbtable"
-                cell.metadata.setdefault("mystnb", {})["figure"] = options
-                items.append({"kind": kind, "label": label, "caption": caption})
+            for output in cell.get("outputs", []):  # prose rendered from the data may open a section
+                text = output.get("data", {}).get("text/markdown")
+                if text:
+                    heading = _heading(nbformat.from_dict({"source": "".join(text)})) or heading
+            for part in _split(cell):
+                shown = _display_outputs(part)
+                kind = _kind(shown[0]) if len(shown) == 1 else None
+                if kind:
+                    label = f"{'fig' if kind == 'figure' else 'tab'}-{number}-{len(items) + 1}"
+                    caption = _caption(kind, heading, cell.source, svg_stems, shown[0])
+                    options = {"name": label, "caption": caption}
+                    if kind == "table":
+                        options["classes"] = "nbtable"
+                    part.metadata.setdefault("mystnb", {})["figure"] = options
+                    items.append({"kind": kind, "label": label, "caption": caption})
+                cells.append(part)
+            continue
         cells.append(cell)
     nb.cells = cells
     return nb, items
@@ -179,7 +219,7 @@ def _md_table(frame: pd.DataFrame) -> str:
 
 def _csv_table(frame: pd.DataFrame, title: str, name: str, folder: Path, stem: str) -> str:
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
+    csv_without_formulas(frame, buffer)  # the page offers the file for download
     (folder / f"{stem}.csv").write_text(buffer.getvalue())
     return (f"```{{csv-table}} {title}\n:name: {name}\n:file: {stem}.csv\n:header-rows: 1\n"
             ":class: site-data\n```\n")
@@ -194,14 +234,35 @@ def _short(value: str) -> str:
     return f"{number:.4g}"
 
 
-def claims_page(claims_csv: Path, folder: Path) -> str:
+def _recorded_in(row: dict, pages: set[str], anchors: set[str]) -> str:
+    """A link to the cell that recorded the claim's value, else to its notebook's page."""
+    notebook, cell = row["notebook"], row["cell"]
+    anchor = trace.cell_anchor(notebook, int(cell)) if cell.isdigit() else ""
+    if anchor in anchors:
+        return f"{{ref}}`{notebook[:2]} · cell {cell} <{anchor}>`"
+    if notebook in pages:
+        return f"{{doc}}`{notebook[:2]} <{notebook}>`"
+    return notebook
+
+
+def claims_page(claims_csv: Path, folder: Path, pages: set[str] = frozenset(),
+                anchors: set[str] = frozenset()) -> str:
+    """The reconciliation page; each claim links to the notebook cell (of ``anchors``) that recorded it."""
     table = pd.read_csv(claims_csv, dtype=str, keep_default_na=False)
     for column in ["published", "reproduced"]:
         table[column] = table[column].map(_short)
     shown = ["claim_id", "location", "quantity", "published", "reproduced", "basis"]
+    if "notebook" in table:  # results/claims.csv written before claims were traced has no such column
+        table["recorded in"] = [_recorded_in(row, pages, anchors) for row in table.to_dict("records")]
+        shown.append("recorded in")
+    if "source" in table and table["source"].str.strip().ne("").any():
+        table["computed from"] = table["source"].map(lambda text: f"`{text}`" if text else "")
+        shown.append("computed from")
     parts = ["# Reconciliation: every claim of the paper\n",
              "Each quantitative statement of the paper (from the claims registry, `data/claims/`) beside "
-             "the value this run computed, with the basis of the comparison and its status. "
+             "the value this run computed, with the basis of the comparison and its status, the notebook "
+             "cell that recorded the value and what it was computed from (an address of the registry, or "
+             "a row of the specification). "
              "The full-precision values are in `results/claims.csv`; notebook 8 discusses them.\n"]
     for status in ["differs", "not_reproducible", "not_run", "match"]:
         part = table[table["status"] == status]
@@ -278,16 +339,19 @@ def stage(run_paths: paths.Paths, folder: Path) -> None:
     svg_stems = {svg.stem for svg in run_paths.figures.glob("*.svg")}
     if svg_stems:
         shutil.copytree(run_paths.figures, folder / "figures", ignore=shutil.ignore_patterns("*.png"))
-    listing, main, appendix = [], [], []
+    listing, main, appendix, anchors = [], [], [], set()
     for ipynb in notebooks:
         number = ipynb.stem[:2]
         nb, items = prepare_notebook(nbformat.read(ipynb, as_version=4), number, svg_stems)
+        anchors |= {m.group(1) for c in nb.cells if c.cell_type == "markdown"
+                    for m in [ANCHOR_CELL.match(c.source)] if m}
         nbformat.write(nb, folder / ipynb.name)
         listing.append((ipynb.stem, _title(nb, ipynb.stem), items))
         (appendix if number in APPENDIX_NOTEBOOKS else main).append(ipynb.stem)
     pages = []
     if run_paths.result("claims.csv").exists():
-        (folder / "claims.md").write_text(claims_page(run_paths.result("claims.csv"), folder))
+        (folder / "claims.md").write_text(claims_page(run_paths.result("claims.csv"), folder,
+                                                      set(main + appendix), anchors))
         pages.append("claims")
     if run_paths.result("paper_audit.csv").exists():
         (folder / "audit.md").write_text(audit_page(run_paths.result("paper_audit.csv"), folder))

@@ -25,7 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from compendium.stats import estimable as ne
 from compendium.stats.rates import level_label
+from compendium.stats.survival import group_levels
 
 TIE_TOL = 1e-9
 
@@ -88,21 +90,25 @@ def _loglog_limits(cif: np.ndarray, var: np.ndarray, conf_level: float = 0.95):
 def cif_at(time, status, times, cause: int = 1, conf_level: float = 0.95) -> pd.DataFrame:
     """The CIF of ``cause`` at fixed ``times`` (step function; empty beyond the last observation).
 
-    Columns ``time, n_risk, cif, var, lower, upper`` with log(-log) limits from
-    cuminc's variance (as ``cmprsk::timepoints`` gives est and var).
+    Columns ``time, n_risk, cif, var, lower, upper, reason`` with log(-log) limits from
+    cuminc's variance (as ``cmprsk::timepoints`` gives est and var); a time after the
+    last observation (or no data at all) is empty, with the reason.
     """
+    n_raw = len(np.asarray(time))
     t, s = _prepare(time, status)
     tab = cumulative_incidence(t, s, cause)
+    last = t.max() if len(t) else -np.inf
     rows = []
     for x in times:
         past = tab[tab["time"] <= x + TIE_TOL]
         cif, var = (past["cif"].iloc[-1], past["var"].iloc[-1]) if len(past) else (0.0, 0.0)
-        if x > t.max():
+        reason = ne.of_counts(len(t), n_raw=n_raw) or (ne.NO_ONE_AT_RISK if x > last else ne.ESTIMABLE)
+        if reason:
             cif = var = np.nan
-        rows.append({"time": float(x), "n_risk": int((t >= x).sum()), "cif": cif, "var": var})
-    out = pd.DataFrame(rows)
+        rows.append({"time": float(x), "n_risk": int((t >= x).sum()), "cif": cif, "var": var, "reason": reason})
+    out = pd.DataFrame(rows, columns=["time", "n_risk", "cif", "var", "reason"])
     out["lower"], out["upper"] = _loglog_limits(out["cif"].to_numpy(float), out["var"].to_numpy(float), conf_level)
-    return out
+    return out[["time", "n_risk", "cif", "var", "lower", "upper", "reason"]]
 
 
 def gray_test(time, status, group, cause: int = 1) -> dict:
@@ -112,7 +118,10 @@ def gray_test(time, status, group, cause: int = 1) -> dict:
     events minus those expected under a common subdistribution hazard, the
     risk sets re-weighted by 1/S_g(t-) (Gray 1988, eq. 2.3); variance: the
     estimator of Gray's section 2 with the same tie corrections as
-    ``cmprsk``. Returns ``{stat, df, p, n}``.
+    ``cmprsk``. Returns ``{stat, df, p, n, reason}``: without two groups, without
+    an event of the cause, or with a singular variance (a group whose every
+    member is out of the risk set before the first event, say) the test is empty
+    and ``reason`` says why.
     """
     t, s = _prepare(time, status)
     g_raw = pd.Series(np.asarray(group)).to_numpy()
@@ -123,8 +132,10 @@ def gray_test(time, status, group, cause: int = 1) -> dict:
     levels = sorted(pd.unique(g_raw))
     g = np.searchsorted(levels, g_raw)
     k = len(levels)
-    if k < 2:
-        return {"stat": np.nan, "df": 0, "p": np.nan, "n": int(len(t))}
+    empty = {"stat": np.nan, "df": 0, "p": np.nan, "n": int(len(t))}
+    reason = ne.first(ne.of_counts(len(t), int((s == cause).sum()), len(keep)), ne.ONE_LEVEL if k < 2 else "")
+    if reason:
+        return {**empty, "reason": reason}
     km1 = k - 1
     score = np.zeros(km1)
     v = np.zeros((km1, km1))
@@ -171,8 +182,14 @@ def gray_test(time, status, group, cause: int = 1) -> dict:
         fm, f1m, skmm = f, f1, skm
     cc = c[:km1, :]
     v = v + (cc * v3) @ cc.T + cc @ v2.T + v2 @ cc.T
-    stat = float(score @ np.linalg.solve(v, score))
-    return {"stat": stat, "df": km1, "p": float(stats.chi2.sf(stat, km1)), "n": int(len(t))}
+    try:
+        with np.errstate(all="ignore"):
+            stat = float(score @ np.linalg.solve(v, score))
+    except np.linalg.LinAlgError:
+        stat = np.nan
+    if not np.isfinite(stat) or stat < 0:
+        return {**empty, "reason": ne.SINGULAR_COVARIANCE}
+    return {"stat": stat, "df": km1, "p": float(stats.chi2.sf(stat, km1)), "n": int(len(t)), "reason": ne.ESTIMABLE}
 
 
 # --------------------------------------------------------------------------
@@ -214,7 +231,7 @@ def competing_status(analysis: pd.DataFrame) -> pd.DataFrame:
 def cif_results(analysis: pd.DataFrame, times=(12.0, 24.0, 36.0), group: str | None = "vgpr_or_better") -> pd.DataFrame:
     """``results/competing_risks.csv``: CIF of each cause at ``times``, overall and by ``group``.
 
-    Columns ``analysis, cause, cause_label, group, n, events, time, n_risk, cif, var, lower, upper``.
+    Columns ``analysis, cause, cause_label, group, n, events, time, n_risk, cif, var, lower, upper, reason``.
     """
     cs = competing_status(analysis)
     rows = []
@@ -223,7 +240,7 @@ def cif_results(analysis: pd.DataFrame, times=(12.0, 24.0, 36.0), group: str | N
         if group is not None:
             gv = analysis[group]
             subsets += [(f"{group}={level_label(v)}", cs[(gv == v).fillna(False).to_numpy(bool)])
-                        for v in sorted(gv.dropna().unique())]
+                        for v in group_levels(gv)]
         for label, sub in subsets:
             data = sub[[f"{name}_months", f"{name}_status"]].dropna()
             for cause, cause_label in ((1, lab1), (2, lab2)):
@@ -239,7 +256,9 @@ def cif_results(analysis: pd.DataFrame, times=(12.0, 24.0, 36.0), group: str | N
 
 
 def gray_results(analysis: pd.DataFrame, group: str = "vgpr_or_better") -> pd.DataFrame:
-    """``results/gray_tests.csv``: Gray's test by ``group`` for each cause of each analysis."""
+    """``results/gray_tests.csv``: Gray's test by ``group`` for each cause of each analysis.
+
+    Columns ``analysis, cause, cause_label, group, stat, df, p, n, reason``."""
     cs = competing_status(analysis)
     rows = []
     for name, (_, lab1, lab2) in ANALYSES.items():

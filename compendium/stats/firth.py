@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from compendium.stats import estimable as ne
+
 
 class _Breslow:
     """Breslow partial likelihood, score and information of one data set.
@@ -170,16 +172,41 @@ def firth_cox(x: np.ndarray, time, event, names=None, conf_level: float = 0.95) 
 
 
 def firth_model(df: pd.DataFrame, endpoint: str, covariates, model_name: str = "firth") -> pd.DataFrame:
-    """Firth Cox fit of 0/1-coded covariates on complete cases, in the columns of ``cox_multivariable.csv``."""
+    """Firth Cox fit of 0/1-coded covariates on complete cases, in the columns of ``cox_multivariable.csv``.
+
+    A covariate that takes one value among the complete cases is left out of the fit (its row
+    says "one level only"), as ``coxph`` drops it; without patients or events, or with a singular
+    information, every row is empty with the reason. A covariate that is not 0/1 is refused
+    (``ValueError``): the penalised fit here is written for flags.
+    """
     covariates = list(covariates)
     tcol, ecol = f"{endpoint}_months", f"{endpoint}_event"
     data = df[[tcol, ecol] + covariates].dropna()
     for cov in covariates:
         if not set(pd.unique(data[cov])) <= {0, 1}:
             raise ValueError(f"firth_model takes 0/1 covariates; {cov} is not one")
-        if data[cov].nunique() < 2:
-            raise ValueError(f"{cov} takes one value only among the complete cases: nothing to estimate")
-    fit = firth_cox(data[covariates].to_numpy(float), data[tcol], data[ecol], covariates)
-    return pd.DataFrame({"endpoint": endpoint, "model": model_name, "covariate": covariates, "level": "1",
-                         "reference": "0", "hr": fit["hr"], "lcl": fit["lcl"], "ucl": fit["ucl"], "p": fit["p"],
-                         "n": len(data), "events": int(data[ecol].sum())})
+    out = pd.DataFrame({"endpoint": endpoint, "model": model_name, "covariate": covariates, "level": "1",
+                        "reference": "0", "hr": np.nan, "lcl": np.nan, "ucl": np.nan, "p": np.nan,
+                        "n": len(data), "events": int(data[ecol].sum()), "reason": ne.ESTIMABLE})
+    reason = ne.of_counts(len(data), int(data[ecol].sum()), len(df))
+    varying = [c for c in covariates if data[c].nunique() > 1]
+    out.loc[~out["covariate"].isin(varying), "reason"] = ne.ONE_LEVEL
+    if reason or not varying:
+        out["reason"] = reason or ne.ONE_LEVEL
+        return out
+    try:
+        with np.errstate(all="ignore"):
+            fit = firth_cox(data[varying].to_numpy(float), data[tcol], data[ecol], varying)
+    except np.linalg.LinAlgError:
+        out.loc[out["covariate"].isin(varying), "reason"] = ne.SINGULAR
+        return out
+    except ValueError:  # a profile limit that no bracket reaches: the penalised likelihood is flat there
+        out.loc[out["covariate"].isin(varying), "reason"] = ne.NOT_CONVERGED
+        return out
+    at = out.set_index("covariate").index.get_indexer(varying)
+    for col in ("hr", "lcl", "ucl", "p"):
+        out.loc[at, col] = fit[col].to_numpy(float)
+    bad = ~np.isfinite(out[["hr", "lcl", "ucl", "p"]].to_numpy(float)).all(axis=1) & (out["reason"] == "")
+    out.loc[bad, "reason"] = ne.NOT_CONVERGED
+    out.loc[out["reason"] != "", ["hr", "lcl", "ucl", "p"]] = np.nan
+    return out

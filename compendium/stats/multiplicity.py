@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from compendium.stats import estimable as ne
 from compendium.stats import survival as sv
 
 
@@ -39,11 +40,15 @@ def factor_test(df: pd.DataFrame, endpoint: str, covariate: str, reference=None)
 
     For a factor with k levels this is the (k - 1)-df test R's ``anova(coxph)``
     prints; for a 0/1 flag or a continuous covariate it is the 1-df LR test.
+    Keys ``endpoint, covariate, chisq, df, p, n, events, reason`` (rows of
+    ``results/factor_tests.csv``). The LR test stays valid when a level has no
+    events (the likelihood converges to a finite supremum), so only a model that
+    cannot be fitted at all is not estimable.
     """
     refs = {} if reference is None else {covariate: reference}
     tests = sv.cox_global_tests(sv.cox_fit(df, endpoint, [covariate], refs))
     return {"endpoint": endpoint, "covariate": covariate, "chisq": tests["lr_chisq"], "df": tests["df"],
-            "p": tests["lr_p"], "n": tests["n"], "events": tests["events"]}
+            "p": tests["lr_p"], "n": tests["n"], "events": tests["events"], "reason": tests["reason"]}
 
 
 def screen(univariate: pd.DataFrame, factor_tests: pd.DataFrame, endpoints=("pfs", "os"),
@@ -53,23 +58,31 @@ def screen(univariate: pd.DataFrame, factor_tests: pd.DataFrame, endpoints=("pfs
     A factor with one coefficient contributes its Wald p (as the paper's
     tables); a factor with several (dexamethasone) its likelihood-ratio p from
     ``factor_tests``. Columns ``endpoint, covariate, test, p, holm,
-    significant_raw, significant_holm``.
+    significant_raw, significant_holm, reason``; a p that is not estimable
+    (its reason carried over) does not count towards the family.
     """
     rows = []
     for endpoint in endpoints:
         uni = univariate[univariate["endpoint"] == endpoint]
         for covariate, part in uni.groupby("covariate", sort=False):
             if len(part) == 1:
-                rows.append({"endpoint": endpoint, "covariate": covariate, "test": "Wald", "p": part["p"].iloc[0]})
-            else:
-                hit = factor_tests[(factor_tests["endpoint"] == endpoint) & (factor_tests["covariate"] == covariate)]
-                rows.append({"endpoint": endpoint, "covariate": covariate, "test": f"LR ({int(hit['df'].iloc[0])} df)",
-                             "p": hit["p"].iloc[0]})
-    out = pd.DataFrame(rows)
+                rows.append({"endpoint": endpoint, "covariate": covariate, "test": "Wald", "p": part["p"].iloc[0],
+                             "reason": ne.first(part["reason"].iloc[0]) if "reason" in part else ""})
+                continue
+            hit = factor_tests[(factor_tests["endpoint"] == endpoint) & (factor_tests["covariate"] == covariate)]
+            if len(hit) == 0:
+                rows.append({"endpoint": endpoint, "covariate": covariate, "test": "LR", "p": np.nan,
+                             "reason": ne.NOT_IN_RESULTS})
+                continue
+            rows.append({"endpoint": endpoint, "covariate": covariate, "test": f"LR ({int(hit['df'].iloc[0])} df)",
+                         "p": hit["p"].iloc[0], "reason": ne.first(hit["reason"].iloc[0]) if "reason" in hit else ""})
+    out = pd.DataFrame(rows, columns=["endpoint", "covariate", "test", "p", "reason"])
+    out["p"] = out["p"].astype(float)
+    out.loc[out["reason"] != "", "p"] = np.nan
     out["holm"] = holm(out["p"])
     out["significant_raw"] = out["p"] < alpha
     out["significant_holm"] = out["holm"] < alpha
-    return out
+    return out[["endpoint", "covariate", "test", "p", "holm", "significant_raw", "significant_holm", "reason"]]
 
 
 #: Readable names of the screened factors, for prose.

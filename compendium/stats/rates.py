@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from compendium.stats import estimable as ne
 from compendium.stats import survival as sv
 
 RATE_TIMES = (12.0, 24.0, 36.0)
@@ -36,11 +37,13 @@ FEW_AT_RISK = 10
 def survival_at(time, event, times=RATE_TIMES, conf_type: str = "log", conf_level: float = 0.95) -> pd.DataFrame:
     """S(t) at each of ``times`` as R's ``summary(survfit(...), times=)``.
 
-    Columns ``time, n_risk, events_by, surv, std_err, lower, upper, conf_type``;
+    Columns ``time, n_risk, events_by, surv, std_err, lower, upper, conf_type, reason``;
     ``events_by`` counts events at or before ``t`` (R's ``n.event`` summed),
     ``std_err`` is that of S(t) (R's ``summary`` column, S times the SE of
-    -log S). A time after the last observation gives an empty row.
+    -log S). A time after the last observation gives an empty row (no one at
+    risk), and so does every time without any patient.
     """
+    n_raw = len(np.asarray(time))
     tab = sv.km_table(time, event, conf_type, conf_level)
     obs = tab["time"].to_numpy()
     last_time = obs[-1] if len(obs) else -np.inf
@@ -49,7 +52,8 @@ def survival_at(time, event, times=RATE_TIMES, conf_type: str = "log", conf_leve
         idx = np.searchsorted(obs, t, side="right") - 1  # last observed time <= t
         n_risk = int(tab.loc[obs >= t, "n_risk"].iloc[0]) if (obs >= t).any() else 0
         events_by = int(tab["n_event"].to_numpy()[: idx + 1].sum())
-        if t > last_time:
+        reason = ne.of_counts(len(obs), n_raw=n_raw) or (ne.NO_ONE_AT_RISK if t > last_time else ne.ESTIMABLE)
+        if reason:
             surv = std_err = lower = upper = np.nan
         elif idx < 0:
             surv, std_err, lower, upper = 1.0, 0.0, 1.0, 1.0
@@ -57,8 +61,9 @@ def survival_at(time, event, times=RATE_TIMES, conf_type: str = "log", conf_leve
             r = tab.iloc[idx]
             surv, std_err, lower, upper = r["surv"], r["surv"] * r["std_err"], r["lower"], r["upper"]
         rows.append({"time": float(t), "n_risk": n_risk, "events_by": events_by, "surv": surv,
-                     "std_err": std_err, "lower": lower, "upper": upper, "conf_type": conf_type})
-    return pd.DataFrame(rows)
+                     "std_err": std_err, "lower": lower, "upper": upper, "conf_type": conf_type, "reason": reason})
+    return pd.DataFrame(rows, columns=["time", "n_risk", "events_by", "surv", "std_err", "lower", "upper",
+                                       "conf_type", "reason"])
 
 
 def at_risk_at(time, event, t: float) -> int:
@@ -75,7 +80,7 @@ def fixed_time_rates(analysis: pd.DataFrame, endpoints=("pfs", "os", "ttnt"), gr
     """``results/survival_rates.csv``: S(t) per endpoint, group, time and conf_type.
 
     Columns ``endpoint, group, n, events, time, n_risk, events_by, surv,
-    std_err, lower, upper, conf_type`` (``group`` as in ``survival_km.csv``).
+    std_err, lower, upper, conf_type, reason`` (``group`` as in ``survival_km.csv``).
     """
     rows = []
     for endpoint in endpoints:
@@ -86,7 +91,7 @@ def fixed_time_rates(analysis: pd.DataFrame, endpoints=("pfs", "os", "ttnt"), gr
             else:
                 g = analysis[group]
                 subsets = [(f"{group}={level_label(v)}", analysis[(g == v).fillna(False).to_numpy(bool)])
-                           for v in sorted(g.dropna().unique())]
+                           for v in sv.group_levels(g)]
             for label, sub in subsets:
                 data = sub[[tcol, ecol]].dropna()
                 for ct in conf_types:
@@ -102,9 +107,11 @@ def fixed_time_rates(analysis: pd.DataFrame, endpoints=("pfs", "os", "ttnt"), gr
 def medians_at_risk(analysis: pd.DataFrame, km: pd.DataFrame, few: int = FEW_AT_RISK) -> pd.DataFrame:
     """For each median of ``survival_km.csv`` (log rows): patients at risk there, events after it.
 
-    Columns ``endpoint, group, n, events, median, n_risk_at_median, events_at_or_after_median, few``;
-    ``few`` is True when fewer than ``few`` patients were at risk where the
-    curve crossed 0.5: the median then rests on them and moves with one event.
+    Columns ``endpoint, group, n, events, median, n_risk_at_median, events_at_or_after_median, few,
+    reason``; ``few`` is True when fewer than ``few`` patients were at risk where the
+    curve crossed 0.5: the median then rests on them and moves with one event. A median
+    not reached leaves the counts empty with an empty reason; a median without patients
+    keeps the reason of ``survival_km.csv``.
     """
     rows = []
     for _, r in km[km["conf_type"] == "log"].iterrows():
@@ -121,5 +128,6 @@ def medians_at_risk(analysis: pd.DataFrame, km: pd.DataFrame, few: int = FEW_AT_
         after = int(((data[tcol] >= med) & (ev == 1)).sum()) if reached else np.nan
         rows.append({"endpoint": r["endpoint"], "group": r["group"], "n": int(r["n"]), "events": int(r["events"]),
                      "median": med, "n_risk_at_median": n_risk, "events_at_or_after_median": after,
-                     "few": bool(reached and n_risk < few)})
-    return pd.DataFrame(rows)
+                     "few": bool(reached and n_risk < few), "reason": ne.first(r.get("reason"))})
+    return pd.DataFrame(rows, columns=["endpoint", "group", "n", "events", "median", "n_risk_at_median",
+                                       "events_at_or_after_median", "few", "reason"])

@@ -15,7 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from compendium.stats import estimable as ne
 from compendium.stats import survival as sv
+
+COLUMNS = ["coefficient", "x", "time", "fit", "lower", "upper", "reason"]
 
 
 def natural_spline_basis(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
@@ -39,18 +42,34 @@ def zph_smooth(fit: sv.CoxFit, df: int = 4, nsmo: int = 40, transform: str = "km
     """R's ``plot.cox.zph`` curve and band for every coefficient.
 
     Columns ``coefficient, x`` (transformed time), ``time`` (months, by
-    interpolation, for the axis), ``fit, lower, upper``.
+    interpolation, for the axis), ``fit, lower, upper, reason``. With fewer distinct
+    event times than the spline has degrees of freedom, or a model without
+    residuals, each coefficient has one empty row with the reason.
     """
     res = sv.scaled_schoenfeld(fit, transform)
     names = [c for c in res.columns if c not in ("time", "gtime")]
-    xx = res["gtime"].to_numpy()
+    xx = res["gtime"].to_numpy(float)
+
+    def not_estimable(reason: str) -> pd.DataFrame:
+        labels = names or list(fit.terms)
+        return pd.DataFrame({"coefficient": labels, "x": np.nan, "time": np.nan, "fit": np.nan, "lower": np.nan,
+                             "upper": np.nan, "reason": reason}, columns=COLUMNS)
+
+    reason = res.attrs.get("reason", "") or (ne.TOO_FEW_EVENTS if len(np.unique(xx)) < df else "")
+    if reason:
+        return not_estimable(reason)
     pred = np.linspace(xx.min(), xx.max(), nsmo)
     both = np.concatenate([pred, xx])
     n_inner = df - 2  # ns(df = 4, intercept = TRUE): df - 1 - intercept interior knots
     inner = np.quantile(both, np.arange(1, n_inner + 1) / (n_inner + 1))
     knots = np.concatenate([[both.min()], inner, [both.max()]])
+    if len(np.unique(knots)) < len(knots):  # tied knots: the spline space collapses
+        return not_estimable(ne.TOO_FEW_EVENTS)
     xmat, pmat = natural_spline_basis(xx, knots), natural_spline_basis(pred, knots)
-    xtx_inv = np.linalg.inv(xmat.T @ xmat)
+    try:
+        xtx_inv = np.linalg.inv(xmat.T @ xmat)
+    except np.linalg.LinAlgError:
+        return not_estimable(ne.SINGULAR)
     seval = np.einsum("ij,jk,ik->i", pmat, xtx_inv, pmat)
     keep = ~np.isnan(fit.coef)
     var = fit.var[np.ix_(keep, keep)] * fit.events
@@ -60,7 +79,10 @@ def zph_smooth(fit: sv.CoxFit, df: int = 4, nsmo: int = 40, transform: str = "km
     for j, name in enumerate(names):
         coef, *_ = np.linalg.lstsq(xmat, res[name].to_numpy(), rcond=None)
         yhat = pmat @ coef
-        band = 2 * np.sqrt(var[j, j] * seval)
+        with np.errstate(invalid="ignore"):
+            band = 2 * np.sqrt(var[j, j] * seval)
+        ok = np.isfinite(yhat).all() and np.isfinite(band).all()
         rows.append(pd.DataFrame({"coefficient": name, "x": pred, "time": pred_time, "fit": yhat,
-                                  "lower": yhat - band, "upper": yhat + band}))
-    return pd.concat(rows, ignore_index=True)
+                                  "lower": yhat - band, "upper": yhat + band,
+                                  "reason": ne.ESTIMABLE if ok else ne.SINGULAR}))
+    return pd.concat(rows, ignore_index=True)[COLUMNS]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from compendium.stats import estimable as ne
 from compendium.stats import firth, imputation
 from compendium.stats import survival as sv
 
@@ -31,14 +32,17 @@ ELIGIBILITY_MONTHS = 42 / 30.4375
 
 
 def events_per_parameter(fits: dict) -> pd.DataFrame:
-    """One row per fitted model: patients, events, parameters, events per parameter, whether it meets 10."""
+    """One row per fitted model: patients, events, parameters, events per parameter, whether it meets 10,
+    and ``reason`` (a model with no coefficient estimated has no events per parameter)."""
     rows = []
     for name, fit in fits.items():
         k = int((~np.isnan(fit.coef)).sum())
-        epp = fit.events / k
+        reason = ne.first(fit.reason, ne.first(*fit.reasons) if k == 0 else "")
+        epp = ne.blank(fit.events / k, reason) if k else np.nan
         rows.append({"model": name, "n": fit.n, "events": fit.events, "parameters": k,
-                     "events_per_parameter": epp, "meets_rule_of_ten": bool(epp >= RULE_OF_TEN)})
-    return pd.DataFrame(rows)
+                     "events_per_parameter": epp, "meets_rule_of_ten": bool(epp >= RULE_OF_TEN), "reason": reason})
+    return pd.DataFrame(rows, columns=["model", "n", "events", "parameters", "events_per_parameter",
+                                       "meets_rule_of_ten", "reason"])
 
 
 def complete_case_loss(df: pd.DataFrame, endpoint: str, covariates) -> pd.DataFrame:
@@ -61,20 +65,18 @@ def model_sensitivity(df: pd.DataFrame, endpoint: str, covariates, sparse: str,
     ``complete_case`` (the paper's), ``without_<sparse>`` on every patient
     with the other covariates, ``multiple_imputation`` of ``sparse`` (m
     imputations, Rubin's rules), ``firth`` (penalised, on complete cases).
+    A fit the data cannot give keeps its rows, empty, with the reason.
     """
     covariates = list(covariates)
     others = [c for c in covariates if c != sparse]
     parts = [
         sv.cox_multivariable(df, endpoint, covariates, "complete_case"),
-        sv.cox_multivariable(df, endpoint, others, f"without_{sparse}"),
+        sv.cox_multivariable(df, endpoint, others, f"without_{sparse}") if others else None,
         imputation.pooled_cox(imputation.impute_binary(df, sparse, others, endpoint, m, seed), endpoint, covariates,
                               "multiple_imputation").drop(columns="fmi"),
+        firth.firth_model(df, endpoint, covariates, "firth"),
     ]
-    try:
-        parts.append(firth.firth_model(df, endpoint, covariates, "firth"))
-    except (ValueError, np.linalg.LinAlgError):
-        pass  # a covariate without variation in this cohort: no penalised fit either (the table says so by omission)
-    out = pd.concat(parts, ignore_index=True)
+    out = pd.concat([p for p in parts if p is not None], ignore_index=True)
     for col in ("hr", "lcl", "ucl", "p"):
         out[col] = out[col].astype(float)
     return out
@@ -84,8 +86,9 @@ def eligibility_landmark(df: pd.DataFrame, endpoints=("pfs", "os"), landmark: fl
     """Medians from the start of DaraVd and from a landmark at the end of the eligibility window.
 
     Columns ``endpoint, n, events_before_landmark, median_from_start, n_at_landmark,
-    median_from_landmark`` (months after the landmark) and ``median_from_landmark_plus``
-    (the same, on the start's clock).
+    median_from_landmark`` (months after the landmark), ``median_from_landmark_plus``
+    (the same, on the start's clock) and ``reason`` (why a median has no value other
+    than not being reached: no patients, or nobody left at the landmark).
     """
     rows = []
     for endpoint in endpoints:
@@ -93,9 +96,13 @@ def eligibility_landmark(df: pd.DataFrame, endpoints=("pfs", "os"), landmark: fl
         data = df.dropna(subset=[tcol, ecol])
         at = data[data[tcol] > landmark]
         before = int(((data[tcol] <= landmark) & (data[ecol] == 1)).sum())
-        start = sv.km_median(data[tcol], data[ecol])["median"]
-        from_lm = sv.km_median(at[tcol] - landmark, at[ecol])["median"]
+        start = sv.km_median(data[tcol], data[ecol])
+        from_lm = sv.km_median(at[tcol] - landmark, at[ecol])
+        reason = ne.first(start["reason"] and ne.of_counts(len(data), n_raw=len(df)),
+                          ne.NO_ONE_AT_RISK if len(at) == 0 else "")
         rows.append({"endpoint": endpoint, "n": len(data), "events_before_landmark": before,
-                     "median_from_start": start, "n_at_landmark": len(at), "median_from_landmark": from_lm,
-                     "median_from_landmark_plus": from_lm + landmark})
-    return pd.DataFrame(rows)
+                     "median_from_start": start["median"], "n_at_landmark": len(at),
+                     "median_from_landmark": from_lm["median"],
+                     "median_from_landmark_plus": from_lm["median"] + landmark, "reason": reason})
+    return pd.DataFrame(rows, columns=["endpoint", "n", "events_before_landmark", "median_from_start",
+                                       "n_at_landmark", "median_from_landmark", "median_from_landmark_plus", "reason"])

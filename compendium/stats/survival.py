@@ -5,7 +5,8 @@ its algorithm, not merely its method, and ``tests/test_r_parity.py`` checks the
 numbers against R itself:
 
 * Kaplan-Meier: ``survfit(Surv(time, event) ~ 1)`` with Greenwood's variance and
-  R's pointwise bands (``conf.type`` "log", R's default, "log-log" or "plain").
+  R's pointwise bands (``conf.type`` "log", R's default, "log-log" or "plain");
+  with delayed entry (left truncation) as ``survfit(Surv(entry, time, event) ~ 1)``.
 * Medians and their confidence limits: ``quantile.survfit`` (the default rule
   here) or ``print.survfit``/``summary(fit)$table`` (``rule="print"``, which is
   what survminer shows). The two differ only when the curve sits exactly on 0.5
@@ -54,6 +55,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from compendium.stats import estimable as ne
 
 #: R's ``sqrt(.Machine$double.eps)``: tolerance of ``aeqSurv`` and of the
 #: median rules (``findq``, ``survmean``).
@@ -148,6 +151,11 @@ def km_table(time, event, conf_type: str = "log", conf_level: float = 0.95) -> p
     n_event = np.bincount(slot, weights=e, minlength=len(ut))
     n_total = n_total.astype(float)
     n_risk = np.cumsum(n_total[::-1])[::-1]
+    return _km_curve(ut, n_risk, n_event, n_total, conf_type, conf_level)
+
+
+def _km_curve(ut, n_risk, n_event, n_total, conf_type, conf_level) -> pd.DataFrame:
+    """The product-limit estimate, Greenwood SE and bands from the counts at each distinct time."""
     # running product and sum in time order, as survfitkm.c (np.cumprod/np.cumsum are sequential)
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(np.where(n_event > 0, (n_risk - n_event) / n_risk, 1.0))
@@ -158,6 +166,48 @@ def km_table(time, event, conf_type: str = "log", conf_level: float = 0.95) -> p
     return pd.DataFrame({"time": ut, "n_risk": n_risk.astype(int), "n_event": n_event.astype(int),
                          "n_censor": (n_total - n_event).astype(int), "surv": surv,
                          "std_err": std_err, "lower": lower, "upper": upper})
+
+
+def _clean_entry(entry, time, event) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(entry, time] rows with a time, an entry and a status; entry and time snapped together."""
+    t0, t = np.asarray(entry, float), np.asarray(time, float)
+    e = pd.to_numeric(pd.Series(np.asarray(event)), errors="coerce").to_numpy(float)
+    keep = np.isfinite(t0) & np.isfinite(t) & np.isfinite(e)
+    t0, t, e = t0[keep], t[keep], e[keep]
+    if not np.isin(e, (0.0, 1.0)).all():
+        raise ValueError("event must be coded 0 (censored) / 1 (event)")
+    t0, t = _timefix(t0, t)
+    bad = np.flatnonzero(t0 >= t)
+    if len(bad):
+        raise ValueError(f"entry must be before the time; {len(bad)} row(s) are not, the first "
+                         f"(row {np.flatnonzero(keep)[bad[0]]}) enters at {t0[bad[0]]} and ends at {t[bad[0]]}")
+    return t0, t, e.astype(int)
+
+
+def km_table_entry(entry, time, event, conf_type: str = "log", conf_level: float = 0.95) -> pd.DataFrame:
+    """Kaplan-Meier with delayed entry (left truncation), as ``survfit(Surv(entry, time, event) ~ 1)``.
+
+    A patient is at risk at u when entry < u <= time, so one referred late counts only from
+    referral on; otherwise as :func:`km_table` (its columns, at every distinct ``time``, as R).
+    """
+    t0, t, e = _clean_entry(entry, time, event)
+    ut, slot, n_total = np.unique(t, return_inverse=True, return_counts=True)
+    n_event = np.bincount(slot, weights=e, minlength=len(ut))
+    # at risk: stopped at or after u, less those who entered at or after u
+    n_risk = (len(t) - np.searchsorted(np.sort(t), ut, side="left")) - \
+        (len(t0) - np.searchsorted(np.sort(t0), ut, side="left"))
+    return _km_curve(ut, n_risk.astype(float), n_event, n_total.astype(float), conf_type, conf_level)
+
+
+def km_median_entry(entry, time, event, conf_type: str = "log", conf_level: float = 0.95,
+                    rule: str = "quantile") -> dict:
+    """Median survival with delayed entry, by R's rules (see :func:`km_median`); ``n`` counts records."""
+    t0, t, e = _clean_entry(entry, time, event)
+    if len(t) == 0:
+        return {"n": 0, "events": 0, "median": np.nan, "lcl": np.nan, "ucl": np.nan, "conf_type": conf_type}
+    med, lcl, ucl = _median_from_table(km_table_entry(t0, t, e, conf_type, conf_level), rule)
+    return {"n": int(len(t)), "events": int(e.sum()), "median": med, "lcl": lcl, "ucl": ucl,
+            "conf_type": conf_type}
 
 
 def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float = R_TOL) -> float:
@@ -217,25 +267,29 @@ def _median_from_table(km: pd.DataFrame, rule: str) -> tuple[float, float, float
 def km_median(time, event, conf_type: str = "log", conf_level: float = 0.95, rule: str = "quantile") -> dict:
     """Median survival with its confidence limits, as R reports them.
 
-    Returns ``{n, events, median, lcl, ucl, conf_type}``. The median is the
+    Returns ``{n, events, median, lcl, ucl, conf_type, reason}``. The median is the
     first time S(t) <= 0.5; if S(t) is exactly 0.5 (within 1.5e-8) over an
     interval, it is the midpoint of that interval. The lower limit is where
     the *lower* pointwise band reaches 0.5, the upper limit where the *upper*
     band does, by the same rule; a limit (or the median) that is never
-    reached is NaN, never a number. This is ``quantile(survfit(...), 0.5)``
-    (``rule="quantile"``), equal to ``print(survfit(...))`` (``rule="print"``)
-    except when S(t) stays at exactly 0.5 to the last observation: quantile
-    then takes the midpoint up to the last time, print the first time.
+    reached is NaN, never a number, and its ``reason`` is empty (not reached is
+    a result). ``reason`` is non-empty only without any patient. This is
+    ``quantile(survfit(...), 0.5)`` (``rule="quantile"``), equal to
+    ``print(survfit(...))`` (``rule="print"``) except when S(t) stays at exactly
+    0.5 to the last observation: quantile then takes the midpoint up to the last
+    time, print the first time.
 
     lifelines differs: its median confidence interval can only use the
     log-log band, and it takes no midpoints (see the module docstring).
     """
+    n_raw = len(np.asarray(time))
     t, e = _clean(time, event)
     if len(t) == 0:
-        return {"n": 0, "events": 0, "median": np.nan, "lcl": np.nan, "ucl": np.nan, "conf_type": conf_type}
+        return {"n": 0, "events": 0, "median": np.nan, "lcl": np.nan, "ucl": np.nan, "conf_type": conf_type,
+                "reason": ne.of_counts(0, n_raw=n_raw)}
     med, lcl, ucl = _median_from_table(km_table(t, e, conf_type, conf_level), rule)
     return {"n": int(len(t)), "events": int(e.sum()), "median": med, "lcl": lcl, "ucl": ucl,
-            "conf_type": conf_type}
+            "conf_type": conf_type, "reason": ne.ESTIMABLE}
 
 
 def followup_reverse_km(time, event, conf_type: str = "log", conf_level: float = 0.95,
@@ -251,15 +305,24 @@ def followup_reverse_km(time, event, conf_type: str = "log", conf_level: float =
     return km_median(t, 1 - e, conf_type, conf_level, rule)
 
 
+def group_levels(values: pd.Series) -> list:
+    """The levels of a grouping column, sorted; a 0/1 flag has both levels even where the data
+    hold one only (nobody reaching >=VGPR is a group of nobody, reported, not left out)."""
+    present = values.dropna().unique()
+    if pd.api.types.is_numeric_dtype(values) and len(present) and np.isin(present, (0, 1)).all():
+        return [0, 1]
+    return sorted(present)
+
+
 def km_summary(df: pd.DataFrame, endpoint: str, group: str | None = None,
                conf_types=("log", "log-log"), conf_level: float = 0.95) -> pd.DataFrame:
     """Medians of one endpoint, overall or by group: rows of ``results/survival_km.csv``.
 
     Reads ``{endpoint}_months`` and ``{endpoint}_event``; ``endpoint="followup"``
     is the reverse KM on OS. One row per conf_type, and per level of ``group``
-    if given; the output's ``group`` column says ``"all"`` or ``"column=value"``
-    (rows missing the grouping value are left out). Columns:
-    ``endpoint, group, n, events, median, lcl, ucl, conf_type``.
+    if given (:func:`group_levels`); the output's ``group`` column says ``"all"``
+    or ``"column=value"`` (rows missing the grouping value are left out). Columns:
+    ``endpoint, group, n, events, median, lcl, ucl, conf_type, reason``.
     """
     tcol, ecol = endpoint_columns(endpoint)
     estimator = followup_reverse_km if endpoint == FOLLOWUP else km_median
@@ -267,10 +330,10 @@ def km_summary(df: pd.DataFrame, endpoint: str, group: str | None = None,
         subsets = [("all", df)]
     else:
         g = df[group]
-        subsets = [(f"{group}={_fmt_level(v)}", df[g == v]) for v in sorted(g.dropna().unique())]
+        subsets = [(f"{group}={_fmt_level(v)}", df[(g == v).fillna(False).to_numpy(bool)]) for v in group_levels(g)]
     rows = [{"endpoint": endpoint, "group": label, **estimator(sub[tcol], sub[ecol], ct, conf_level)}
             for label, sub in subsets for ct in conf_types]
-    cols = ["endpoint", "group", "n", "events", "median", "lcl", "ucl", "conf_type"]
+    cols = ["endpoint", "group", "n", "events", "median", "lcl", "ucl", "conf_type", "reason"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -282,16 +345,21 @@ def km_summary(df: pd.DataFrame, endpoint: str, group: str | None = None,
 def logrank_test(df: pd.DataFrame, endpoint: str, group: str) -> dict:
     """Log-rank test of ``group`` on ``endpoint``, as R ``survdiff`` (rho = 0).
 
-    Returns ``{endpoint, group, n, chisq, df, p}``. The statistic is
+    Returns ``{endpoint, group, n, chisq, df, p, reason}``. The statistic is
     (O - E)' V^-1 (O - E) with the hypergeometric variance, over the groups
-    with a positive expected count less one.
+    with a positive expected count less one. Without two such groups there is
+    nothing to compare: the statistic is empty and ``reason`` says why.
     """
     tcol, ecol = endpoint_columns(endpoint)
     data = df[[tcol, ecol, group]].dropna()
     t, e = _clean(data[tcol], data[ecol])
+    out = {"endpoint": endpoint, "group": group, "n": int(len(t)), "chisq": np.nan, "df": 0, "p": np.nan}
     levels = sorted(data[group].unique())
-    g = np.searchsorted(levels, data[group].to_numpy())
     k = len(levels)
+    reason = ne.first(ne.of_counts(len(t), int(e.sum()), len(df)), ne.ONE_LEVEL if k < 2 else "")
+    if reason:
+        return {**out, "reason": reason}
+    g = np.searchsorted(levels, data[group].to_numpy())
     # every death time at once: at risk (t >= u) and deaths per group, from sorted times
     times = np.unique(t[e == 1])
     slot = np.searchsorted(times, t)
@@ -305,10 +373,16 @@ def logrank_test(df: pd.DataFrame, endpoint: str, group: str) -> dict:
         w = np.where(n > 1, d * (n - d) / (n * n * (n - 1)), 0.0)
     var = np.diag((w * n) @ nk) - (nk * w[:, None]).T @ nk
     use = np.flatnonzero(expected > 0)[1:]
-    chisq = float(o_minus_e[use] @ np.linalg.solve(var[np.ix_(use, use)], o_minus_e[use])) if len(use) else np.nan
+    if len(use) == 0:  # one group alone at risk at every death time
+        return {**out, "reason": ne.NO_ONE_AT_RISK}
+    try:
+        chisq = float(o_minus_e[use] @ np.linalg.solve(var[np.ix_(use, use)], o_minus_e[use]))
+    except np.linalg.LinAlgError:
+        return {**out, "reason": ne.SINGULAR_COVARIANCE}
+    if not np.isfinite(chisq):
+        return {**out, "reason": ne.SINGULAR_COVARIANCE}
     dof = len(use)
-    return {"endpoint": endpoint, "group": group, "n": int(len(t)), "chisq": chisq, "df": dof,
-            "p": float(stats.chi2.sf(chisq, dof)) if dof else np.nan}
+    return {**out, "chisq": chisq, "df": dof, "p": float(stats.chi2.sf(chisq, dof)), "reason": ne.ESTIMABLE}
 
 
 # --------------------------------------------------------------------------
@@ -530,7 +604,9 @@ class CoxFit:
     """A fitted Cox model (the parts of R's ``coxph`` object we use).
 
     ``columns`` describes each coefficient as ``(covariate, level, reference)``;
-    ``coef`` is NaN for a column R would drop as singular.
+    ``coef`` is NaN for a column R would drop as singular. ``reasons`` says per
+    coefficient why it is not estimable ("" where it is), ``reason`` why the
+    model as a whole is not (it could not be fitted, or R keeps none of its coefficients).
     """
 
     endpoint: str
@@ -546,6 +622,12 @@ class CoxFit:
     event: np.ndarray = field(repr=False)
     start: np.ndarray | None = field(default=None, repr=False)
     method: str = "efron"
+    reasons: list[str] = field(default_factory=list)
+    reason: str = ""
+
+    def __post_init__(self):
+        if not self.reasons:
+            self.reasons = [self.reason] * len(self.columns)
 
     @property
     def n(self) -> int:
@@ -563,20 +645,27 @@ class CoxFit:
             out.setdefault(cov, []).append(j)
         return out
 
-    def table(self, conf_level: float = 0.95) -> pd.DataFrame:
-        """Hazard ratios with Wald CI and Wald p per coefficient, as ``summary(coxph)``."""
+    def table(self, conf_level: float = 0.95, blank: bool = False) -> pd.DataFrame:
+        """Hazard ratios with Wald CI and Wald p per coefficient, as ``summary(coxph)``, and ``reason``.
+
+        By default R's numbers as R prints them, also for a coefficient R warns "may be infinite"
+        (so that they can be checked against R); ``blank=True`` empties the estimates of every row
+        that is not estimable, as the result files show them.
+        """
         z = stats.norm.ppf(1 - (1 - conf_level) / 2)
         se = np.sqrt(np.diag(self.var))
         se = np.where(np.isnan(self.coef), np.nan, se)
+        keep = np.array([not r for r in self.reasons], bool) if blank else np.ones(len(self.columns), bool)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             p = stats.chi2.sf((self.coef / se) ** 2, 1)
-            rows = {"covariate": [c[0] for c in self.columns], "level": [c[1] for c in self.columns],
-                    "reference": [c[2] for c in self.columns], "hr": np.exp(self.coef),
-                    "lcl": np.exp(self.coef - z * se), "ucl": np.exp(self.coef + z * se), "p": p}
-        out = pd.DataFrame(rows)
-        out.insert(0, "endpoint", self.endpoint)
-        out["n"], out["events"] = self.n, self.events
-        return out
+            values = {"hr": np.exp(self.coef), "lcl": np.exp(self.coef - z * se), "ucl": np.exp(self.coef + z * se),
+                      "p": p}
+        return pd.DataFrame({"endpoint": self.endpoint, "covariate": [c[0] for c in self.columns],
+                             "level": [c[1] for c in self.columns], "reference": [c[2] for c in self.columns],
+                             **{k: np.where(keep, v, np.nan) for k, v in values.items()},
+                             "n": self.n, "events": self.events, "reason": list(self.reasons)},
+                            columns=["endpoint", "covariate", "level", "reference", "hr", "lcl", "ucl", "p", "n",
+                                     "events", "reason"])
 
 
 def _coxfit6(x, start, stop, event, method="efron", max_iter=20, eps=1e-9,
@@ -587,7 +676,8 @@ def _coxfit6(x, start, stop, event, method="efron", max_iter=20, eps=1e-9,
     mean absolute deviation (R's ``nocenter``); the iteration starts at 0,
     halves the step when the log-likelihood drops, and stops when
     |1 - loglik_old / loglik_new| <= eps. Returns coef, var, loglik pair,
-    score test, iterations, converged, rank flag.
+    score test, iterations, converged, rank flag, and the score at the estimate (unscaled, R's
+    ``coxfit$u``, from which coxph judges a coefficient "may be infinite").
     """
     nvar = x.shape[1]
     doscale = ~np.all((x == 0) | (x == 1) | (x == -1), axis=0)
@@ -619,10 +709,10 @@ def _coxfit6(x, start, stop, event, method="efron", max_iter=20, eps=1e-9,
         ch, flag = _cholesky2(imat, toler_chol)
         finite = np.isfinite(u).all() and np.isfinite(imat).all() and np.isfinite(newlk)
         with np.errstate(divide="ignore", invalid="ignore"):
-            done = finite and abs(1 - best / newlk) <= eps
+            done = finite and abs(1 - np.float64(best) / newlk) <= eps  # C arithmetic: 0 / 0 is NaN, not an error
         if done:
             coef, var = unscale(newbeta, ch)
-            return coef, var, (loglik0, newlk), score, it, True, flag
+            return coef, var, (loglik0, newlk), score, it, True, flag, u / scale
         if not finite or newlk < best:
             halving += 1
             newbeta = (newbeta + halving * beta) / (halving + 1.0)
@@ -634,11 +724,32 @@ def _coxfit6(x, start, stop, event, method="efron", max_iter=20, eps=1e-9,
     lk, u, imat = derivs(beta)
     ch, flag = _cholesky2(imat, toler_chol)
     coef, var = unscale(beta, ch)
-    return coef, var, (loglik0, lk), score, max_iter, False, 1000
+    return coef, var, (loglik0, lk), score, max_iter, False, 1000, u / scale
 
 
-def _design(data: pd.DataFrame, covariates, references: dict) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
-    """Design matrix and (covariate, level, reference) per column.
+#: R's ``coxph.control()`` defaults: ``eps`` and ``toler.inf = sqrt(eps)``, with which ``coxph.fit``
+#: warns "Loglik converged before variable ...; beta may be infinite" (survival 3.x, R/coxph.fit.R).
+COX_EPS = 1e-9
+TOLER_INF = float(np.sqrt(COX_EPS))
+#: A Wald interval wider than this on the log scale (z = 4, beyond any confidence level we print)
+#: overflows exp(): the information behind it is zero but for rounding.
+WALD_SPAN, EXP_MAX = 4.0, float(np.log(np.finfo(float).max))
+
+
+def _numeric(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
+
+
+def _present(values: pd.Series) -> np.ndarray:
+    """The non-missing values of a numeric column, as floats (nullable integers included)."""
+    x = values.to_numpy(dtype=float, na_value=np.nan)
+    return x[~np.isnan(x)]
+
+
+def design_columns(whole: pd.DataFrame, covariates, references: dict) -> tuple[list[tuple[str, str, str]], str]:
+    """(covariate, level, reference) of every coefficient, from the whole columns (as R's factor
+    levels come from the whole data frame, not from the complete cases), and why the model cannot
+    be fitted at all ("" if it can).
 
     * text/categorical columns: one 0/1 column per level other than the
       reference (given, or the first level in sorted order), as R's treatment
@@ -646,31 +757,84 @@ def _design(data: pd.DataFrame, covariates, references: dict) -> tuple[np.ndarra
     * numeric columns holding only 0 and 1: the flag itself, level "1" against
       reference "0" (the hazard ratio of presence); a reference of 1 flips it;
     * other numeric columns: continuous, level "per unit", reference "".
+
+    A covariate with one level only keeps a row (level "") so that the results say so.
     """
-    cols, names = [], []
+    names, reason = [], ne.ESTIMABLE
     for cov in covariates:
-        v = data[cov]
+        v = whole[cov]
         ref = references.get(cov)
-        if not pd.api.types.is_numeric_dtype(v) or isinstance(v.dtype, pd.CategoricalDtype):
-            codes, uniques = pd.factorize(v)  # label each distinct value once, not each row
-            labels = [_fmt_level(u) for u in uniques]
-            levels = sorted(set(labels))
+        numeric = _numeric(v)
+        present = _present(v) if numeric else v.dropna()
+        if len(present) == 0:
+            names.append((cov, "", "" if ref is None else _fmt_level(ref)))
+            reason = ne.first(reason, ne.ALL_MISSING)
+        elif not numeric:
+            levels = sorted({_fmt_level(u) for u in pd.unique(present)})
             ref = levels[0] if ref is None else str(ref)
             if ref not in levels:
-                raise ValueError(f"reference {ref!r} is not a level of {cov}: {levels}")
-            level_of = np.array([levels.index(lab) for lab in labels])[codes]
-            for i, lev in enumerate(levels):
-                if lev != ref:
-                    cols.append((level_of == i).astype(float))
-                    names.append((cov, lev, ref))
-        elif ((v == 0) | (v == 1)).all():
+                reason = ne.first(reason, ne.REFERENCE_ABSENT)
+            others = [lev for lev in levels if lev != ref]
+            names += [(cov, lev, ref) for lev in others] or [(cov, "", ref)]
+        elif np.isin(present, (0.0, 1.0)).all():
             flip = ref is not None and _fmt_level(ref) == "1"
-            cols.append((1 - v if flip else v).to_numpy(float))
+            if ref is not None and _fmt_level(ref) not in ("0", "1"):
+                reason = ne.first(reason, ne.REFERENCE_ABSENT)
             names.append((cov, "0", "1") if flip else (cov, "1", "0"))
         else:
-            cols.append(v.to_numpy(float))
             names.append((cov, "per unit", ""))
-    return np.column_stack(cols) if cols else np.empty((len(data), 0)), names
+    return names, reason
+
+
+def _design_matrix(data: pd.DataFrame, names: list[tuple[str, str, str]]) -> np.ndarray:
+    """The design matrix of ``names`` on the complete cases; a placeholder (level "") is a column of
+    zeros, which the fit drops as R drops an empty factor level (coefficient NA)."""
+    cols = []
+    labels: dict[str, np.ndarray] = {}
+    for cov, level, ref in names:
+        v = data[cov]
+        if level == "":
+            cols.append(np.zeros(len(data)))
+        elif level == "per unit":
+            cols.append(v.to_numpy(float))
+        elif (level, ref) in (("1", "0"), ("0", "1")) and _numeric(v):
+            x = v.to_numpy(float)
+            cols.append(1 - x if level == "0" else x)
+        else:
+            if cov not in labels:  # label each distinct value once, not each row
+                codes, uniques = pd.factorize(v)
+                labels[cov] = np.array([_fmt_level(u) for u in uniques], dtype=object)[codes] if len(v) \
+                    else np.array([], dtype=object)
+            cols.append((labels[cov] == level).astype(float))
+    return np.column_stack(cols) if cols else np.empty((len(data), 0))
+
+
+def _coefficient_reasons(x: np.ndarray, coef: np.ndarray, var: np.ndarray, u: np.ndarray, converged: bool,
+                         names) -> list[str]:
+    """Why each coefficient is not estimable, in R's terms: dropped as redundant (NA), or one whose
+    log-likelihood converged before it did (``coxph.fit``'s "beta may be infinite": a level without
+    events, a covariate separating events from non-events), or a fit that ran out of iterations."""
+    with np.errstate(invalid="ignore"):
+        infs = np.abs(np.nan_to_num(u) @ np.nan_to_num(var))
+        infinite = (infs > COX_EPS) & (infs > TOLER_INF * np.abs(coef))
+    out = []
+    for j, (_, level, _) in enumerate(names):
+        if np.isnan(coef[j]) and level not in ("", "0", "1", "per unit") and not x[:, j].any():
+            out.append(ne.NO_PATIENTS)  # a level of a factor that no complete case has
+        elif level == "" or (np.isnan(coef[j]) and np.ptp(x[:, j]) == 0):
+            out.append(ne.ONE_LEVEL)
+        elif np.isnan(coef[j]):
+            out.append(ne.SINGULAR)
+        elif not converged:
+            out.append(ne.NOT_CONVERGED)
+        elif infinite[j]:
+            out.append(ne.MONOTONE)
+        elif not np.abs(coef[j]) + WALD_SPAN * np.sqrt(max(var[j, j], 0.0)) < EXP_MAX:
+            # an information that is zero but for rounding (R: coef 0, HR 1, 95% CI 0-Inf)
+            out.append(ne.SINGULAR)
+        else:
+            out.append(ne.ESTIMABLE)
+    return out
 
 
 def cox_fit(df: pd.DataFrame, endpoint: str, covariates, references: dict | None = None,
@@ -681,39 +845,58 @@ def cox_fit(df: pd.DataFrame, endpoint: str, covariates, references: dict | None
     ``na.omit``); ``fit.n`` and ``fit.events`` count what was used. With
     ``start`` (a column name) the data are (start, stop] intervals, as
     ``Surv(start, stop, event)``; then ``endpoint`` names the stop/event columns.
+
+    Data that cannot give a model (no patients, no events, a covariate never
+    recorded, a reference level the data lack) give a fit whose ``reason``
+    says so and whose coefficients are NaN, never an exception; within a
+    fitted model, ``reasons`` says which coefficients are not estimable
+    (:func:`_coefficient_reasons`) while ``coef`` keeps R's numbers.
     """
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     if ties not in ("efron", "breslow"):
         raise ValueError("ties must be 'efron' or 'breslow'")
     tcol, ecol = endpoint_columns(endpoint)
     use = [tcol, ecol] + ([start] if start else []) + covariates
+    names, reason = design_columns(df, covariates, references or {})
     data = df[use].dropna().reset_index(drop=True)
-    if len(data) == 0 or data[ecol].sum() == 0:
-        raise ValueError(f"no events for {endpoint} among complete cases of {covariates}")
-    x, columns = _design(data, covariates, references or {})
-    event = data[ecol].to_numpy(int)
+    x = _design_matrix(data, names)
+    event = data[ecol].to_numpy(float).astype(int)
     if start:
         t0, t1 = _timefix(data[start].to_numpy(float), data[tcol].to_numpy(float))
     else:
         t0, (t1,) = None, _timefix(data[tcol].to_numpy(float))
-    coef, var, loglik, score, it, conv, flag = _coxfit6(x, t0, t1, event, ties)
+    reason = ne.first(ne.NO_PATIENTS if len(df) == 0 else "",
+                      ne.ALL_MISSING if len(data) == 0 and (df[tcol].isna().all() or df[ecol].isna().all()) else "",
+                      reason, ne.of_counts(len(data), int(event.sum()), len(df)))
+    p = len(names)
+    if reason:
+        return CoxFit(endpoint, names, np.full(p, np.nan), np.full((p, p), np.nan), (np.nan, np.nan), np.nan,
+                      0, False, x, t1, event, t0, ties, reasons=[reason] * p, reason=reason)
+    coef, var, loglik, score, it, conv, flag, u = _coxfit6(x, t0, t1, event, ties)
     if flag < x.shape[1]:  # R: the coefficient of a redundant column is NA
         coef = np.where(np.diag(var) == 0, np.nan, coef)
-    return CoxFit(endpoint, columns, coef, var, loglik, score, it, conv, x, t1, event, t0, ties)
+    reasons = _coefficient_reasons(x, coef, var, u, conv, names)
+    # a model is not estimable as a whole when R keeps none of its coefficients; with a coefficient
+    # that "may be infinite" its likelihood, global tests and cox.zph are still R's (and finite)
+    whole = ne.first(*reasons) if np.isnan(coef).all() else ne.ESTIMABLE
+    return CoxFit(endpoint, names, coef, var, loglik, score, it, conv, x, t1, event, t0, ties,
+                  reasons=reasons, reason=whole)
 
 
-COX_COLUMNS = ["endpoint", "covariate", "level", "reference", "hr", "lcl", "ucl", "p", "n", "events"]
+COX_COLUMNS = ["endpoint", "covariate", "level", "reference", "hr", "lcl", "ucl", "p", "n", "events", "reason"]
 
 
 def cox_univariate(df: pd.DataFrame, endpoint: str, covariate: str, reference=None) -> pd.DataFrame:
     """One covariate's Cox hazard ratio(s): rows of ``results/cox_univariate.csv``.
 
-    Columns ``endpoint, covariate, level, reference, hr, lcl, ucl, p, n, events``
+    Columns ``endpoint, covariate, level, reference, hr, lcl, ucl, p, n, events, reason``
     (Wald 95% CI and Wald p, as ``summary(coxph)``); one row per non-reference
-    level of a categorical covariate.
+    level of a categorical covariate. A row that is not estimable has empty
+    estimates and its reason (a level without events: R's huge hazard ratio is
+    not reported).
     """
     refs = {} if reference is None else {covariate: reference}
-    return cox_fit(df, endpoint, [covariate], refs).table()[COX_COLUMNS]
+    return cox_fit(df, endpoint, [covariate], refs).table(blank=True)[COX_COLUMNS]
 
 
 def cox_multivariable(df: pd.DataFrame, endpoint: str, covariates, model_name: str,
@@ -721,26 +904,37 @@ def cox_multivariable(df: pd.DataFrame, endpoint: str, covariates, model_name: s
     """A multivariable Cox model: rows of ``results/cox_multivariable.csv``.
 
     Columns ``endpoint, model, covariate, level, reference, hr, lcl, ucl, p, n,
-    events``; complete cases over all covariates, so n may be below the cohort.
+    events, reason``; complete cases over all covariates, so n may be below the cohort.
     """
-    out = cox_fit(df, endpoint, covariates, references).table()[COX_COLUMNS]
+    out = cox_fit(df, endpoint, covariates, references).table(blank=True)[COX_COLUMNS]
     out.insert(1, "model", model_name)
     return out
 
 
 def cox_global_tests(fit: CoxFit) -> dict:
-    """The three global tests printed by ``summary(coxph)``: LR, Wald, score."""
+    """The three global tests printed by ``summary(coxph)``: LR, Wald, score (and ``reason``).
+
+    Over the coefficients R keeps (not NA); a model with none, or one that could not be fitted,
+    has empty tests and its reason.
+    """
     ok = ~np.isnan(fit.coef)
-    b, v = fit.coef[ok], fit.var[np.ix_(ok, ok)]
-    wald = float(b @ np.linalg.solve(v, b)) if ok.any() else np.nan
-    lr = 2 * (fit.loglik[1] - fit.loglik[0])
     k = int(ok.sum())
-    return {"endpoint": fit.endpoint, "n": fit.n, "events": fit.events, "df": k,
-            "loglik_null": fit.loglik[0], "loglik": fit.loglik[1],
-            "lr_chisq": lr, "lr_p": float(stats.chi2.sf(lr, k)),
+    out = {"endpoint": fit.endpoint, "n": fit.n, "events": fit.events, "df": k,
+           "loglik_null": fit.loglik[0], "loglik": fit.loglik[1],
+           "lr_chisq": np.nan, "lr_p": np.nan, "wald_chisq": np.nan, "wald_p": np.nan,
+           "score_chisq": np.nan, "score_p": np.nan, "iterations": fit.iterations, "converged": fit.converged}
+    reason = ne.first(fit.reason, ne.first(*fit.reasons) if k == 0 else "")
+    if reason:
+        return {**out, "reason": reason}
+    b, v = fit.coef[ok], fit.var[np.ix_(ok, ok)]
+    try:
+        wald = float(b @ np.linalg.solve(v, b))
+    except np.linalg.LinAlgError:
+        wald = np.nan
+    lr = 2 * (fit.loglik[1] - fit.loglik[0])
+    return {**out, "lr_chisq": lr, "lr_p": float(stats.chi2.sf(lr, k)),
             "wald_chisq": wald, "wald_p": float(stats.chi2.sf(wald, k)),
-            "score_chisq": fit.score, "score_p": float(stats.chi2.sf(fit.score, k)),
-            "iterations": fit.iterations, "converged": fit.converged}
+            "score_chisq": fit.score, "score_p": float(stats.chi2.sf(fit.score, k)), "reason": ne.ESTIMABLE}
 
 
 # --------------------------------------------------------------------------
@@ -817,24 +1011,41 @@ def cox_zph(fit: CoxFit, transform: str = "km", global_test: bool = True) -> pd.
     For each covariate (all columns of a categorical one together, R's
     ``terms=TRUE``) the score test for adding ``x * g(t)`` to the fitted model,
     g = 1 - KM(t-) for ``"km"``, with the full information matrix; and a
-    GLOBAL test over all of them. Columns ``covariate, chisq, df, p``. Works on
-    (start, stop] fits too, where the KM is that of the counting-process data.
+    GLOBAL test over all of them. Columns ``covariate, chisq, df, p, reason``.
+    Works on (start, stop] fits too, where the KM is that of the counting-process data.
+    A covariate whose coefficients are all dropped (NA), or a model that could not be
+    fitted, has an empty test and the reason; so has a test whose information is singular.
     """
+    covariates = list(fit.terms)
+    keep = ~np.isnan(fit.coef)
+    names = covariates + (["GLOBAL"] if global_test else [])
+    reason = ne.first(fit.reason, "" if keep.any() else ne.first(*fit.reasons))
+    if reason:
+        return pd.DataFrame({"covariate": names, "chisq": np.nan, "df": 0, "p": np.nan, "reason": reason})
     keep, u, imat, _, _ = _zph_parts(fit, transform)
     p = int(keep.sum())
-    kept = [c for c, k in zip(fit.columns, keep) if k]
-    terms: dict[str, list[int]] = {}
-    for j, (cov, _, _) in enumerate(kept):
-        terms.setdefault(cov, []).append(j)
-    if global_test:
-        terms["GLOBAL"] = list(range(p))
+    kept_of = np.cumsum(keep) - 1  # position of each kept column among the kept ones
     rows = []
-    for name, jj in terms.items():
+    for name in names:
+        cols = range(len(keep)) if name == "GLOBAL" else fit.terms[name]
+        jj = [int(kept_of[j]) for j in cols if keep[j]]
+        if not jj:
+            why = ne.first(*[fit.reasons[j] for j in cols]) or ne.SINGULAR
+            rows.append({"covariate": name, "chisq": np.nan, "df": 0, "p": np.nan, "reason": why})
+            continue
         kk = list(range(p)) + [p + j for j in jj]
         uu = np.concatenate([np.zeros(p), u[[p + j for j in jj]]])
-        chisq = float(np.linalg.solve(imat[np.ix_(kk, kk)], uu) @ uu)
-        rows.append({"covariate": name, "chisq": chisq, "df": len(jj), "p": float(stats.chi2.sf(chisq, len(jj)))})
-    return pd.DataFrame(rows)
+        try:
+            with np.errstate(all="ignore"):
+                chisq = float(np.linalg.solve(imat[np.ix_(kk, kk)], uu) @ uu)
+        except np.linalg.LinAlgError:
+            chisq = np.nan
+        if not np.isfinite(chisq):
+            rows.append({"covariate": name, "chisq": np.nan, "df": len(jj), "p": np.nan, "reason": ne.SINGULAR})
+            continue
+        rows.append({"covariate": name, "chisq": chisq, "df": len(jj), "p": float(stats.chi2.sf(chisq, len(jj))),
+                     "reason": ne.ESTIMABLE})
+    return pd.DataFrame(rows, columns=["covariate", "chisq", "df", "p", "reason"])
 
 
 def scaled_schoenfeld(fit: CoxFit, transform: str = "km") -> pd.DataFrame:
@@ -844,19 +1055,30 @@ def scaled_schoenfeld(fit: CoxFit, transform: str = "km") -> pd.DataFrame:
     ``gtime`` (R's ``$x``) and one column per coefficient, named
     ``covariate`` or ``covariate=level``: beta_j + d * (I^-1 r)_j, so a smooth
     of it against time estimates beta_j(t) (Grambsch & Therneau 1994).
+    A model without estimable coefficients, or with a singular information, has
+    no residuals: the frame is empty and ``attrs["reason"]`` says why.
     """
-    keep, _, imat, resid, times = _zph_parts(fit, transform)
-    p = int(keep.sum())
-    ndead = fit.events
-    vmean = imat[:p, :p] / ndead
-    y = np.linalg.solve(vmean, resid.T).T + fit.coef[keep]
-    g = _zph_time(fit, transform)
-    ev = _zph_deaths(fit)
+    keep = ~np.isnan(fit.coef)
     names = [c if lev in ("1", "per unit") and len(fit.terms[c]) == 1 else f"{c}={lev}"
              for (c, lev, _), k in zip(fit.columns, keep) if k]
+    reason = ne.first(fit.reason, "" if keep.any() else ne.first(*fit.reasons))
+    if not reason:
+        keep, _, imat, resid, times = _zph_parts(fit, transform)
+        p = int(keep.sum())
+        try:
+            y = np.linalg.solve(imat[:p, :p] / fit.events, resid.T).T + fit.coef[keep]
+        except np.linalg.LinAlgError:
+            reason = ne.SINGULAR
+    if reason:
+        out = pd.DataFrame(columns=["time", "gtime", *names], dtype=float)
+        out.attrs["reason"] = reason
+        return out
+    g = _zph_time(fit, transform)
+    ev = _zph_deaths(fit)
     out = pd.DataFrame(y, columns=names)
     out.insert(0, "gtime", g[ev])
     out.insert(0, "time", times)
+    out.attrs["reason"] = ne.ESTIMABLE
     return out
 
 

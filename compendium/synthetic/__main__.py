@@ -2,7 +2,7 @@
 
 import sys
 
-from compendium.synthetic.generator import OUTCOME_SEED, SEARCH_STEPS, rerun_search
+from compendium.synthetic import OUTCOME_SEED, SEARCH_STEPS, rerun_search
 
 args = sys.argv[1:]
 rerun_search(int(args[0]) if args else SEARCH_STEPS, int(args[1]) if len(args) > 1 else OUTCOME_SEED,

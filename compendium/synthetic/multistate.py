@@ -39,8 +39,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.special import gammainc, gammaincinv
 
+from compendium.data.rules import CONFIRM_DAYS
+
 MONTH_DAYS = 30.4375
-CONFIRM_DAYS = 28  # one assessment (a cycle) to confirm a response, and 4 weeks more before progression
 PD_FIRST_ASSESSMENT_DAYS = 22  # progression documented at the earliest at the start of cycle 2
 
 

