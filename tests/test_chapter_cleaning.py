@@ -95,5 +95,5 @@ def test_exclusions_leave_with_their_reason():
     flow = ch.shown["flow"].set_index("reason")
     assert flow.at["fewer than two DaraVd cycles", "n"] == 1
     assert len(ch.analysis) == 29 and text.loc[0, "patient_id"] not in set(ch.analysis["patient_id"])
-    assert "1 of the file's 30 rows are excluded" in cleaning.flow_sentence(ch)
+    assert "1 of the file's 30 rows is excluded" in cleaning.flow_sentence(ch)
     assert_complete(ch)

@@ -151,7 +151,7 @@ def test_vgpr_associations_use_the_stated_tests_and_drop_missing():
     assert assoc.loc["bortezomib_exposed", "summary_vgpr"] == "4/7 exposed"
     # nobody evaluable exposed: R's fisher.test gives 1, a test of a factor with one level; we say why there is none
     assert np.isnan(assoc.loc["carfilzomib_exposed", "p"])
-    assert assoc.loc["carfilzomib_exposed", "reason"] == "every patient has the same value (one level only)"
+    assert assoc.loc["carfilzomib_exposed", "reason"] == "every patient has the same value, one level only"
     assert assoc["reason"].drop("carfilzomib_exposed").eq("").all()
 
 

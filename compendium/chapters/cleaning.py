@@ -73,9 +73,15 @@ class CleaningChapter(Chapter):
     analysed_raw: pd.DataFrame = field(default_factory=pd.DataFrame)
     shown: dict[str, pd.DataFrame] = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
+    counts: counting.Counts | None = field(default=None, repr=False)
+
+    def _counts(self) -> counting.Counts:
+        if self.counts is None:
+            self.counts = counting.Counts(self.analysis)
+        return self.counts
 
     def resolvers(self):
-        return {**counting.resolvers(self.analysis), "distinct": self._distinct,
+        return {**self._counts().resolvers(), "distinct": self._distinct,
                 "first_year": lambda column: self._year(column, "min"),
                 "last_year": lambda column: self._year(column, "max")}
 
@@ -151,11 +157,14 @@ def flow_sentence(ch: CleaningChapter) -> str:
 
     f = ch.facts
     excluded = f["rows"] - f["analysed"]
-    text = (f"{nv.count(f['analysed'], 'patient')} from {nv.count(f['centres'], 'centre')} enter the analysis ("
+    text = (f"{nv.count(f['analysed'], 'patient')} from {nv.count(f['centres'], 'centre')} "
+            f"{nv.verb(f['analysed'], 'enters', 'enter')} the analysis ("
             + nv.choose(excluded == 0, "every row of the file",
-                        f"{excluded} of the file's {f['rows']} rows are excluded, as the flow above says") + ")")
+                        f"{excluded} of the file's {f['rows']} rows {nv.verb(excluded, 'is', 'are')} excluded, "
+                        "as the flow above says") + ")")
     if f["first_start"] is not None:
-        text += f", having started DaraVd between {f['first_start']:%B %Y} and {f['last_start']:%B %Y}"
+        first, last = f"{f['first_start']:%B %Y}", f"{f['last_start']:%B %Y}"
+        text += f", having started DaraVd {f'in {first}' if first == last else f'between {first} and {last}'}"
     return text + "."
 
 

@@ -88,60 +88,93 @@ def _matches(series: pd.Series, value: str) -> pd.Series:
     return hit
 
 
-def where(frame: pd.DataFrame, conditions: dict) -> tuple[pd.Series | None, str]:
-    """The patients meeting every condition, or None and the reason (a column the data lack)."""
+def where(frame: pd.DataFrame, conditions: dict, cache: dict | None = None) -> tuple[pd.Series | None, str]:
+    """The patients meeting every condition, or None and the reason (a column the data lack).
+
+    ``cache`` keeps each condition's patients between calls on the same frame (a chapter resolves
+    dozens of addresses that share conditions; comparing a text column is the costly part).
+    """
     hit = pd.Series(True, index=frame.index)
     for column, value in conditions.items():
         if column not in frame.columns:
             return None, f"the analysis dataset has no column {column}"
-        hit &= _matches(frame[column], str(value))
+        key = (column, str(value))
+        if cache is None or key not in cache:
+            matched = _matches(frame[column], str(value))
+            if cache is None:
+                hit &= matched
+                continue
+            cache[key] = matched
+        hit &= cache[key]
     return hit, ""
 
 
+class Counts:
+    """The counting addresses over one frame, sharing the patients of each condition between them."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame, self._cache = frame, {}
+
+    def where(self, conditions: dict):
+        return where(self.frame, conditions, self._cache)
+
+    def count(self, **conditions) -> Estimate:
+        hit, reason = self.where(conditions)
+        return Estimate(reason=reason) if hit is None else Estimate(int(hit.sum()))
+
+    def pct(self, among: str | None = None, **conditions) -> Estimate:
+        """Per cent of all patients (or of those ``among`` names) meeting the conditions."""
+        hit, reason = self.where(conditions)
+        if hit is None:
+            return Estimate(reason=reason)
+        if among is None:
+            denominator, k = len(self.frame), int(hit.sum())
+        else:
+            column, is_condition, value = among.partition("=")
+            base, reason = self.where({column: value if is_condition else "1"})
+            if base is None:
+                return Estimate(reason=reason)
+            denominator, k = int(base.sum()), int((hit & base).sum())
+        if not denominator:
+            if among is None:
+                return Estimate(reason="no patient in the denominator")
+            column, is_condition, value = among.partition("=")
+            who = (f"{column} known" if value == "*" else f"{column} = {value}") if is_condition else f"{among} = 1"
+            return Estimate(reason=f"no patient in the denominator (nobody with {who})")
+        return Estimate(100.0 * k / denominator)
+
+    def quantile(self, column: str, q: float, **conditions) -> Estimate:
+        """R's type-7 quantile of ``column`` among the patients meeting the conditions."""
+        if column not in self.frame.columns:
+            return Estimate(reason=f"the analysis dataset has no column {column}")
+        hit, reason = self.where(conditions)
+        if hit is None:
+            return Estimate(reason=reason)
+        values = pd.to_numeric(self.frame.loc[hit, column], errors="coerce").dropna()
+        if values.empty:
+            return Estimate(reason=f"no patient has a value of {column}" + (" among those selected" if conditions else ""))
+        if q in (0.0, 1.0):  # the observed extremes themselves, not an interpolation
+            return Estimate(float(values.min() if q == 0.0 else values.max()))
+        return Estimate(quantile7(values, q))
+
+    def resolvers(self) -> dict:
+        """``count``, ``pct``, ``median``, ``q1``, ``q3``, ``min`` and ``max`` addresses."""
+        out = {"count": self.count, "pct": self.pct}
+        for kind, q in QUANTILES.items():
+            out[kind] = lambda column, _q=q, **c: self.quantile(column, _q, **c)
+        return out
+
+
 def count(frame: pd.DataFrame, **conditions) -> Estimate:
-    hit, reason = where(frame, conditions)
-    return Estimate(reason=reason) if hit is None else Estimate(int(hit.sum()))
+    return Counts(frame).count(**conditions)
 
 
 def pct(frame: pd.DataFrame, among: str | None = None, **conditions) -> Estimate:
-    """Per cent of all patients (or of those with ``among`` = 1) meeting the conditions."""
-    hit, reason = where(frame, conditions)
-    if hit is None:
-        return Estimate(reason=reason)
-    if among is None:
-        denominator, k = len(frame), int(hit.sum())
-    else:
-        column, is_condition, value = among.partition("=")
-        base, reason = where(frame, {column: value if is_condition else "1"})
-        if base is None:
-            return Estimate(reason=reason)
-        denominator, k = int(base.sum()), int((hit & base).sum())
-    if not denominator:
-        return Estimate(reason="no patient in the denominator" + (f" (nobody with {among} = 1)" if among else ""))
-    return Estimate(100.0 * k / denominator)
+    return Counts(frame).pct(among, **conditions)
 
 
 def quantile(frame: pd.DataFrame, column: str, q: float, **conditions) -> Estimate:
-    """R's type-7 quantile of ``column`` among the patients meeting the conditions."""
-    if column not in frame.columns:
-        return Estimate(reason=f"the analysis dataset has no column {column}")
-    hit, reason = where(frame, conditions)
-    if hit is None:
-        return Estimate(reason=reason)
-    values = pd.to_numeric(frame.loc[hit, column], errors="coerce").dropna()
-    if values.empty:
-        return Estimate(reason=f"no patient has a value of {column}" + (" among those selected" if conditions else ""))
-    if q in (0.0, 1.0):  # the observed extremes themselves, not an interpolation
-        return Estimate(float(values.min() if q == 0.0 else values.max()))
-    return Estimate(quantile7(values, q))
-
-
-def resolvers(frame: pd.DataFrame) -> dict:
-    """``count``, ``pct``, ``median``, ``q1``, ``q3``, ``min`` and ``max`` addresses over ``frame``."""
-    out = {"count": lambda **c: count(frame, **c), "pct": lambda among=None, **c: pct(frame, among, **c)}
-    for kind, q in QUANTILES.items():
-        out[kind] = lambda column, _q=q, **c: quantile(frame, column, _q, **c)
-    return out
+    return Counts(frame).quantile(column, q, **conditions)
 
 
 def first_column(args: list[str], keys: dict) -> str:

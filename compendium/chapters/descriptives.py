@@ -330,6 +330,12 @@ class DescriptivesChapter(Chapter):
     notebook = "02_descriptives"
     shown: dict[str, pd.DataFrame] = field(default_factory=dict)   # frames shown, not written
     facts: dict = field(default_factory=dict)
+    counts: counting.Counts | None = field(default=None, repr=False)
+
+    def _counts(self) -> counting.Counts:
+        if self.counts is None:
+            self.counts = counting.Counts(self.context.analysis)
+        return self.counts
 
     def cell(self, key: str, column: str) -> Estimate:
         """One cell of Table 1: the row ``key`` (``sex_male``, ``age_median``) and a column of table1.csv."""
@@ -362,7 +368,7 @@ class DescriptivesChapter(Chapter):
         return ids
 
     def resolvers(self):
-        return {"table1": self.cell, **counting.resolvers(self.context.analysis)}
+        return {"table1": self.cell, **self._counts().resolvers()}
 
 
 def compute(context: Context) -> DescriptivesChapter:

@@ -88,14 +88,14 @@ def response_distribution(analysis: pd.DataFrame, rates=()) -> pd.DataFrame:
     unknown = sorted(set(best.dropna()) - set(RESPONSE_CATEGORIES))
     if unknown:  # the loader's validation makes this unreachable on data it has read
         raise ValueError(f"unknown best response categories {unknown}")
-    evaluable = best.notna() & ~equals(best, "NE")
+    counts = best.value_counts()  # one pass over the column, not one comparison per category
+    size = {"all": len(best), "evaluable": int(best.notna().sum()) - int(counts.get("NE", 0))}
     rows = []
     for population in ("all", "evaluable"):
-        values = best if population == "all" else best[evaluable]
         for category in RESPONSE_CATEGORIES:
             if population == "evaluable" and category == "NE":
                 continue
-            rows.append(_proportion_row(category, population, equals(values, category).sum(), len(values)))
+            rows.append(_proportion_row(category, population, int(counts.get(category, 0)), size[population]))
         for column in rates:
             if column not in analysis.columns:
                 rows.append(_proportion_row(column, population, 0, 0, f"the analysis dataset has no column {column}"))
@@ -140,6 +140,8 @@ def _levels(values: pd.Series) -> list:
 
 
 def _level_summary(group: pd.Series, levels: list, predictor: specs.Predictor) -> str:
+    if group.empty:
+        return ""
     if levels == [1, 0]:
         return f"{int((group == 1).sum())}/{len(group)} {predictor.level_label('1')}"
     return ", ".join(f"{predictor.level_label(str(v))} {int((group == v).sum())}" for v in levels)
@@ -173,7 +175,7 @@ def by_level(analysis: pd.DataFrame, outcome: str, outcome_label: str, predictor
     table = np.array([[(hit == d).sum(), (miss == d).sum()] for d in levels], dtype=np.int64).reshape(-1, 2)
     res = assoc.fisher_test(table, (f"reaching {outcome_label}", f"below {outcome_label}"), group_axis=1)
     method = "" if res["method"] in ("exact", "") else f"; p by {res['method']}"
-    noun = f"{predictor.level_name} levels" if predictor.level_name else "levels"
+    noun = " ".join(filter(None, [predictor.level_name, "level" if len(levels) == 1 else "levels"]))
     return {"factor": predictor.name, "column": predictor.column, "test": f"fisher ({len(levels)} {noun} x 2{method})",
             "n": int(table.sum()), "n_vgpr": len(hit), "n_below": len(miss), "summary_vgpr": "", "summary_below": "",
             "statistic": float("nan"), "p": res["p"], "role": "sensitivity", "reason": res["reason"]}
@@ -235,6 +237,12 @@ class ResponseChapter(Chapter):
     notebook = "03_response"
     shown: dict[str, pd.DataFrame] = field(default_factory=dict)   # frames shown, not written
     facts: dict = field(default_factory=dict)
+    counts: counting.Counts | None = field(default=None, repr=False)
+
+    def _counts(self) -> counting.Counts:
+        if self.counts is None:
+            self.counts = counting.Counts(self.context.analysis)
+        return self.counts
 
     @property
     def response(self) -> specs.Response | None:
@@ -270,7 +278,7 @@ class ResponseChapter(Chapter):
 
     # -- addresses of the claims registry
     def resolvers(self):
-        return {"rate": self.rate, "assoc_p": self._assoc_p, **counting.resolvers(self.context.analysis)}
+        return {"rate": self.rate, "assoc_p": self._assoc_p, **self._counts().resolvers()}
 
     def _assoc_p(self, outcome, column):
         if self.response is None:
@@ -370,16 +378,18 @@ def association_paragraph(ch: ResponseChapter) -> str:
     primary = table[table["role"] == "primary"]
     label = ch.response.rate_label(ch.response.outcome)
     labels = {p.name: p.label for p in ch.response.predictors}
-    reasons = primary["reason"] if "reason" in primary else pd.Series("", index=primary.index)
-    done = primary[reasons.fillna("") == ""]
+    reasons = (primary["reason"] if "reason" in primary else pd.Series("", index=primary.index)).fillna("")
+    done = primary[reasons == ""]
     significant = done[done["p"] < nv.ALPHA]
-    parts = [f"Of the {nv.count(len(primary), 'association')} with reaching {label}, "
-             + nv.choose(len(significant) == 0, "none is significant at the 5% level",
-                         nv.listing(f"{labels[r.factor]} ({nv.p_value(r.p)})" for r in significant.itertuples())
-                         + f" {nv.verb(len(significant), 'is', 'are')} significant at the 5% level")]
-    missing = primary[reasons.fillna("") != ""]
-    if len(missing):
-        parts.append(nv.listing(f"{labels[r.factor]}: not estimable ({r.reason})" for r in missing.itertuples()))
+    if len(done):
+        parts = [f"Of the {nv.count(len(done), 'association')} with reaching {label} that could be tested, "
+                 + nv.choose(len(significant) == 0, "none is significant at the 5% level",
+                             nv.listing(f"{labels[r.factor]} ({nv.p_value(r.p)})" for r in significant.itertuples())
+                             + f" {nv.verb(len(significant), 'is', 'are')} significant at the 5% level")]
+    else:
+        parts = [f"None of the {nv.count(len(primary), 'association')} with reaching {label} could be tested"]
+    for reason, rows in primary[reasons != ""].groupby(reasons[reasons != ""], sort=False):
+        parts.append(f"not estimable for {nv.listing(labels[f] for f in rows['factor'])} ({reason})")
     claims = list(_claim_of(ch).values())
     if claims:
         printed = [ch.published(c) for c in claims]

@@ -226,7 +226,7 @@ def fisher_test(table, names=("in the first group", "in the second group"), grou
     by_group = by_group.reshape(-1, 2)
     reason = _reason_groups({names[0]: int(by_group[:, 0].sum()), names[1]: int(by_group[:, 1].sum())})
     if not reason and int((by_group.sum(axis=1) > 0).sum()) < 2:
-        reason = "every patient has the same value (one level only)"
+        reason = "every patient has the same value, one level only"
     if reason:
         return {"statistic": float("nan"), "p": float("nan"), "method": "", "reason": reason}
     if by_group.shape == (2, 2):
