@@ -4,7 +4,9 @@ Published values are written in one place only, the registry ``data/claims/``
 (one CSV per notebook that computes them, read as one table).
 A notebook never types a published number: it computes a value and records it
 against a claim id with :class:`Recorder`; the run then gathers every recorded
-value into ``results/claims.csv`` (GUIDE contract) with a status.
+value into ``results/claims.csv`` (GUIDE contract) with a status, and with where each value was
+recorded (:data:`TRACE_COLUMNS`: the notebook, cell and line of its ``.py``, traced by
+:mod:`compendium.report.origin`, and the address or specification row it was computed from).
 
 Registry columns: ``claim_id, location, quantity, published, unit, denominator,
 tolerance, basis, notebook, note`` and, optionally, ``estimate``: the address of the
