@@ -72,6 +72,28 @@ def test_prepare_numbers_single_figures_and_tables_with_the_heading_as_caption()
     assert "mystnb" not in nb.cells[-1].metadata, "two outputs cannot share one label"
 
 
+def test_every_code_cell_gets_the_anchor_claims_link_to_numbered_as_in_the_py():
+    nb, _ = site.prepare_notebook(_notebook(), "04")
+    anchors = [c.source for c in nb.cells if c.cell_type == "markdown" and site.ANCHOR_CELL.match(c.source)]
+    # cells of the .py: 1 title, 2 parameters, (papermill's injected cell is not one), 3 heading, 4 figure, ...
+    assert anchors == ["(nb04-cell-4)=", "(nb04-cell-6)=", "(nb04-cell-7)="]
+
+
+def test_the_reconciliation_page_links_claims_to_their_cell(tmp_path):
+    claims_csv = tmp_path / "claims.csv"
+    claims_csv.write_text("claim_id,location,quantity,published,reproduced,tolerance,basis,status,reason,"
+                          "notebook,cell,line,source\n"
+                          "a,Results,q,1,1,0,emergent,match,,04_survival,4,37,median(pfs)\n"
+                          "b,Results,q,1,,0,emergent,not_run,not run,02_descriptives,,,\n"
+                          "c,Results,q,1,2,0,emergent,differs,,04_survival,9,80,\n")
+    page = site.claims_page(claims_csv, tmp_path, pages={"04_survival"}, anchors={"nb04-cell-4"})
+    table = (tmp_path / "claims_match.csv").read_text()
+    assert "{ref}`04 · cell 4 <nb04-cell-4>`" in table and "`median(pfs)`" in table
+    assert "02_descriptives" in (tmp_path / "claims_not_run.csv").read_text()
+    assert "{doc}`04 <04_survival>`" in (tmp_path / "claims_differs.csv").read_text(), "no such anchor: the page"
+    assert "recorded in" in table.splitlines()[0] and "Claims with status match" in page
+
+
 def test_prepare_leaves_the_committed_notebook_alone():
     original = _notebook()
     before = copy.deepcopy(original)
@@ -225,6 +247,10 @@ def test_the_site_has_every_page_a_reader_needs(built_site):
     assert "Show code cell source" in survival, "code is folded behind a toggle"
     assert "out_dir = None" not in survival and "injected" not in survival.lower()
     assert "Table 4.1" in survival and "Figure 4.1" in survival, "figures and tables numbered per notebook"
+    # every claim links to the cell of its notebook that recorded it (the browser test resolves the anchors)
+    reconciliation = _parse(built_site / "claims.html").hrefs
+    assert any(re.fullmatch(r"04_survival\.html#nb04-cell-\d+", h) for h in reconciliation)
+    assert any(re.fullmatch(r"02_descriptives\.html#nb02-cell-\d+", h) for h in reconciliation)
     nav = _parse(built_site / "04_survival.html").hrefs
     assert "03_response.html" in nav and "05_multivariable.html" in nav, "previous / next"
     assert site.remote_assets(built_site) == []

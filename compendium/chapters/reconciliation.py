@@ -17,7 +17,7 @@ from compendium.chapters.base import Chapter, Context, Estimate
 from compendium.report import audit, claims, plots
 from compendium.report import narrative as nv
 
-DIFFERENCE_COLUMNS = ["claim_id", "location", "quantity", "published", "reproduced", "note"]
+DIFFERENCE_COLUMNS = ["claim_id", "location", "quantity", "published", "reproduced", "note", "recorded in"]
 #: why a statement of the paper's methods or tables has no value of ours
 STATEMENT = ("a statement of the paper's methods or tables that no data give; the audit of the paper "
              "against itself reads it (results/paper_audit.csv)")
@@ -38,6 +38,7 @@ def differences(table: pd.DataFrame, registry: pd.DataFrame, synthetic: bool) ->
     keep = (table["basis"] == wanted).to_numpy(dtype=bool) & (table["status"] == "differs").to_numpy(dtype=bool)
     notes = registry.set_index("claim_id")["note"]
     out = table.loc[keep].assign(note=lambda d: d["claim_id"].map(notes).fillna(""))
+    out["recorded in"] = claims.recorded_in(out)  # the notebook cell to read for the number
     return out[DIFFERENCE_COLUMNS]
 
 

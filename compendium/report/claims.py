@@ -4,7 +4,9 @@ Published values are written in one place only, the registry ``data/claims/``
 (one CSV per notebook that computes them, read as one table).
 A notebook never types a published number: it computes a value and records it
 against a claim id with :class:`Recorder`; the run then gathers every recorded
-value into ``results/claims.csv`` (GUIDE contract) with a status.
+value into ``results/claims.csv`` (GUIDE contract) with a status, and with where each value was
+recorded (:data:`TRACE_COLUMNS`: the notebook, cell and line of its ``.py``, traced by
+:mod:`compendium.report.origin`, and the address or specification row it was computed from).
 
 Registry columns: ``claim_id, location, quantity, published, unit, denominator,
 tolerance, basis, notebook, note`` and, optionally, ``estimate``: the address of the
@@ -221,10 +223,20 @@ def _read_recorded(path) -> pd.DataFrame:
 
 
 def recorded_in(table: pd.DataFrame) -> pd.Series:
-    """Where each claim's value was recorded, for display: ``04_survival, cell 5 (line 37)``."""
+    """Where each claim's value was recorded, for display: ``04_survival, cell 5 (line 37)``
+    (empty for a table without the trace columns)."""
+    if not {"notebook", "cell"} <= set(table.columns):
+        return pd.Series("", index=table.index, dtype=str)
+
+    def number(value) -> int | None:  # Int64 from reconcile, text from a CSV read as such
+        try:
+            return None if pd.isna(value) or value == "" else int(float(value))
+        except (TypeError, ValueError):
+            return None
+
     def where(row) -> str:
-        if pd.isna(row["cell"]):
-            return row["notebook"] if row["status"] != "not_run" else ""
-        line = "" if pd.isna(row["line"]) else f" (line {int(row['line'])})"
-        return f"{row['notebook']}, cell {int(row['cell'])}{line}"
-    return table.apply(where, axis=1) if len(table) else pd.Series([], dtype=str)
+        cell, line = number(row["cell"]), number(row.get("line"))
+        if cell is None:
+            return row["notebook"] if row.get("status") != "not_run" else ""
+        return f"{row['notebook']}, cell {cell}" + (f" (line {line})" if line is not None else "")
+    return table.apply(where, axis=1).astype(str) if len(table) else pd.Series([], index=table.index, dtype=str)

@@ -113,7 +113,9 @@ def _split(cell) -> list:
         part = copy.deepcopy(cell)
         part.outputs = [output]
         if k:
-            part.source = ""
+            # MyST-NB drops a code cell whose source is empty, with its label: a comment keeps it
+            part.source = "# (the cell above, continued)"
+            part["id"] = f"{cell.get('id', 'cell')}-{k}"
             part.metadata["tags"] = sorted(set(part.metadata.get("tags", [])) | {"remove-input"})
         parts.append(part)
     return parts
