@@ -593,6 +593,13 @@ def main(argv: list[str] | None = None) -> int:
                                        "from data/dictionary.csv")
     p_map.add_argument("export", help="the export (CSV or XLSX)")
     p_map.add_argument("--template", required=True, metavar="MAPPING", help="the mapping file to write (TOML)")
+    p_exp = sub.add_parser("export", help="write the supplement's tables (Tables 1-6, models, evidence, "
+                                          "reconciliation) as Word or LaTeX, or the whole supplement as PDF")
+    p_exp.add_argument("--run", metavar="DIR", help="the run written with `run --out DIR` (default: the canonical run)")
+    p_exp.add_argument("--to", required=True, choices=["docx", "latex", "pdf"], help="the format")
+    p_exp.add_argument("--out", metavar="FILE", help="the file to write (default: _export/supplement.EXT, "
+                                                      "or DIR/export/supplement.EXT for --run DIR)")
+    p_exp.add_argument("--spec", help="analysis specification (TOML) the run used; default: the paper's")
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
@@ -610,6 +617,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.run and not Path(args.run).is_dir():
                 raise FileNotFoundError(f"--run {args.run}: no such folder (write one with `run --out {args.run}`)")
             print(f"wrote {site.build(args.out, paths.Paths.for_run(args.run))}")
+        elif args.command == "export":
+            from compendium.report import export
+            written, missing = export.export(args.run, args.to, args.out, args.spec)
+            for line in missing:
+                print(f"not exported: {line}", file=sys.stderr)
+            print(f"wrote {written}")
         elif args.command == "validate":
             raw = load_raw(args.file, mappings.load(args.mapping))
             for note in raw.notices:
