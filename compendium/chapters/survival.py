@@ -161,7 +161,7 @@ def _figures(ch: SurvivalChapter) -> None:
                  or sorted(data[fig.group].unique())],
                 test["p"]))
         ch.figures[fig.id] = plots.km_plot(analysis, fig.endpoint, group=fig.group, labels=labels,
-                                           title=fig.title, ylabel=fig.ylabel)
+                                           title=fig.title, ylabel=fig.ylabel, events_table=fig.events_table)
 
 
 def _univariate(ch: SurvivalChapter) -> None:

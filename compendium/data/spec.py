@@ -58,6 +58,7 @@ class Figure:
     group: str | None
     title: str
     ylabel: str
+    events_table: bool = False   # cumulative events and censored under the number at risk
 
 
 @dataclass(frozen=True)
@@ -262,13 +263,16 @@ def load(path: str | Path | None = None) -> Spec:
     figures = []
     for i, fg in enumerate(doc.get("figures", []), 1):
         where = f"{name} [[figures]] #{i}"
-        _known(fg, {"id", "endpoint", "group", "title", "ylabel"}, where)
+        _known(fg, {"id", "endpoint", "group", "title", "ylabel", "events_table"}, where)
         endpoint = _endpoints([_need(fg, "endpoint", str, where)], where)[0]
         group = fg.get("group")
         if group is not None and group not in declared:
             raise SpecError(f"{where}: group {group!r} is not declared under [[factors]]")
+        events_table = fg.get("events_table", False)
+        if not isinstance(events_table, bool):
+            raise SpecError(f"{where}: 'events_table' must be true or false, found {events_table!r}")
         figures.append(Figure(_need(fg, "id", str, where), endpoint, group, str(fg.get("title", "")),
-                              str(fg.get("ylabel", f"{endpoint.upper()} probability"))))
+                              str(fg.get("ylabel", f"{endpoint.upper()} probability")), events_table))
     if len({f.id for f in figures}) != len(figures):
         raise SpecError(f"{name} [[figures]]: a figure id is used twice")
     competing = None

@@ -570,6 +570,13 @@ def main(argv: list[str] | None = None) -> int:
                                                      f"else {fetching.DEFAULT_API})")
     p_fetch.add_argument("--timeout", type=float, default=fetching.TIMEOUT,
                          help=f"seconds without an answer before giving up (default {fetching.TIMEOUT:g})")
+    p_exp = sub.add_parser("export", help="write the supplement's tables (Tables 1-6, models, evidence, "
+                                          "reconciliation) as Word or LaTeX, or the whole supplement as PDF")
+    p_exp.add_argument("--run", metavar="DIR", help="the run written with `run --out DIR` (default: the canonical run)")
+    p_exp.add_argument("--to", required=True, choices=["docx", "latex", "pdf"], help="the format")
+    p_exp.add_argument("--out", metavar="FILE", help="the file to write (default: _export/supplement.EXT, "
+                                                      "or DIR/export/supplement.EXT for --run DIR)")
+    p_exp.add_argument("--spec", help="analysis specification (TOML) the run used; default: the paper's")
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
@@ -597,6 +604,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.run and not Path(args.run).is_dir():
                 raise FileNotFoundError(f"--run {args.run}: no such folder (write one with `run --out {args.run}`)")
             print(f"wrote {site.build(args.out, paths.Paths.for_run(args.run))}")
+        elif args.command == "export":
+            from compendium.report import export
+            written, missing = export.export(args.run, args.to, args.out, args.spec)
+            for line in missing:
+                print(f"not exported: {line}", file=sys.stderr)
+            print(f"wrote {written}")
         elif args.command == "validate":
             mapping = mappings.load(args.mapping, unconfirmed_ok=True)
             raw = load_raw(args.file, mapping)
