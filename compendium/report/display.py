@@ -458,10 +458,21 @@ def claims(frame: pd.DataFrame, labels: Labels, registry: pd.DataFrame | None = 
         if fmt.missing(r.get("reproduced")):
             ours = f"not reproducible ({reason})" if reason and r.get("status") == "not_reproducible" else fmt.DASH
         rows.append([fmt.text(r.get("location")), fmt.text(r.get("quantity")),
-                     _claim_value(r.get("published"), r.get("published"), unit), ours, status])
+                     _as_printed(r.get("published"), unit), ours, status])
     return DisplayTable(["Where", "Quantity", "Paper", "This run", "Status"], rows,
                         footnotes=["This run's value at the precision the paper prints (one more decimal where "
                                    "the paper prints a whole number of months or a percentage)."])
+
+
+def _as_printed(published, unit) -> str:
+    """The paper's number as the paper prints it (25 months stays 25, p as p)."""
+    if fmt.missing(published):
+        return "not reached" if unit == "months" else fmt.DASH
+    if unit == "p":
+        return fmt.p(published)
+    if unit in ("n", "count", "patients"):
+        return fmt.count(published)
+    return f"{float(published):g}"
 
 
 def _claim_value(value, published, unit) -> str:

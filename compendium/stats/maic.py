@@ -366,7 +366,7 @@ def estimate(ipd: pd.DataFrame, targets: list[Target], time: str, event: str, n_
            "n_boot": n_boot, "failed": n_boot, "seed": seed, "unmatched": unmatched, "matched": matched}
     reason = ne.of_counts(len(ipd), int(pd.to_numeric(ipd[event]).sum()) if len(ipd) else 0)
     if not reason and not matched:
-        reason = "no covariate the data can match"
+        reason = ne.NOTHING_TO_MATCH
     if not reason:
         try:
             w = weights(ipd, matched)
