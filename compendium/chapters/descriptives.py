@@ -328,7 +328,6 @@ FIRST_LINE_TIMES = {"first_line_pfs_months", "months_dx_to_daravd"}
 @dataclass
 class DescriptivesChapter(Chapter):
     notebook = "02_descriptives"
-    shown: dict[str, pd.DataFrame] = field(default_factory=dict)   # frames shown, not written
     facts: dict = field(default_factory=dict)
     counts: counting.Counts | None = field(default=None, repr=False)
 

@@ -235,7 +235,6 @@ def treatment_start(analysis: pd.DataFrame) -> pd.DataFrame:
 @dataclass
 class ResponseChapter(Chapter):
     notebook = "03_response"
-    shown: dict[str, pd.DataFrame] = field(default_factory=dict)   # frames shown, not written
     facts: dict = field(default_factory=dict)
     counts: counting.Counts | None = field(default=None, repr=False)
 

@@ -476,12 +476,9 @@ def _as_printed(published, unit) -> str:
 
 
 def _claim_value(value, published, unit) -> str:
-    if fmt.missing(value):
-        return "not reached" if unit == "months" else fmt.DASH
-    if unit == "p":
-        return fmt.p(value)
-    if unit in ("n", "count", "patients"):
-        return fmt.count(value)
+    """This run's value at the paper's printed precision (one more decimal for whole months and %)."""
+    if fmt.missing(value) or unit in ("p", "n", "count", "patients"):
+        return _as_printed(value, unit)
     printed = f"{float(published):g}" if not fmt.missing(published) else ""
     decimals = len(printed.split(".")[1]) if "." in printed and "e" not in printed else 0
     if unit == "HR":
