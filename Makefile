@@ -30,11 +30,11 @@ site: install
 	$(BIN)/python -m compendium site
 
 # Refresh the pinned versions after changing dependencies in pyproject.toml: a fresh venv with
-# exactly the declared packages (earlier pins kept where still valid), frozen; environment.yml
+# exactly the declared packages (the benchmark's peers too, so that they are pinned; `make install` leaves them out) (earlier pins kept where still valid), frozen; environment.yml
 # and .binder/environment.yml are generated from the lock.
 lock: install
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,site]'
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,site,bench]'
 	.lock-venv/bin/python -m pip freeze --exclude-editable --disable-pip-version-check | LC_ALL=C sort > requirements.lock
 	rm -rf .lock-venv
 	$(BIN)/python -m compendium.run.environment

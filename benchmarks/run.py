@@ -77,6 +77,106 @@ cat(sprintf("SECONDS %.6f VALUE %.10g\n", proc.time()[["elapsed"]] - t0, out))
 """
 
 
+#: The peers, each in its own process on the same file as R and the compendium (issue 20, part 4).
+#: Every Cox fit asks for Efron's ties, R's default; where a library's default is another convention
+#: it is named in PEER_TIES, and the fit is given Efron's explicitly.
+PEER_TIES = {
+    "compendium": "Efron (the only convention; R's default)",
+    "R": "Efron (coxph's default)",
+    "lifelines": "Efron (CoxPHFitter's only convention)",
+    "statsmodels": "Efron, asked for (PHReg's default is Breslow)",
+    "scikit-survival": "Efron, asked for (CoxPHSurvivalAnalysis's default is Breslow)",
+}
+PEER_FIT = r"""
+import sys, time
+import numpy as np
+import pandas as pd
+tool, what, path = sys.argv[1], sys.argv[2], sys.argv[3]
+df = pd.read_csv(path)
+# the design R builds: age, emd, and the 3-level isotype with IgG as reference (levels sorted as R sorts them)
+X = pd.DataFrame({"age": df["age"], "emd": df["emd"]})
+for level in sorted(set(df["isotype"]) - {"IgG"}):
+    X["isotype" + level] = (df["isotype"] == level).astype(float)
+t, e = df["pfs_months"].to_numpy(), df["pfs_event"].to_numpy()
+# imports before the clock starts: the fit alone is timed, as for R (the process time has both)
+if tool == "lifelines":
+    from lifelines import CoxPHFitter, KaplanMeierFitter
+elif tool == "statsmodels":
+    from statsmodels.duration.hazard_regression import PHReg
+elif tool == "scikit-survival":
+    from sksurv.linear_model import CoxPHSurvivalAnalysis
+    from sksurv.util import Surv
+else:
+    from compendium.stats import survival as sv
+t0 = time.perf_counter()
+if tool == "lifelines" and what == "km":
+    out = [KaplanMeierFitter().fit(t, e).median_survival_time_]
+elif tool == "lifelines":
+    fit = CoxPHFitter().fit(X.assign(T=t, E=e), "T", "E")
+    out = fit.params_[X.columns].to_numpy()
+elif tool == "statsmodels":
+    out = PHReg(t, X.to_numpy(float), status=e, ties="efron").fit().params
+elif tool == "scikit-survival":
+    fit = CoxPHSurvivalAnalysis(ties="efron").fit(X.to_numpy(float), Surv.from_arrays(e.astype(bool), t))
+    out = fit.coef_
+elif what == "km":
+    out = [sv.km_median(df["pfs_months"], df["pfs_event"])["median"]]
+else:
+    out = list(sv.cox_fit(df, "pfs", ["age", "emd", "isotype"], references={"isotype": "IgG"}).coef)
+seconds = time.perf_counter() - t0
+print(f"SECONDS {seconds:.6f} VALUE {out[0]:.10g} ALL " + " ".join(f"{v:.10g}" for v in out))
+"""
+
+R_PEER = r"""
+suppressMessages(library(survival))
+args <- commandArgs(trailingOnly = TRUE)
+what <- args[1]
+df <- read.csv(args[2])
+df$isotype <- relevel(factor(df$isotype), ref = "IgG")
+t0 <- proc.time()[["elapsed"]]
+if (what == "km") {
+  out <- quantile(survfit(Surv(pfs_months, pfs_event) ~ 1, data = df), 0.5)$quantile
+} else {
+  out <- coef(coxph(Surv(pfs_months, pfs_event) ~ age + emd + isotype, data = df, ties = "efron"))
+}
+cat(sprintf("SECONDS %.6f VALUE %.10g ALL %s\n", proc.time()[["elapsed"]] - t0, out[1],
+            paste(sprintf("%.10g", out), collapse = " ")))
+"""
+
+
+def bench_peers(sizes, repeats, work: Path, save=lambda rows: None) -> list[dict]:
+    """Cox fits (Efron) by the compendium, R and three Python peers, and Kaplan-Meier medians by the
+    compendium, R and lifelines, on the same files; every tool in its own process, the order rotated
+    from repeat to repeat. Each row keeps every coefficient, so the report can say whether a peer
+    gives R's answer."""
+    (work / "peer.py").write_text(PEER_FIT)
+    (work / "peer.R").write_text(R_PEER)
+    tools = {"cox": ["compendium", "R", "lifelines", "statsmodels", "scikit-survival"],
+             "km": ["compendium", "R", "lifelines"]}
+    rows = []
+    for n in sizes:
+        data = work / f"fit_{n}.csv"
+        fit_data(n, 11, data)
+        for rep in range(repeats):
+            for what, names in tools.items():
+                order = names[rep % len(names):] + names[:rep % len(names)]
+                for tool in order:
+                    cmd = (["Rscript", str(work / "peer.R"), what, str(data)] if tool == "R"
+                           else [PYTHON, str(work / "peer.py"), tool, what, str(data)])
+                    res = timed(cmd)
+                    found = re.search(r"SECONDS (\S+) VALUE (\S+) ALL (.+)", res["stdout"])
+                    rows.append({"n": n, "what": what, "tool": tool, "repeat": rep, "ties": PEER_TIES[tool],
+                                 "process_s": res["wall_s"], "process_cpu_s": res["cpu_s"], "peak_mib": res["peak_mib"],
+                                 "ok": res["ok"] and found is not None,
+                                 "fit_s": float(found.group(1)) if found else None,
+                                 "coefs": [float(v) for v in found.group(3).split()] if found else None,
+                                 "error": res["stderr"]})
+                    save(rows)
+                    print(f"peers n={n} {what} {tool} rep{rep}: {rows[-1]['fit_s']} s "
+                          f"(process {res['wall_s']} s, {res['peak_mib'] or 0:.0f} MiB)", flush=True)
+    return rows
+
+
 def _tree_rss_mib(root: int) -> float:
     """Resident memory of ``root`` and all its descendants now (MiB), from /proc."""
     parent, rss = {}, {}
@@ -299,6 +399,9 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-fits", action="store_true")
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--skip-reruns", action="store_true")
+    parser.add_argument("--peers", type=int, nargs="*", default=[], metavar="N",
+                        help="also compare Cox and Kaplan-Meier fits with lifelines, statsmodels and scikit-survival "
+                             "at these sizes (needs the 'bench' extra)")
     parser.add_argument("--whole-only", action="store_true",
                         help="pipeline: only the whole runs (keeps the per-notebook rows already measured)")
     parser.add_argument("--results", type=Path, default=HERE / "results.json")
@@ -306,7 +409,7 @@ def main(argv=None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="daravd-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     previous = json.loads(args.results.read_text()) if args.results.exists() else {}
-    results = {"machine_before": machine(), **{key: previous.get(key, []) for key in ("fits", "pipeline", "reruns")}}
+    results = {"machine_before": machine(), **{key: previous.get(key, []) for key in ("fits", "pipeline", "reruns", "peers")}}
     def saver(key):
         def save(rows):  # after every measurement, so an interrupted benchmark keeps what it measured
             results[key] = rows
@@ -325,6 +428,10 @@ def main(argv=None) -> int:
             old = kept("fits", args.fit_sizes)
             save = saver("fits")
             results["fits"] = old + bench_fits(args.fit_sizes, args.repeats, work, lambda rows: save(old + rows))
+        if args.peers:
+            old = kept("peers", args.peers)
+            save = saver("peers")
+            results["peers"] = old + bench_peers(args.peers, args.repeats, work, lambda rows: save(old + rows))
         if not args.skip_pipeline:
             old = ([r for r in results["pipeline"] if r.get("n") not in args.whole or r["step"] != "compendium run (whole)"]
                    if args.whole_only else kept("pipeline", args.sizes))
