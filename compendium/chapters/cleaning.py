@@ -1,7 +1,8 @@
 """Chapter 01, cleaning: from the raw export to the analysis dataset.
 
 ``setup(out_dir, spec_path, data_path, mapping_path)`` reads and validates the input (renamed and
-recoded in memory by a mapping when one is given); ``compute(source)`` applies the paper's
+recoded in memory by a mapping when one is given; under ``compendium run`` the frame the runner
+validated is read back, :mod:`compendium.data.validated`); ``compute(source)`` applies the paper's
 eligibility rules (the cohort flow), derives the endpoints and every analysis column
 (:mod:`compendium.data.endpoints`) and returns a :class:`CleaningChapter`. Its ``save`` writes
 ``data/derived/analysis.csv`` and ``analysis.meta.json``: notebook 01, the only caller, is the
@@ -61,7 +62,9 @@ def setup(out_dir=None, spec_path=None, data_path=None, mapping_path=None) -> So
     source = Path(data_path) if data_path else paths.default_input()
     source = source if source.is_absolute() else paths.ROOT / source
     mapping = mappings.load(mapping_path)
-    return Source(paths.Paths.for_run(out_dir), loading.load_raw(source, mapping), mapping,
+    run_paths = paths.Paths.for_run(out_dir)
+    # under `compendium run` the input was validated once, before anything ran: read that frame back
+    return Source(run_paths, loading.load_raw(source, mapping, reuse=run_paths.out), mapping,
                   specs.load(spec_path), claims.load_registry())
 
 

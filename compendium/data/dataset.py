@@ -71,8 +71,9 @@ def generator_provenance(digest: str) -> dict:
 
 
 def write_provenance(run_paths: paths.Paths, raw: RawData, spec_path: Path | None, mapping_path: Path | None,
-                     notebooks: list[str]) -> Path:
-    """``results/provenance.json``: what every results CSV and figure of the run was computed from."""
+                     notebooks: list[str], rows: int | None = None) -> Path:
+    """``results/provenance.json``: what every results CSV and figure of the run was computed from
+    (``rows``: the input's patients, when ``raw`` no longer holds them)."""
     def described(path: Path | None, default: Path | None = None) -> dict | None:
         path = path or default
         return None if path is None else {"file": paths.relative(path), "sha256": sha256(path)}
@@ -81,7 +82,7 @@ def write_provenance(run_paths: paths.Paths, raw: RawData, spec_path: Path | Non
 
     record = {
         "input": {"file": paths.relative(raw.source), "sha256": raw.sha256,
-                  "synthetic": is_synthetic(raw.source, raw.sha256), "rows": len(raw.frame)},
+                  "synthetic": is_synthetic(raw.source, raw.sha256), "rows": len(raw.frame) if rows is None else rows},
         "mapping": described(mapping_path),
         "specification": described(spec_path, specs.DEFAULT),
         "notebooks_run": notebooks,

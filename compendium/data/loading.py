@@ -394,13 +394,22 @@ def typed(text: pd.DataFrame, dictionary: pd.DataFrame | None = None) -> pd.Data
     return out
 
 
-def load_raw(path: Path | str, mapping=None) -> RawData:
+def load_raw(path: Path | str, mapping=None, reuse: Path | str | None = None) -> RawData:
     """Validated, typed raw data with the file's sha256; the file itself is only read.
 
     ``mapping`` (a :class:`compendium.data.mapping.Mapping`) renames and recodes an export in memory
-    before validation.
+    before validation. ``reuse`` names a run's output folder: when the runner has validated this
+    very input there (:mod:`compendium.data.validated`, keyed by the file's bytes, the mapping, the
+    dictionary and the validating code), its typed frame is read back instead of validated again.
     """
     path = Path(path)
+    if reuse is not None and path.is_file():
+        from compendium.data import validated
+
+        digest = sha256(path)
+        stored = validated.load(validated.location(Path(reuse), digest, mapping and mapping.path))
+        if stored is not None:
+            return RawData(frame=stored[0], source=path, sha256=digest, notices=stored[1])
     dictionary = load_dictionary()
     # file-level problems: one message each; a mapped export's header is the columns its mapping names
     names = (mapping.export_columns() if mapping is not None else []) or list(dictionary["name"])

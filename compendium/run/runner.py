@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 # rfc3987_syntax, an optional extra of jsonschema that the Jupyter packages install, compiles a Lark
@@ -45,6 +45,7 @@ from compendium.run.cache import (CACHE_DIR, Cache, cache_key, data_outputs, key
                                   outputs_of, run_context)
 from compendium.data import mapping as mappings
 from compendium.data import spec as specs
+from compendium.data import validated
 from compendium.data.loading import DataValidationError, load_raw
 
 KERNEL = "daravd"
@@ -200,11 +201,16 @@ def shown_parameters(data: Path, target: paths.Paths, spec: Path | None = None,
             "mapping_path": _shown(mapping)}
 
 
+#: patients whose derived columns stand for the whole input when the specification is checked
+CHECK_ROWS = 500
+
+
 def check_spec(spec_path: Path | None, raw) -> None:
     """A specification naming a column the analysis dataset will lack fails before anything runs."""
     spec = specs.load(spec_path)
     flow, eligible = endpoints.cohort_flow(raw.frame)
-    columns = endpoints.derive(raw.frame[eligible].reset_index(drop=True)).columns
+    # the columns the analysis dataset will have do not depend on how many patients it holds
+    columns = endpoints.derive(raw.frame[eligible].head(CHECK_ROWS).reset_index(drop=True)).columns
     specs.check_columns(spec, columns)
 
 
@@ -363,7 +369,7 @@ class _Run:
         self.say(f"  running   {nb.stem}")
         start = time.perf_counter()
         staging = paths.Paths(staging_root / nb.stem)
-        staging.out.mkdir(parents=True)
+        staging.out.mkdir(parents=True, exist_ok=True)  # 01's may hold the validated input already
         for dep in self._ancestors(nb.key):
             _copy_outputs(self.outputs[dep], self.where[dep], staging.out)
         copied = set(outputs_of(staging.out))
@@ -495,6 +501,12 @@ def _run(selected, data, out, progress, jobs, spec, mapping, warm, forced=frozen
     try:
         target.out.mkdir(parents=True, exist_ok=True)
         staging_dir = Path(tempfile.mkdtemp(prefix=".run-", dir=target.out))
+        # validated once per run: notebook 01 reads this frame back from its staging folder's cache
+        # (compendium.data.validated), which goes when the run ends, as every staged file does
+        for nb in (nb for nb in selected if nb.key == "01"):
+            validated.save(raw.frame, raw.notices, validated.location(staging_dir / nb.stem, raw.sha256, mapping_path))
+        rows = len(raw.frame)
+        raw = replace(raw, frame=raw.frame.head(0))  # the runner holds no copy of the data while notebooks run
         job.schedule(staging_dir)
         warm.close()  # the warm process and every kernel it forked end here (run() closes it on failure)
         job.commit(staging_dir)
@@ -506,7 +518,7 @@ def _run(selected, data, out, progress, jobs, spec, mapping, warm, forced=frozen
         if staging_dir is not None:
             shutil.rmtree(staging_dir, ignore_errors=True)
     ran = {nb.stem for nb in selected}
-    dataset.write_provenance(target, raw, spec_path, mapping_path, sorted(ran))
+    dataset.write_provenance(target, raw, spec_path, mapping_path, sorted(ran), rows=rows)
     table = claims.gather(target, synthetic=synthetic, ran=ran)
     counts = table["status"].value_counts().to_dict()
     forced_here = sorted(job.forced & set(job.executed))
