@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from firthmodels import FirthCoxPH
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 from lifelines import AalenJohansenFitter, KaplanMeierFitter
 
@@ -89,7 +89,7 @@ def firth_cohorts(draw):
     return x, time, event
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.filter_too_much])
 @given(firth_cohorts())
 def test_firth_point_estimates_against_firthmodels(cohort):
     x, time, event = cohort
@@ -97,13 +97,24 @@ def test_firth_point_estimates_against_firthmodels(cohort):
     assume(all(0 < x[:, j].sum() < len(x) for j in range(x.shape[1])))  # each covariate varies
     assume(x.shape[1] == 1 or np.linalg.matrix_rank(np.column_stack([np.ones(len(x)), x])) == 3)
     model = firth._Breslow(x, time, event)
-    beta, pl, _ = firth._maximise(model, x.shape[1])
+    try:
+        beta, pl, _ = firth._maximise(model, x.shape[1])
+    except np.linalg.LinAlgError:  # a singular information (everyone at risk dies at once): firth_model
+        reject()                   # reports it as not estimable, tests/test_degenerate_estimators.py
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a fit that does not converge is dropped below, not an error here
-        theirs = FirthCoxPH(backend="numpy", gtol=1e-8, xtol=1e-10, max_iter=200).fit(x, (event.astype(bool), time))
+        try:
+            theirs = FirthCoxPH(backend="numpy", gtol=1e-8, xtol=1e-10, max_iter=200).fit(x, (event.astype(bool), time))
+        except np.linalg.LinAlgError:  # the reference's own failure on a degenerate draw: nothing to compare
+            reject()
     assume(theirs.converged_)
     assert pl == pytest.approx(theirs.loglik_, abs=1e-9)
-    np.testing.assert_allclose(beta, theirs.coef_, atol=1e-6)
+    # both stop where the penalised score is ~0 (firthmodels at |score| < 1e-8): the estimates then
+    # differ by at most about the inverse information times that score, far more on a flat ridge
+    # near separation (found: 6e-6 at a coefficient of 3.15) than at a well-defined maximum
+    _, _, info, _ = firth._penalised(model, beta)
+    slack = 10 * 1e-8 * np.linalg.norm(np.linalg.inv(info), 2)
+    np.testing.assert_allclose(beta, theirs.coef_, atol=1e-6 + slack)
 
 
 def test_delayed_entry_km_against_lifelines():

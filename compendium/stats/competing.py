@@ -49,15 +49,13 @@ def cumulative_incidence(time, status, cause: int = 1) -> pd.DataFrame:
     all-cause KM just after ``time``).
     """
     t, s = _prepare(time, status)
-    ut = np.unique(t[s > 0])
-    rows = []
+    ut, n_risk, d_cause, d_other = _counts(t, s, cause)
+    cifs, variances, survs = np.empty(len(ut)), np.empty(len(ut)), np.empty(len(ut))
     surv, cif = 1.0, 0.0
     v1 = v2 = v3 = 0.0
     var = 0.0
-    for u in ut:
-        n = float((t >= u).sum())
-        d1 = float(((t == u) & (s == cause)).sum())
-        d2 = float(((t == u) & (s > 0) & (s != cause)).sum())
+    # the counts come at once (:func:`_counts`); the recurrence runs over the distinct event times only
+    for i, (n, d1, d2) in enumerate(zip(n_risk.tolist(), d_cause.tolist(), d_other.tolist())):
         surv_new = surv * (n - d1 - d2) / n
         cif += surv * d1 / n
         # Gray's delta-method pieces: v1 = var of the F part, v3 of the 1/S part, v2 their covariance
@@ -72,9 +70,32 @@ def cumulative_incidence(time, status, cause: int = 1) -> pd.DataFrame:
             v1, v2, v3 = v1 + b * b * w, v2 + a * b * w, v3 + a * a * w
             var = v1 + cif * cif * v3 - 2 * cif * v2
         surv = surv_new
-        rows.append({"time": u, "n_risk": int(n), "n_cause": int(d1), "n_other": int(d2),
-                     "cif": cif, "var": var, "surv": surv})
-    return pd.DataFrame(rows, columns=["time", "n_risk", "n_cause", "n_other", "cif", "var", "surv"])
+        cifs[i], variances[i], survs[i] = cif, var, surv
+    return pd.DataFrame({"time": ut, "n_risk": n_risk.astype(int), "n_cause": d_cause.astype(int),
+                         "n_other": d_other.astype(int), "cif": cifs, "var": variances, "surv": survs},
+                        columns=["time", "n_risk", "n_cause", "n_other", "cif", "var", "surv"])
+
+
+def _counts(t: np.ndarray, s: np.ndarray, cause: int, group: np.ndarray | None = None, k: int = 1):
+    """At each distinct event time (any cause): the number at risk (time >= it), the events of the
+    cause and of the other causes there; per group (columns) when ``group`` (0..k-1) is given.
+
+    Computed at once from sorted times (the risk set by ``searchsorted``, the events by ``bincount``)
+    where a pass over every patient at every event time made the estimators quadratic in N."""
+    ut = np.unique(t[s > 0])
+    g = np.zeros(len(t), dtype=int) if group is None else group
+    n_risk = np.empty((len(ut), k))
+    for j in range(k):
+        times = np.sort(t[g == j])
+        n_risk[:, j] = len(times) - np.searchsorted(times, ut, side="left")
+    event = s > 0
+    at = np.searchsorted(ut, t[event]) * k + g[event]
+    mine = s[event] == cause
+    d_cause = np.bincount(at[mine], minlength=len(ut) * k).reshape(len(ut), k).astype(float)
+    d_other = np.bincount(at[~mine], minlength=len(ut) * k).reshape(len(ut), k).astype(float)
+    if group is None:
+        return ut, n_risk[:, 0], d_cause[:, 0], d_other[:, 0]
+    return ut, n_risk, d_cause, d_other
 
 
 def _loglog_limits(cif: np.ndarray, var: np.ndarray, conf_level: float = 0.95):
@@ -144,11 +165,8 @@ def gray_test(time, status, group, cause: int = 1) -> dict:
     c = np.zeros((k, k))
     skmm, f1m = np.ones(k), np.zeros(k)  # all-cause KM and CIF of each group, just before the time
     fm = 0.0  # pooled "CIF" of the test's common subdistribution, just before the time
-    for u in np.unique(t[s > 0]):
-        rs = np.bincount(g[t >= u], minlength=k).astype(float)
-        at = t == u
-        d1 = np.bincount(g[at & (s == cause)], minlength=k).astype(float)
-        d2 = np.bincount(g[at & (s > 0) & (s != cause)], minlength=k).astype(float)
+    _, at_risk, d_cause, d_other = _counts(t, s, cause, g, k)
+    for rs, d1, d2 in zip(at_risk, d_cause, d_other):
         nd1 = d1.sum()
         live = rs > 0
         with np.errstate(divide="ignore", invalid="ignore"):

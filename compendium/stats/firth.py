@@ -119,7 +119,11 @@ def _maximise(model: _Breslow, p: int, fixed: dict[int, float] | None = None, st
             trial = beta.copy()
             trial[free] += step
             tpl, tscore, tinfo, _ = _penalised(model, trial)
-            if np.isfinite(tpl) and tpl >= pl - 1e-12:
+            # a step is taken when it raises l*, or (where l* is flat to rounding) when it brings the
+            # penalised score closer to 0: accepting any step that merely keeps l* let the iteration
+            # cycle 6e-5 from the maximum of a small cohort until max_iter
+            if np.isfinite(tpl) and (tpl > pl or (tpl >= pl - 1e-12
+                                                  and np.max(np.abs(tscore[free])) < np.max(np.abs(pscore[free])))):
                 break
             step = step / 2
         pl_old = pl
