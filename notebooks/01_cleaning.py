@@ -27,6 +27,7 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 
 # %%
 from compendium.chapters import cleaning
+from compendium.report import display as tables
 from compendium.report import narrative as nv
 
 ctx = cleaning.setup(out_dir, spec_path, data_path, mapping_path)
@@ -50,7 +51,7 @@ nv.md(cleaning.source_paragraph(ch))
 # The data dictionary, grouped by the part of the paper each variable serves:
 
 # %%
-ch.shown["dictionary"]
+tables.table(ch.shown["dictionary"], ctx.spec, title="The data dictionary by part of the paper")
 
 # %% [markdown]
 # ## Cohort flow
@@ -59,7 +60,7 @@ ch.shown["dictionary"]
 # cycles; lenalidomide refractoriness at first relapse is enforced by the validation above.
 
 # %%
-ch.shown["flow"]
+tables.table(ch.shown["flow"], ctx.spec, keep_reason=True, title="Cohort flow")
 
 # %%
 nv.md(cleaning.flow_sentence(ch))
@@ -72,7 +73,7 @@ nv.md(cleaning.flow_sentence(ch))
 # censored at, and how many events and censored times these data have:
 
 # %%
-ch.shown["endpoints"]
+tables.table(ch.shown["endpoints"], ctx.spec, title="Endpoints: events and censoring")
 
 # %%
 nv.md(f"""
@@ -93,7 +94,7 @@ nv.md(cleaning.pfs2_sentence(ch))
 # EMD"); the notebooks that reproduce them turn the orientation round for display only.
 
 # %%
-ch.shown["sample"]
+tables.table(ch.shown["sample"], ctx.spec, kind="records", title="The first rows of the analysis dataset")
 
 # %% [markdown]
 # ## What this notebook recorded, and the analysis dataset
@@ -103,7 +104,7 @@ ch.shown["sample"]
 # writer of `data/derived/`.
 
 # %%
-ch.recorded()
+ch.claims_table(title="Claims of this notebook: the paper and this run")
 
 # %%
 ch.save()

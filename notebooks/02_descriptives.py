@@ -27,6 +27,7 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 
 # %%
 from compendium.chapters import descriptives, setup
+from compendium.report import display as tables
 from compendium.report import narrative as nv
 
 ctx = setup(out_dir, spec_path, "Its printed counts are constructed on the paper's; where a number differs, the text below says whether the paper or the construction is the reason.")
@@ -48,13 +49,20 @@ round). Quartiles are R's default (type 7), since the paper's analyses were done
 """)
 
 # %%
-descriptives.render_table(
-    descriptives.table1_display(ch.table("table1")),
-    title="Table 1 · Baseline characteristics (compendium)",
-    table_id="table1",
-    note="Number (%) over all patients, as the paper prints it; beside it, % over the patients "
-         "evaluable for that characteristic. Medians [IQR] by R's type-7 quantile.",
-)
+descriptives.table1_table(ch.table("table1"))
+
+# %% [markdown]
+# ### Beside Table 1: the distributions behind its medians
+#
+# A median and its quartiles hide the spread and the outliers that a clinician reads from the patients
+# themselves. The continuous characteristics of Table 1 (with the marrow plasma cells, which Table 1 gives
+# only as < 60% or ≥ 60%), patient by patient, split by the response group the paper relates them to.
+
+# %%
+ch.figure(descriptives.BASELINE_FIGURE)
+
+# %%
+nv.md(descriptives.baseline_sentence(ch))
 
 # %% [markdown]
 # ### Table 1: paper beside compendium
@@ -65,10 +73,11 @@ descriptives.render_table(
 
 # %%
 t1_check = ch.recorded(ch.section("table1"))
-t1_check["status"].value_counts()
+tables.table(t1_check, kind="tally", title="Table 1 entries: paper against this run")
 
 # %%
-t1_check[t1_check["status"] != "match"]
+ch.claims_table(t1_check.index[t1_check["status"] != "match"], title="Table 1 entries that differ from the paper",
+                empty="None: every Table 1 entry matches the paper.")
 
 # %% [markdown]
 # The audit below derives, from the registry's printed numbers only (count over the stated
@@ -77,7 +86,8 @@ t1_check[t1_check["status"] != "match"]
 
 # %%
 t1_audit = ch.shown["table1_audit"]
-t1_audit[~t1_audit["consistent"]]
+tables.table(t1_audit[~t1_audit["consistent"]], kind="audit", title="Table 1 percentages that do not fit their counts",
+             empty="None: every printed percentage is its count over its denominator.")
 
 # %%
 t1_differs = t1_check[t1_check["status"] != "match"]
@@ -96,7 +106,7 @@ The paper's own arithmetic fails on {nv.count((~t1_audit["consistent"]).sum(), "
 # staging over the evaluable patients. The denominators are ours, counted from the data.
 
 # %%
-ch.recorded(ch.section("text"))
+ch.claims_table(ch.section("text"), title="The text's percentages: paper and this run")
 
 # %%
 nv.md(f"""
@@ -126,10 +136,10 @@ Table 1's NA row ({paper("T1_cyto_dx_na_n")}) implies the same larger number eva
 """)
 
 # %%
-ch.shown["cytogenetics"]
+descriptives.cytogenetics_table(ch)
 
 # %%
-ch.recorded(ch.section("cytogenetics"))
+ch.claims_table(ch.section("cytogenetics"), title="Cytogenetics: paper and this run")
 
 # %%
 nv.md(descriptives.cytogenetics_sentence(ch))
@@ -146,10 +156,10 @@ nv.md(descriptives.cytogenetics_sentence(ch))
 # sits at exactly 0.5, as the median of an even sample does).
 
 # %%
-ch.table("first_line")
+display(*descriptives.first_line_tables(ch))
 
 # %%
-ch.recorded(ch.section("first_line"))
+ch.claims_table(ch.section("first_line"), title="First-line history: paper and this run")
 
 # %%
 fl_check = ch.recorded(ch.section("first_line_times"))
@@ -164,17 +174,18 @@ the time from diagnosis to DaraVd ({len(fl_check)} values), {(fl_check["status"]
 """)
 
 # %%
-fl_check
+ch.claims_table(ch.section("first_line_times"), title="First-line times: paper and this run")
 
 # %% [markdown]
 # ## What this notebook recorded
 
 # %%
 summary = ch.recorded()
-summary.groupby(["location", "status"]).size().unstack(fill_value=0)
+tables.table(summary, kind="tally", title="Claims of this notebook by where the paper states them")
 
 # %%
-summary[summary["status"] != "match"]
+ch.claims_table(summary.index[summary["status"] != "match"], title="Claims that differ or cannot be reproduced",
+                empty="None: every claim of this notebook matches the paper.")
 
 # %%
 ch.save()

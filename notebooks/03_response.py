@@ -30,6 +30,7 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 # %%
 from compendium.chapters import response, setup
 from compendium.report import audit
+from compendium.report import display as tables
 from compendium.report import narrative as nv
 
 ctx = setup(out_dir, spec_path, "The response categories, stop reasons and dose modifications are constructed on the paper's counts, the times are calibrated, and the association p-values are emergent.")
@@ -50,10 +51,11 @@ labels = dict(spec.response.rates) if spec.response else {}
 # patients (as the Results do) and over the response-evaluable ones (best response other than NE).
 
 # %%
-response.distribution_display(ch.table("response"), "all", labels)
+tables.table(response.distribution_display(ch.table("response"), "all", labels), spec,
+             title="Best response, over all treated patients")
 
 # %%
-ch.recorded(ch.section("rates"))
+ch.claims_table(ch.section("rates"), title="Response rates: paper and this run")
 
 # %%
 n_ne = ch.facts["not_evaluable"]
@@ -66,7 +68,9 @@ the response-evaluable patients (best response not NE). This input has
 """)
 
 # %%
-response.evaluable_denominators(ch)
+tables.table(response.evaluable_denominators(ch), kind="audit",
+             title="The Abstract's response rates: which denominators give them",
+             empty="No claim of the registry is a rate over the response-evaluable patients.")
 
 # %%
 nv.md(f"""
@@ -83,7 +87,7 @@ declared per predictor in the specification, among the patients whose response a
 response.associations_display(ch)
 
 # %%
-ch.recorded(ch.section("associations"))
+ch.claims_table(ch.section("associations"), title="Association p-values: paper and this run")
 
 # %%
 nv.md(f"""
@@ -104,10 +108,10 @@ nv.md(f"""
 # estimates (time to treatment discontinuation, duration of response), which censor them instead.
 
 # %%
-ch.shown["exposure"]
+tables.table(ch.shown["exposure"], spec, title="Time to best response, cycles and duration of DaraVd")
 
 # %%
-ch.recorded(ch.section("exposure"))
+ch.claims_table(ch.section("exposure"), title="Exposure: paper and this run")
 
 # %%
 nv.md(f"""
@@ -129,10 +133,11 @@ Abstract) has {paper("R_disc_toxicity_n")}; notebook 06 records both.
 """)
 
 # %%
-ch.shown["discontinuation"]
+tables.table(ch.shown["discontinuation"], spec, kind="counts", level_header="Reason", title="Why DaraVd stopped",
+             footnotes=["% of all treated patients."])
 
 # %%
-ch.recorded(ch.section("discontinuation"))
+ch.claims_table(ch.section("discontinuation"), title="Discontinuation: paper and this run")
 
 # %% [markdown]
 # ## How DaraVd was started
@@ -145,10 +150,10 @@ ch.recorded(ch.section("discontinuation"))
 # recorded reason for stopping DaraVd is not the ASCT itself.
 
 # %%
-ch.table("treatment_start")
+response.start_table(ch)
 
 # %%
-ch.recorded(ch.section("start"))
+ch.claims_table(ch.section("start"), title="How DaraVd was started: paper and this run")
 
 # %% [markdown]
 # ## Dose modifications during DaraVd
@@ -159,10 +164,11 @@ ch.recorded(ch.section("start"))
 # bortezomib.
 
 # %%
-ch.table("dara_doses_skipped")
+tables.table(ch.table("dara_doses_skipped"), spec, kind="counts", level_header="Daratumumab doses skipped",
+             title="Daratumumab doses skipped", footnotes=["% of all treated patients."])
 
 # %%
-ch.recorded(ch.section("modifications"))
+ch.claims_table(ch.section("modifications"), title="Dose modifications: paper and this run")
 
 # %%
 nv.md(f"""
@@ -174,7 +180,7 @@ denominators:
 
 # %%
 implied = response.denominators(ch)
-implied
+tables.table(implied, kind="audit", title="The Abstract's toxicity figures: which denominators give them")
 
 # %%
 fit = dict(zip(implied.claim_id, implied.denominators_that_fit))
@@ -210,10 +216,11 @@ ch.figure("03_swimmer")
 
 # %%
 summary = ch.recorded()
-summary.groupby(["location", "status"]).size().unstack(fill_value=0)
+tables.table(summary, kind="tally", title="Claims of this notebook by where the paper states them")
 
 # %%
-summary[summary["status"] != "match"]
+ch.claims_table(summary.index[summary["status"] != "match"], title="Claims that differ or cannot be reproduced",
+                empty="None: every claim of this notebook matches the paper.")
 
 # %%
 ch.save()

@@ -168,6 +168,15 @@ class Chapter:
         recorder = self._recorder()
         return recorder.table(claim_ids)
 
+    def claims_table(self, claim_ids=None, title: str = "", empty: str = ""):
+        """:meth:`recorded` for readers (``display.table(..., kind="claims")``), with the reason of each
+        claim not reproducible; ``empty`` is what it says when ``claim_ids`` names none."""
+        from compendium.report import display
+
+        table = self.recorded(claim_ids)
+        table["reason"] = [self.reasons.get(i, "") for i in table.index]
+        return display.table(table, self.context.spec, kind="claims", title=title, empty=empty)
+
     def _recorder(self) -> claims.Recorder:
         recorder = claims.Recorder(self.notebook, self.context.paths, self.context.registry)
         estimates = self.context.registry.set_index("claim_id").get("estimate", pd.Series(dtype=str))

@@ -110,8 +110,7 @@ def compute(source: Source) -> CleaningChapter:
     ch = CleaningChapter(source)
     raw = source.raw
     dictionary = loading.load_dictionary()
-    ch.shown["dictionary"] = dictionary.groupby("paper_section", sort=False)["name"].agg(
-        lambda s: ", ".join(s)).to_frame("variables")
+    ch.shown["dictionary"] = dictionary_by_section(dictionary)
     flow, eligible = endpoints.cohort_flow(raw.frame)
     ch.shown["flow"] = flow
     ch.analysed_raw = raw.frame[eligible].reset_index(drop=True)
@@ -137,9 +136,14 @@ def endpoint_table(analysis: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for name, label, event, censored in ENDPOINTS:
         flag = pd.to_numeric(analysis[f"{name}_event"], errors="coerce")
-        rows.append({"endpoint": label, "event": event, "censored at": censored,
+        rows.append({"endpoint": label, "event": event, "censored_at": censored,
                      "events": int((flag == 1).sum()), "censored": int((flag == 0).sum())})
-    return pd.DataFrame(rows).set_index("endpoint")
+    return pd.DataFrame(rows)
+
+
+def dictionary_by_section(dictionary: pd.DataFrame) -> pd.DataFrame:
+    """The dictionary's columns grouped by the part of the paper each serves: ``paper_section, n, variables``."""
+    return dictionary.groupby("paper_section", sort=False)["name"].agg(n="size", variables=", ".join).reset_index()
 
 
 def source_paragraph(ch: CleaningChapter) -> str:

@@ -22,6 +22,9 @@ import pandas as pd
 
 from compendium.chapters import counting
 from compendium.chapters.base import Chapter, Context, Estimate, first, parse_address
+from compendium.report import display, seaborn_figures
+from compendium.report import formats as fmt
+from compendium.stats import estimable as ne
 # how a category, a flag and a quantile are counted, shared with every chapter (re-exported here)
 from compendium.chapters.counting import equals, flag, quantile7, summarise_continuous  # noqa: F401
 
@@ -171,14 +174,28 @@ def table1_display(t1: pd.DataFrame) -> pd.DataFrame:
     cells, evaluable = [], []
     for row in t1.itertuples(index=False):
         if row.level == "median [IQR]":
-            cells.append(format_median_iqr(row.median, row.q1, row.q3, decimals[row.key]))
+            cells.append(format_median_iqr(row.median, row.q1, row.q3, decimals[row.key]) if row.n else
+                         fmt.not_estimable(ne.ALL_MISSING))
             evaluable.append(f"n = {row.n_evaluable}")
         else:
             cells.append(format_n_pct(row.n, row.pct_all))
-            evaluable.append("" if row.level == "NA" else
+            evaluable.append("" if row.level == "NA" else fmt.DASH if not row.n_evaluable else
                              f"{format_number(row.pct_evaluable, 0)} (of {row.n_evaluable})")
     return pd.DataFrame({"characteristic": t1["characteristic"], "level": t1["level"],
                          "Number (%)": cells, "% of evaluable": evaluable})
+
+
+def table1_table(t1: pd.DataFrame, title: str = "Table 1 · Baseline characteristics") -> display.DisplayTable:
+    """Table 1 for readers, as the paper prints it: each characteristic, then its levels, ``Number (%)``
+    over all patients, and the share of the evaluable beside it (the notebook and the exports show this)."""
+    shown = table1_display(t1)
+    return display.DisplayTable(["Characteristics", "Number (%)", "% of evaluable"],
+                                [[r["level"], r["Number (%)"], r["% of evaluable"] or fmt.DASH]
+                                 for r in shown.to_dict("records")],
+                                title=title, groups=list(shown["characteristic"]),
+                                footnotes=["IQR, interquartile range; NA, not available. Percentages of all "
+                                           "patients, as the paper prints them; beside them, of those evaluable. "
+                                           "Medians [IQR] by R's type-7 quantile."])
 
 
 def render_table(display: pd.DataFrame, title: str, table_id: str, group: str = "characteristic",
@@ -322,6 +339,8 @@ def cytogenetics_summary(analysis: pd.DataFrame) -> pd.DataFrame:
 #: The notebook's sections: Table 1 itself, the text's re-reading of it, FISH, and the first line
 #: (its counts, and the times: first-line PFS and diagnosis to DaraVd).
 CYTO_COLUMNS = {column for _, column, _ in CYTO_FINDINGS}
+#: the companion figure of Table 1: its continuous characteristics by response group (figures/<name>.png|svg)
+BASELINE_FIGURE = "02_baseline_by_response"
 FIRST_LINE_TIMES = {"first_line_pfs_months", "months_dx_to_daravd"}
 
 
@@ -377,6 +396,8 @@ def compute(context: Context) -> DescriptivesChapter:
     ch.tables["first_line"] = first_line_history(analysis)
     ch.shown["cytogenetics"] = cytogenetics_summary(analysis)
     ch.shown["table1_audit"] = audit_printed_percentages(context.registry, "T1_")
+    column, groups = response_groups(context.spec)
+    ch.figures[BASELINE_FIGURE] = seaborn_figures.baseline_distributions(analysis, column, groups)
     ch.fill_declared()
     asct = first(ch.tables["first_line"], quantity="first-line PFS median (months)", level="ASCT")
     no_asct = first(ch.tables["first_line"], quantity="first-line PFS median (months)", level="no ASCT")
@@ -407,3 +428,75 @@ def first_line_pfs_sentence(ch: DescriptivesChapter) -> str:
         return f"No patient here had first-line PFS {who} a first-line ASCT, so the two cannot be compared"
     return (f"Here patients with a first-line ASCT had a {nv.compare(asct, no_asct, 'longer', 'shorter')} first-line "
             f"PFS than those without ({nv.months(asct)} against {nv.months(no_asct)})")
+
+
+# --- what the notebook shows and says ------------------------------------------------------------
+
+#: how readers name a FISH finding (the dataset codes it ``high``, ``del1p``, ...; a 0/1 flag as ``1``)
+FINDINGS = {"high": "high risk", "standard": "standard risk", "del1p": "del(1p)", "gain1q": "gain(1q)",
+            "amp1q": "amp(1q)"}
+#: the statistics of a continuous first-line quantity, in words
+STATISTICS = {"median": "median", "q1": "first quartile", "q3": "third quartile", "min": "minimum", "max": "maximum"}
+
+
+def response_groups(spec) -> tuple[str, dict[str, str]]:
+    """The response flag the baseline figure splits by (the specification's ``[response]`` outcome,
+    ``vgpr_or_better`` without one) and its levels as the specification labels them."""
+    column = spec.response.outcome if spec.response else "vgpr_or_better"
+    labels = display.Labels(spec)
+    return column, {level: labels.level(column, level) if labels.level(column, level) not in ("yes", "no")
+                    else f"{labels.factor(column)}: {labels.level(column, level)}" for level in ("1", "0")}
+
+
+def cytogenetics_table(ch: DescriptivesChapter) -> display.DisplayTable:
+    """The FISH findings at diagnosis and at relapse: patients with each among the evaluable."""
+    frame = ch.shown["cytogenetics"]
+    labels = display.Labels(ch.context.spec)
+    shown = frame.assign(
+        timepoint=["At diagnosis" if t == "diagnosis" else "At first relapse" for t in frame["timepoint"]],
+        finding=[FINDINGS.get(f, labels.factor(c) if f == "1" else f) for c, f in zip(frame["column"], frame["finding"])])
+    return display.table(shown, ch.context.spec, kind="counts", level="finding", group="timepoint",
+                         denominator="evaluable", pct="pct_evaluable", level_header="Finding",
+                         title="FISH findings among the evaluable patients",
+                         footnotes=["High risk: del(17p) and/or t(4;14) and/or t(14;16). "
+                                    "N: patients evaluable by FISH at that time."])
+
+
+def first_line_tables(ch: DescriptivesChapter) -> tuple[display.DisplayTable, display.DisplayTable]:
+    """``results/first_line.csv`` for readers: the patients counted (n of all, %), then the times (months)."""
+    table = ch.tables["first_line"]
+    counted, times = table[table["denominator"].notna()], table[table["denominator"].isna()]
+    patients = display.table(counted, ch.context.spec, kind="counts", group="quantity", pct="value",
+                             denominator="denominator", level_header="", title="First-line history: patients")
+    times = times.drop(columns="denominator").assign(level=[STATISTICS.get(v, v) for v in times["level"]])
+    return patients, display.table(times, ch.context.spec, title="First-line history: times (months)",
+                                   footnotes=["n: patients with the time known; medians and quartiles by R's "
+                                              "type-7 quantile."])
+
+
+def baseline_sentence(ch: DescriptivesChapter) -> str:
+    """What the companion figure of Table 1 shows, from the data: the groups, their sizes, two medians."""
+    from compendium.report import narrative as nv
+
+    column, groups = response_groups(ch.context.spec)
+    a = ch.context.analysis
+    if column not in a.columns or a[column].notna().sum() == 0:
+        return f"No patient here has {column} recorded, so the figure has nothing to split by."
+    flag_ = pd.to_numeric(a[column], errors="coerce")
+    parts = {level: a[flag_ == int(level)] for level in ("1", "0")}
+    sizes = nv.listing(f"{groups[level]} (n = {len(part)})" for level, part in parts.items())
+    unknown = int(flag_.isna().sum())
+    text = (f"Each panel shows one continuous characteristic of Table 1 patient by patient, under a box (median and "
+            f"quartiles, whiskers to 1.5 times the interquartile range), by best response: {sizes}"
+            + (f", and {nv.count(unknown, 'patient')} not evaluable for response" if unknown else "") + ".")
+    medians = []
+    for name, unit, col in (("age", "years", "age_years"), ("time on lenalidomide", "months", "len_exposure_months")):
+        values = [summarise_continuous(part[col])["median"] if col in part else float("nan") for part in parts.values()]
+        if not any(nv.missing(v) for v in values):
+            medians.append(f"the median {name} is {nv.num(values[0])} against {nv.num(values[1])} {unit}")
+    if medians:
+        text += f" Between {groups['1']} and {groups['0']}, " + "; ".join(medians) + "."
+    known = int(a["bm_pc_pct_relapse"].notna().sum()) if "bm_pc_pct_relapse" in a else 0
+    if known < len(a):
+        text += f" Marrow plasma cells at relapse are known for {known} of the {len(a)} patients."
+    return text

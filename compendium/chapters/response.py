@@ -30,9 +30,11 @@ from compendium.chapters.descriptives import (equals, flag, format_median_iqr, f
                                               summarise_continuous)
 from compendium.data import endpoints
 from compendium.data import spec as specs
+from compendium.report import display, swimmer
+from compendium.report import formats as fmt
 from compendium.report import narrative as nv
-from compendium.report import swimmer
 from compendium.stats import association as assoc
+from compendium.stats import estimable as ne
 
 RESPONSE_CATEGORIES = [*endpoints.RESPONSE_ORDER, "NE"]
 END_REASONS = ["PD", "toxicity", "death", "ASCT", "unknown"]
@@ -60,6 +62,8 @@ DENOMINATOR_PAIRS = [("A_btz_reduced_pct", "A_btz_reduced_n"), ("A_dara_delayed_
 ASSOCIATION_COLUMNS = ["factor", "column", "test", "n", "n_vgpr", "n_below", "summary_vgpr", "summary_below",
                        "statistic", "p", "role"]
 NO_RESPONSE_SPEC = "the specification declares no [response] table"
+#: the tests as a table names them (the methods list says which R function each is)
+TEST_NAMES = {"wilcoxon": "Wilcoxon rank-sum", "fisher": "Fisher's exact"}
 
 
 def _with_reason(rows: list[dict], columns: list[str]) -> pd.DataFrame:
@@ -110,12 +114,14 @@ def distribution_display(distribution: pd.DataFrame, population: str = "all", la
     """Best response for readers: n, % and exact 95% CI (in percent, one decimal)."""
     labels = labels or {}
     d = distribution[distribution["population"] == population]
+    reasons = d["reason"].fillna("") if "reason" in d else pd.Series("", index=d.index)
     return pd.DataFrame({
         "response": [labels.get(e, e) for e in d["endpoint"]],
         "n": d["n"].to_numpy(),
-        "%": [format_number(100 * p, 1) if not math.isnan(p) else "not estimable" for p in d["proportion"]],
-        "95% CI (exact)": [f"{format_number(100 * lo, 1)}–{format_number(100 * hi, 1)}" if not math.isnan(lo) else ""
-                           for lo, hi in zip(d["lcl"], d["ucl"])],
+        "%": [format_number(100 * p, 1) if not math.isnan(p) else fmt.not_estimable(r or ne.NO_PATIENTS)
+              for p, r in zip(d["proportion"], reasons)],
+        "95% CI (exact)": [f"{format_number(100 * lo, 1)}–{format_number(100 * hi, 1)}" if not math.isnan(lo)
+                           else fmt.DASH for lo, hi in zip(d["lcl"], d["ucl"])],
     })
 
 
@@ -300,7 +306,7 @@ def compute(context: Context) -> ResponseChapter:
     ch.tables["treatment_start"] = treatment_start(analysis)
     ch.tables["dara_doses_skipped"] = dara_skipped_groups(analysis)
     ch.shown["exposure"] = pd.DataFrame.from_dict({label: median_iqr(analysis[c]) for label, c in EXPOSURE},
-                                                  orient="index")
+                                                  orient="index").rename_axis("quantity")
     ch.shown["discontinuation"] = discontinuation_reasons(analysis)
     ch.figures["03_swimmer"] = swimmer.swimmer_plot(analysis)
     ch.facts.update(n=len(analysis), not_evaluable=int(equals(analysis["best_response"], "NE").sum()),
@@ -324,9 +330,9 @@ def evaluable_denominators(ch: ResponseChapter) -> pd.DataFrame:
             continue
         printed = ch.published(claim.claim_id)
         fits = implied_denominators(row["n"], printed, float(claim.tolerance), int(row["n"]), 2 * ch.facts["n"])
-        rows.append({"claim": claim.claim_id, "printed %": printed, "our count": int(row["n"]),
-                     "denominators that fit": ", ".join(map(str, fits)) if fits else "none"})
-    return pd.DataFrame(rows, columns=["claim", "printed %", "our count", "denominators that fit"])
+        rows.append({"claim_id": claim.claim_id, "quantity": claim.quantity, "printed_pct": printed,
+                     "our_count": int(row["n"]), "denominators_that_fit": ", ".join(map(str, fits)) if fits else "none"})
+    return pd.DataFrame(rows, columns=["claim_id", "quantity", "printed_pct", "our_count", "denominators_that_fit"])
 
 
 def _claim_of(ch: ResponseChapter) -> dict[str, str]:
@@ -340,13 +346,37 @@ def _claim_of(ch: ResponseChapter) -> dict[str, str]:
     return out
 
 
-def associations_display(ch: ResponseChapter) -> pd.DataFrame:
-    """The association table with the paper's p beside each primary test that it reports."""
+def associations_display(ch: ResponseChapter) -> display.DisplayTable:
+    """The association table for readers: each predictor's test, the two groups (n, median [IQR] or
+    counts), our p and the paper's p beside each primary test that it reports; the sensitivity
+    analyses (Fisher's test over every observed level) in a group of their own."""
     table = ch.tables["response_associations"]
     claim_of = _claim_of(ch)
-    paper = [ch.published(claim_of[f]) if role == "primary" and f in claim_of else None
-             for f, role in zip(table["factor"], table["role"])]
-    return table.assign(paper_p=paper)
+    response_spec = ch.response
+    outcome = response_spec.rate_label(response_spec.outcome) if response_spec else "the outcome"
+    predictors = {p.name: p for p in response_spec.predictors} if response_spec else {}
+    reasons = table["reason"].fillna("") if "reason" in table else pd.Series("", index=table.index)
+    rows, groups = [], []
+    for r, reason in zip(table.to_dict("records"), reasons):
+        p = predictors.get(r["factor"])
+        label = p.label if p else display.Labels(ch.context.spec).factor(r["column"])
+        test = r["test"]
+        test = (TEST_NAMES.get(test, test) if r["role"] == "primary"
+                else "Fisher's exact, " + test.removeprefix("fisher").strip(" ()").replace(" x ", " × "))
+        published = ch.published(claim_of[r["factor"]]) if r["role"] == "primary" and r["factor"] in claim_of else None
+        rows.append([label[:1].upper() + label[1:], test, fmt.count(r["n"]),
+                     fmt.count(r["n_vgpr"]), r["summary_vgpr"] or fmt.DASH,
+                     fmt.count(r["n_below"]), r["summary_below"] or fmt.DASH,
+                     fmt.not_estimable(reason) if reason else fmt.p(r["p"], missing_text=fmt.DASH),
+                     fmt.text(published) if published is not None else "not reported"])
+        groups.append("Primary tests" if r["role"] == "primary" else "Sensitivity: every observed level")
+    return display.DisplayTable(
+        ["Predictor", "Test", "n", "n", "Median [IQR] or count", "n", "Median [IQR] or count", "p", "Paper p"], rows,
+        title=f"Reaching {outcome}: predictors and tests", groups=groups,
+        spanners=[(f"Reaching {outcome}", [3, 4]), (f"Below {outcome}", [5, 6])],
+        footnotes=["Among the patients with both the response and the predictor known; two-sided tests "
+                   "(Wilcoxon: R wilcox.test, exact = FALSE, correct = TRUE; Fisher: R fisher.test). Paper p as "
+                   "the paper prints it; it names no test."])
 
 
 def methods_list(ch: ResponseChapter) -> str:
@@ -408,3 +438,10 @@ def denominators(ch: ResponseChapter, pairs=DENOMINATOR_PAIRS) -> pd.DataFrame:
     """Which denominators make each printed count reproduce its printed percentage (registry numbers only)."""
     known = set(ch.context.registry["claim_id"])
     return implied_denominator_table(ch.context.registry, [p for p in pairs if set(p) <= known])
+
+
+def start_table(ch: ResponseChapter) -> display.DisplayTable:
+    """How DaraVd was started (``results/treatment_start.csv``): each item, then its levels, n and %."""
+    return display.table(ch.tables["treatment_start"], ch.context.spec, kind="counts", group="item",
+                         of={item: column for item, column, _ in TREATMENT_START}, level_header="",
+                         title="How DaraVd was started", footnotes=["% of all treated patients."])

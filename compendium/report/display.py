@@ -292,14 +292,15 @@ def header(name: str) -> str:
 # -- the API ------------------------------------------------------------------------------------
 
 def table(frame: pd.DataFrame, spec=None, kind: str | None = None, title: str = "", footnotes=(),
-          **options) -> DisplayTable:
+          empty: str = "", **options) -> DisplayTable:
     """The display table of a result frame.
 
     ``kind`` names a layout of :data:`KINDS` (``"km"``: Kaplan-Meier medians with R's log and the
     log-log limits side by side; ``"paper"``: a published table beside this run's, which needs
     ``rows`` and ``registry``; ``"claims"``: the paper's numbers beside this run's); without it,
     every column is formatted by what its name says it holds (see the module docstring).
-    ``spec`` gives the labels; ``footnotes`` are added under the table.
+    ``spec`` gives the labels; ``footnotes`` are added under the table; ``empty`` is what a table
+    without a row says instead (``"None: every entry matches."``), under its header.
     """
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown display kind {kind!r}; expected one of {sorted(KINDS)}")
@@ -307,6 +308,8 @@ def table(frame: pd.DataFrame, spec=None, kind: str | None = None, title: str = 
     if title:
         out.title = title
     out.footnotes = [*out.footnotes, *footnotes]
+    if empty and not len(out):
+        out.footnotes.insert(0, empty)
     return out
 
 
@@ -357,6 +360,8 @@ def _estimate(how: str, value, lo, hi, reason: str) -> str:
         return fmt.hr(value, lo, hi, reason)
     if how == "median":
         return fmt.median_ci(value, lo, hi, reason)
+    if how == "iqr":
+        return median_iqr(value, lo, hi, reason)
     if reason:
         return fmt.not_estimable(reason)
     return fmt.proportion_ci(value, lo, hi)
@@ -495,3 +500,147 @@ def grouped(frame: pd.DataFrame, labels: Labels, group: str, columns: dict[str, 
 
 
 KINDS = {"km": km, "paper": paper, "claims": claims}
+
+
+# -- notebooks 01-03: the cohort, Table 1, the response ----------------------------------------
+
+#: more result columns, as notebooks 01-03 name them (cohort flow, endpoints, counts, audits)
+COLUMNS.update({
+    "step": "Step", "reason": "Reason", "event": "Event", "censored_at": "Censored at", "censored": "Censored",
+    "paper_section": "Part of the paper", "variables": "Columns of the data file", "response": "Response",
+    "pct": "%", "item": "Item", "timepoint": "Timepoint", "finding": "Finding", "evaluable": "Evaluable",
+    "pct_evaluable": "% of evaluable", "value": "Value", "denominator": "Denominator", "role": "Role",
+})
+#: counts whose names the count rule does not catch
+DECIMALS.update({"denominator": 0, "evaluable": 0, "censored": 0})
+#: a median with its quartiles, "13.8 [8.0–22.1]", as Table 1 and the paper's text print them
+TRIPLES = TRIPLES + (("median", "q1", "q3", "Median [IQR]", "iqr"),)
+#: columns of the analysis dataset that the dictionary (which describes the raw export) does not name
+DATASET_COLUMNS = {"patient_id": "Patient", "center": "Centre", "age_years": "Age (years)", "age_ge65": "Age ≥65"}
+#: what a claim's status says to readers, in the order a tally shows them
+STATUSES = {"match": "Match", "differs": "Differs", "not_reproducible": "Not reproducible", "not_run": "Not run"}
+
+
+def median_iqr(median, q1, q3, reason: str = "", digits: int = 1) -> str:
+    """``13.8 [8.0–22.1]``; "not estimable (reason)"; an en dash where there is no value."""
+    if isinstance(reason, str) and reason:
+        return fmt.not_estimable(reason)
+    if fmt.missing(median):
+        return fmt.DASH
+    return f"{fmt.number(median, digits)} [{fmt.number(q1, digits)}{fmt.DASH}{fmt.number(q3, digits)}]"
+
+
+def column_label(labels: Labels, name) -> str:
+    """A column of the analysis dataset as readers name it: ``pfs_months`` -> ``PFS (months)``."""
+    name = str(name)
+    if name in DATASET_COLUMNS:
+        return DATASET_COLUMNS[name]
+    stem, _, suffix = name.rpartition("_")
+    if stem in ENDPOINTS and suffix in ("months", "event"):
+        return f"{ENDPOINTS[stem]} ({suffix})" if suffix == "months" else f"{ENDPOINTS[stem]} event"
+    label = labels.factor(name)
+    return label[:1].upper() + label[1:]
+
+
+def _dataset_cell(column: str, value) -> str:
+    if fmt.missing(value):
+        return fmt.DASH
+    if isinstance(value, (bool, np.bool_)):
+        return "1" if value else "0"
+    if isinstance(value, str):
+        return value
+    if _MONTHS.match(column):  # every time of a column to one decimal, a whole one too
+        return fmt.months(value)
+    return fmt.count(value) if float(value).is_integer() else fmt.text(float(value))
+
+
+def records(frame: pd.DataFrame, labels: Labels) -> DisplayTable:
+    """Rows of the analysis dataset as they are coded (a sample that shows the coding): readers'
+    headers, the codes and flags as stored, an en dash for an empty cell, months to one decimal;
+    a footnote names the columns as ``analysis.csv`` does."""
+    frame = _no_index(frame)
+    rows = [[_dataset_cell(str(c), v) for c, v in zip(frame.columns, r)] for r in frame.itertuples(index=False)]
+    flags = [c for c in frame.columns if frame[c].notna().any()
+             and set(pd.to_numeric(frame[c], errors="coerce").dropna().unique()) <= {0, 1}
+             and pd.api.types.is_numeric_dtype(frame[c])]
+    notes = [f"Columns of analysis.csv, in order: {', '.join(map(str, frame.columns))}."]
+    notes.append(("Flags: 1 present, 0 absent. " if flags else "") + f"{fmt.DASH}: an empty cell (not evaluable).")
+    return DisplayTable([column_label(labels, c) for c in frame.columns], rows, footnotes=notes)
+
+
+#: the columns of an audit of printed numbers (count over denominator against the printed percentage)
+_AUDIT = {"quantity": "Quantity", "printed_n": "Printed n", "printed_count": "Printed n",
+          "our_count": "This run's count", "denominator": "Denominator", "printed_pct": "Printed %",
+          "n_over_denominator_pct": "n / denominator (%)", "denominators_that_fit": "Denominators that fit",
+          "consistent": "Consistent"}
+
+
+def audit(frame: pd.DataFrame, labels: Labels) -> DisplayTable:
+    """The paper's printed counts, denominators and percentages checked against each other
+    (``descriptives.audit_printed_percentages``, ``implied_denominator_table``): claim ids are left
+    out (the quantity names the row), the printed numbers shown as printed, computed ones to one decimal."""
+    frame = _no_index(frame)
+    order = [c for c in frame.columns if c in _AUDIT or re.fullmatch(r"pct_of_\d+", str(c))]
+    heads = [_AUDIT.get(c) or f"% of {str(c).removeprefix('pct_of_')}" for c in order]
+    rows = []
+    for r in frame.to_dict("records"):
+        cells = []
+        for c in order:
+            v = r[c]
+            if c in ("printed_n", "printed_count", "our_count", "denominator"):
+                cells.append(fmt.count(v))
+            elif c == "printed_pct":
+                cells.append(fmt.text(v))
+            elif c == "consistent":
+                cells.append(fmt.text(bool(v)) if not fmt.missing(v) else fmt.DASH)
+            elif c.startswith("pct_of_") or c == "n_over_denominator_pct":
+                cells.append(fmt.number(v, 1))
+            else:
+                cells.append(fmt.text(v))
+        rows.append(cells)
+    rule = ("A printed percentage is consistent when the count over the denominator rounds to it (within the "
+            "claim's tolerance)." if "consistent" in order else
+            "Denominators that fit: those over which the count rounds to the printed percentage.")
+    return DisplayTable(heads, rows, footnotes=[f"Printed: the paper's numbers, from the claims registry. {rule}"])
+
+
+def tally(frame: pd.DataFrame, labels: Labels) -> DisplayTable:
+    """How many claims match, differ or cannot be reproduced, by where the paper states them
+    (``Chapter.recorded()``: ``location`` and ``status``), with a row for them all."""
+    frame = _no_index(frame)
+    present = list(dict.fromkeys(frame["status"]))
+    statuses = [s for s in STATUSES if s in present] + [s for s in present if s not in STATUSES]
+    rows = []
+    for location in dict.fromkeys(frame["location"]):
+        part = frame[frame["location"] == location]
+        rows.append([fmt.text(location)] + [fmt.count((part["status"] == s).sum()) for s in statuses]
+                    + [fmt.count(len(part))])
+    rows.append(["All"] + [fmt.count((frame["status"] == s).sum()) for s in statuses] + [fmt.count(len(frame))])
+    return DisplayTable(["Where"] + [STATUSES.get(s, labels.cell(s)) for s in statuses] + ["Claims"], rows)
+
+
+def counts(frame: pd.DataFrame, labels: Labels, level: str = "level", group: str | None = None, of=None,
+           n: str = "n", pct: str = "pct", denominator: str | None = None, digits: int = 1,
+           level_header: str = "") -> DisplayTable:
+    """Patients by level, ``n`` and ``%`` (over ``denominator`` when the frame has one), rows under
+    ``group`` when given. ``of`` names the dataset column whose labels the levels take (one column,
+    or a dict: group value -> column), so that ``80`` reads ``80 mg/week``; without it a level is
+    shown as it is written."""
+    frame = _no_index(frame)
+    rows, groups = [], []
+    for r in frame.to_dict("records"):
+        column = of.get(r[group]) if isinstance(of, dict) else of
+        value = r[level]
+        shown = labels.level(column, value) if column else labels.cell(value)
+        row = [shown, fmt.count(r[n])]
+        if denominator:
+            row.append(fmt.count(r[denominator]))
+        row.append(fmt.number(r[pct], digits))
+        rows.append(row)
+        shown_group = labels.cell(r[group]) if group else ""
+        groups.append(shown_group[:1].upper() + shown_group[1:])
+    heads = [level_header or header(level), "n"] + (["N"] if denominator else []) + ["%"]
+    return DisplayTable(heads, rows, groups=groups if group else None)
+
+
+KINDS.update(records=records, audit=audit, tally=tally, counts=counts)

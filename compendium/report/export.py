@@ -110,13 +110,7 @@ def table1(t1: pd.DataFrame) -> display.DisplayTable:
     """Table 1 as the paper prints it: ``Number (%)``, with the share of the evaluable beside it."""
     from compendium.chapters import descriptives
 
-    shown = descriptives.table1_display(t1)
-    return display.DisplayTable(["Characteristics", "Number (%)", "% of evaluable"],
-                                [[r["level"], r["Number (%)"], r["% of evaluable"] or formats.DASH]
-                                 for r in shown.to_dict("records")],
-                                groups=list(shown["characteristic"]),
-                                footnotes=["IQR, interquartile range; NA, not available. Percentages of all "
-                                           "patients, as the paper prints them; beside them, of those evaluable."])
+    return descriptives.table1_table(t1, title="")  # the one Table 1 of notebook 02 and the exports
 
 
 def table6(t6: pd.DataFrame) -> display.DisplayTable:

@@ -32,16 +32,26 @@ def _sns():
 
 
 def baseline_distributions(analysis: pd.DataFrame, group: str = "vgpr_or_better", labels: dict | None = None,
-                           width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
-    """One panel per Table 1 characteristic: box and patients by ``group`` (labels: level -> name)."""
+                           width: float = 2 * COLUMN_WIDTH_IN, legend_title: str = "Best response") -> Figure:
+    """One panel per Table 1 characteristic: box and patients by ``group`` (labels: level -> name).
+
+    The groups are named once, in a legend above the panels, in their colours; under each box its number
+    of patients with that characteristic known (it differs between panels: the marrow plasma cells are
+    often missing). Patients whose ``group`` is empty form a group of their own, "not evaluable"."""
     sns = _sns()
     labels = labels or {}
     present = [(c, t) for c, t in BASELINE if c in analysis.columns and analysis[c].notna().any()]
     if not present or group not in analysis.columns or analysis[group].notna().sum() == 0:
         return nothing_to_draw("Baseline characteristics by response", f"no {group} or no baseline values")
-    data = analysis.assign(_group=analysis[group].map(lambda v: labels.get(v, labels.get(str(v), str(v)))
-                                                      if pd.notna(v) else "not evaluable"))
-    order = [labels.get(v, str(v)) for v in sorted(analysis[group].dropna().unique(), reverse=True)]
+
+    def name(v) -> str:  # a level as the labels name it, whether they are keyed by 1, "1" or 1.0
+        if pd.isna(v):
+            return "not evaluable"
+        code = str(int(v)) if isinstance(v, (int, float, np.integer, np.floating)) and float(v).is_integer() else str(v)
+        return labels.get(v, labels.get(code, code))
+
+    data = analysis.assign(_group=analysis[group].map(name))
+    order = [name(v) for v in sorted(analysis[group].dropna().unique(), reverse=True)]
     order += ["not evaluable"] if analysis[group].isna().any() else []
     palette = dict(zip(order, OKABE_ITO))
     with mpl.rc_context(_STYLE):
@@ -57,11 +67,16 @@ def baseline_distributions(analysis: pd.DataFrame, group: str = "vgpr_or_better"
                           size=2.2, jitter=0.18, legend=False)
             np.random.set_state(state)
             counts = part["_group"].value_counts()
-            ax.set_xticks(range(len(order)), [f"{g}\n(n = {counts.get(g, 0)})" for g in order])
+            ax.set_xticks(range(len(order)), [f"n = {counts.get(g, 0)}" for g in order], fontsize=6)
             ax.set(title=title, xlabel="", ylabel="")
             ax.title.set_fontsize(7)
             ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout(w_pad=0.6)
+        handles = [mpl.patches.Patch(facecolor=mpl.colors.to_rgba(palette[g], 0.35), edgecolor=palette[g],
+                                     linewidth=0.7, label=g) for g in order]
+        fig.legend(handles=handles, title=legend_title, loc="lower center", bbox_to_anchor=(0.5, 0.97),
+                   borderaxespad=0, ncol=len(order), frameon=False, fontsize=7, title_fontsize=7,
+                   handlelength=1.4, columnspacing=1.6)
     return fig
 
 
