@@ -192,7 +192,7 @@ def test_implied_denominator_table_reads_the_registry():
                              "published": [85, 67], "tolerance": [0.5, 0]})
     row = d.implied_denominator_table(registry, [("A_x_pct", "R_x_n")]).iloc[0]
     assert row["denominators_that_fit"] == "79"
-    assert row["pct_of_85"] == pytest.approx(6700 / 85)
+    assert row["pct_of_paper_n"] == pytest.approx(6700 / 85)  # the registry's M_patients_n
 
 
 def test_render_table_is_deterministic_html(t1):

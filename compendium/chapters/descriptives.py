@@ -291,17 +291,23 @@ def implied_denominators(count: float, pct: float, tolerance: float, lo: int = 1
             if abs(100.0 * count / n - pct) <= tolerance + 1e-12]
 
 
+#: the registry's claim of the paper's cohort size, against which printed counts are read as percentages
+PAPER_N_CLAIM = "M_patients_n"
+
+
 def implied_denominator_table(registry: pd.DataFrame, pairs, lo: int = 50, hi: int = 120) -> pd.DataFrame:
     """For (percentage claim, count claim) pairs of the registry: which denominators make the
     printed count reproduce the printed percentage (e.g. the abstract's 67 (85%) -> 79)."""
     reg = registry.set_index("claim_id")
+    # the paper's own cohort size, as the registry holds it (the Methods' "patients enrolled and analysed")
+    printed_n = reg.at[PAPER_N_CLAIM, "published"] if PAPER_N_CLAIM in reg.index else float("nan")
     rows = []
     for pct_id, n_id in pairs:
         pct, n, tol = reg.at[pct_id, "published"], reg.at[n_id, "published"], reg.at[pct_id, "tolerance"]
         fits = implied_denominators(n, pct, tol, lo, hi)
         rows.append({"claim_id": pct_id, "quantity": reg.at[pct_id, "quantity"], "printed_pct": pct,
                      "count_claim": n_id, "printed_count": n,
-                     "pct_of_85": 100.0 * n / 85 if n else float("nan"),
+                     "pct_of_paper_n": 100.0 * n / printed_n if n and printed_n else float("nan"),
                      "denominators_that_fit": ", ".join(map(str, fits)) if fits else "none in range"})
     return pd.DataFrame(rows)
 

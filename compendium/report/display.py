@@ -572,7 +572,7 @@ def records(frame: pd.DataFrame, labels: Labels) -> DisplayTable:
 _AUDIT = {"quantity": "Quantity", "printed_n": "Printed n", "printed_count": "Printed n",
           "our_count": "This run's count", "denominator": "Denominator", "printed_pct": "Printed %",
           "n_over_denominator_pct": "n / denominator (%)", "denominators_that_fit": "Denominators that fit",
-          "consistent": "Consistent"}
+          "consistent": "Consistent", "pct_of_paper_n": "% of the paper's N"}
 
 
 def audit(frame: pd.DataFrame, labels: Labels) -> DisplayTable:
