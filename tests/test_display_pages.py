@@ -1,8 +1,10 @@
-"""The display layer on the tables of notebooks 06-08 and of the site's own pages (issue 19, part 1).
+"""The display layer on the tables of notebooks 06-08 and of the site's own pages (issue 19, part 1),
+and the two seaborn figures those notebooks show (part 3).
 
 Every table is read back as a browser gets it (:meth:`DisplayTable.html`) and checked with the site
 test's own reader (``test_site_tables.offences``: no NaN, None, bare index or machine label), on the
-canonical run's results and on frames with missing values drawn by hypothesis.
+canonical run's results, on frames with missing values drawn by hypothesis, and on the chapters of
+a 15-patient cohort.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,15 +22,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compendium import paths
-from compendium.data import spec as specs
-from compendium.report import claims, display, formats, trials
+from compendium.chapters import comparison, reconciliation, toxicity
+from compendium.chapters.base import Context
+from compendium.report import audit, claims, display, formats, seaborn_figures, trials
 from compendium.run import site
 
+from chapter_cohorts import context as cohort_context
 from test_site_tables import MACHINE, MISSING, offences
 
-SPEC = specs.load()
 REGISTRY = claims.load_registry()
 RESULTS = paths.Paths.for_run(None).results
+FOLDER = Path(tempfile.mkdtemp(prefix="display-pages-"))
 
 
 def clean(table: display.DisplayTable) -> display.DisplayTable:
@@ -152,6 +157,73 @@ def test_a_computed_number_never_prints_in_exponent_form(value):
         assert float(text) == pytest.approx(value, rel=0.006, abs=0.5)
 
 
+# -- the chapters' tables, as notebooks 06-08 show them ------------------------------------------
+
+def toxicity_tables(ch: toxicity.ToxicityChapter) -> list[display.DisplayTable]:
+    t6 = ch.recorded(ch.table6_claims())
+    severe = ch.table("toxicity_grade3plus")
+    summary = ch.recorded()
+    return [toxicity.table6_table(ch.table("table6")),
+            display.table(t6, kind="claims", reasons="column"),
+            display.table(ch.paper_totals), display.table(ch.paper_percentages, drop=["consistent"]),
+            display.table(severe[["label", "n", "pct"]], headers={"label": "Adverse event"}),
+            display.table(ch.summary_table()), display.table(ch.facts["irr"]),
+            display.table(ch.section("infusion reactions"), kind="claims", reasons="column"),
+            display.table(ch.neuropathy()[["row_label", "n", "denominator", "pct"]]),
+            display.table(ch.abstract_denominators),
+            display.table(summary.groupby(["location", "status"]).size().unstack(fill_value=0), kind="counts")]
+
+
+def reconciliation_tables(ch: reconciliation.ReconciliationChapter) -> list[display.DisplayTable]:
+    return [display.table(ch.by_basis(), kind="counts"), display.table(ch.by_location(), kind="counts"),
+            display.table(ch.by_source(), kind="counts"),
+            display.table(ch.differences(), kind="claims", claim=True, extra=["note", "recorded in"]),
+            display.table(ch.calibrated(), kind="claims", claim=True, extra=["tolerance"]),
+            display.table(ch.not_reproducible(), keep_reason=True), display.table(ch.audit_summary()),
+            display.table(ch.failed(audit.CONTRADICTION)[reconciliation.SHOWN], kind="audit", registry=REGISTRY),
+            display.table(ch.recorded(), kind="claims", reasons="column")]
+
+
+@pytest.fixture(scope="module")
+def small() -> Context:
+    return cohort_context(15, 3, FOLDER)
+
+
+@pytest.mark.parametrize("which", ["canonical", "15 patients"])
+def test_the_toxicity_tables_read_cleanly(which, small):
+    ch = toxicity.compute(Context.for_run() if which == "canonical" else small)
+    for table in toxicity_tables(ch):
+        clean(table)
+    t6 = toxicity.table6_table(ch.table("table6"))
+    assert len(t6) == len(toxicity.table6_display(ch.table("table6")))
+    assert {r[0] for r in t6.rows} >= {toxicity.ANY_GRADE, "G1"} and t6.groups[0] == "Anemia"
+    assert len(display.table(ch.paper_totals)) == len(ch.paper_totals)
+
+
+@pytest.mark.parametrize("which", ["canonical", "15 patients"])
+def test_the_reconciliation_tables_read_cleanly(which, small):
+    ch = reconciliation.compute(Context.for_run() if which == "canonical" else small)
+    tables = reconciliation_tables(ch)
+    for table in tables:
+        clean(table)
+    assert len(tables[3]) == len(ch.differences()) and tables[3].columns[0] == "Claim"
+    by_source = tables[2]
+    assert {r[0] for r in by_source.rows} <= {"Match", "Differs", "Not reproducible", "Not run"}
+
+
+def test_the_comparison_tables_read_cleanly_on_a_small_cohort(small):
+    ch = comparison.compute(small)
+    for table in (display.table(ch.table("evidence"), kind="evidence", detail=True),
+                  display.table(ch.table("not_found")),
+                  display.table(ch.recorded(ch.literature_ids()), kind="claims", ours="Source", reasons="column"),
+                  display.table(ch.maic_shown("maic_targets"), headers={"value": "Published value"}),
+                  display.table(ch.maic_shown("maic_balance"), drop=["target_population"], keep_reason=True),
+                  display.table(ch.table("comparator_curves")), display.table(ch.recorded(), kind="claims")):
+        clean(table)
+    covariates = column(display.table(ch.maic_shown("maic_balance")), "Factor")
+    assert all("_" not in c for c in covariates), covariates
+
+
 # -- the site's own pages -----------------------------------------------------------------------
 
 def _cells(csv_path: Path) -> list[list[str]]:
@@ -176,3 +248,33 @@ def test_the_site_pages_tables_are_display_tables(tmp_path):
     index = site.index_page("x", "y", RESULTS / "claims.csv", [])
     summary = index[index.index(":::{table}"):]
     assert "| Basis |" in summary and "Not reproducible" in summary and "not_reproducible" not in summary
+
+
+# -- the figures beside the tables ----------------------------------------------------------------
+
+def test_every_panel_of_the_reconciliation_figure_has_its_own_legend():
+    table = pd.read_csv(RESULTS / "claims.csv")
+    fig = seaborn_figures.paper_against_compendium(table, REGISTRY)
+    panels = [ax for ax in fig.axes if ax.axison]
+    quoted = table[(table["basis"] == "literature") & (table["published"] > 0) & (table["reproduced"] > 0)]
+    assert len(panels) >= 2 and (panels[-1].get_ylabel() == "the source") == (len(quoted) > 0)
+    for ax in panels:
+        legend = ax.get_legend()
+        assert legend is not None, ax.get_title()
+        shown = {t.get_text() for t in legend.get_texts()} - {"agreement"}
+        drawn = len(ax.collections[0].get_offsets())
+        assert shown and drawn == int(re.search(r"n = (\d+)", ax.get_title()).group(1))
+    assert "literature" not in {t.get_text() for ax in panels for t in ax.get_legend().get_texts()}, \
+        "quotations are not this cohort's claims: they have a panel of their own, by unit"
+
+
+def test_the_adverse_events_figure_ends_each_bar_in_its_count():
+    t6 = pd.read_csv(RESULTS / "table6.csv")
+    fig = seaborn_figures.adverse_events_by_grade(t6)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.texts]
+    anys = t6[t6["row"] == "any"].sort_values("n", ascending=False, kind="stable")
+    assert labels == [f"{n} ({toxicity.format_n_pct(n, 100 * n / d).split(' (')[1][:-1]}%)"
+                      for n, d in zip(anys["n"], anys["denominator"])], "rounded as Table 6 rounds"
+    assert ax.get_xlim()[1] > anys["n"].max(), "the longest bar and its label fit inside the axes"
+    assert ax.get_xlabel() == f"Patients (of {int(t6['denominator'].max())})"

@@ -120,13 +120,10 @@ def table1(t1: pd.DataFrame) -> display.DisplayTable:
 
 
 def table6(t6: pd.DataFrame) -> display.DisplayTable:
-    """Table 6 as the paper prints it: each event, then its grades, ``Number (%)``."""
+    """Table 6 as the paper prints it: each event, then its grades, ``Number (%)`` (as notebook 06 shows it)."""
     from compendium.chapters import toxicity
 
-    shown = toxicity.table6_display(t6)
-    return display.DisplayTable(["Characteristics", "Number (%)"],
-                                [[r["row"], r["Number (%)"]] for r in shown.to_dict("records")],
-                                groups=list(shown["event"]), footnotes=["G, grade (CTCAE)."])
+    return toxicity.table6_table(t6)
 
 
 def evidence(ev: pd.DataFrame) -> display.DisplayTable:
