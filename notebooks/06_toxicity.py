@@ -27,7 +27,8 @@ spec_path = None  # type: Optional[str] analysis specification (TOML); None: the
 mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
-from compendium.chapters import descriptives, setup, toxicity
+from compendium.chapters import setup, toxicity
+from compendium.report import display as tables
 from compendium.report import narrative as nv
 
 ctx = setup(out_dir, spec_path, synthetic_note="Its Table 6 grade rows are constructed exactly as printed and every "
@@ -48,19 +49,27 @@ paper = nv.quoter(ctx.registry)
 # left out of the display, as in the paper; `results/table6.csv` keeps them as zeros.
 
 # %%
-descriptives.render_table(
-    toxicity.table6_display(ch.table("table6")), title="Table 6 · Toxicity (compendium)", table_id="table6",
-    group="event", stub="row",
-    note="Number (%) of patients by worst grade; % over all patients (neuropathy outcome: over "
-         "patients with neuropathy). G = CTCAE grade.",
-)
+toxicity.table6_table(ch.table("table6"), title="Table 6 · Toxicity (compendium)")
+
+# %% [markdown]
+# ### Table 6 drawn: patients by event and worst grade
+#
+# The same counts, each event's bar split by its patients' worst grade and ending in the
+# any-grade count (% of all patients), most frequent first.
+
+# %%
+ch.figure(toxicity.FIGURE)
 
 # %%
 t6_check = ch.recorded(ch.table6_claims())
-t6_check["status"].value_counts()
+differing = t6_check[(t6_check["status"] != "match").to_numpy()]
+matching = nv.count(len(t6_check) - len(differing), "matches", "match")
+nv.md(f"Of Table 6's {nv.count(len(t6_check), 'printed number')}, {matching} this run at the printed precision"
+      + nv.choose(len(differing) > 0, "; those that do not:", "."))
 
 # %%
-t6_check[t6_check["status"] != "match"]
+tables.table(differing, kind="claims", reasons="column",
+             title="Table 6: the printed numbers that differ") if len(differing) else None
 
 # %% [markdown]
 # ## Where Table 6 does not add up
@@ -74,10 +83,11 @@ t6_check[t6_check["status"] != "match"]
 #    patients, or the patients with neuropathy), rounded as printed.
 
 # %%
-ch.paper_totals
+tables.table(ch.paper_totals, title="Table 6: each printed total against the sum of its printed grade rows")
 
 # %%
-ch.paper_percentages[~ch.paper_percentages["consistent"]]
+tables.table(ch.paper_percentages[~ch.paper_percentages["consistent"]], drop=["consistent"],
+             title="Table 6: printed percentages that are not their count over the denominator")
 
 # %%
 nv.md(toxicity.totals_paragraph(ch))
@@ -93,10 +103,13 @@ Grade ≥ 3 includes grade 5 (death). The text's "infections grade 3 or higher i
 """)
 
 # %%
-ch.table("toxicity_grade3plus").sort_values("n", ascending=False, kind="stable")
+severe = ch.table("toxicity_grade3plus").sort_values("n", ascending=False, kind="stable")
+tables.table(severe[["label", "n", "pct"]], headers={"label": "Adverse event", "n": "Patients"},
+             title="Patients with an event of grade ≥ 3 (grade 5 included)")
 
 # %%
-ch.facts["summary"]
+tables.table(ch.summary_table(), headers={"patients_with": "Patients with", "n": "Patients"},
+             title="Patients with any event, and by worst grade")
 
 # %% [markdown]
 # "Any adverse event" is the worst grade over the fourteen events of Table 6, the only ones the
@@ -113,10 +126,11 @@ The text says montelukast premedication was omitted in {paper("R_no_montelukast_
 """)
 
 # %%
-ch.facts["irr"]
+tables.table(ch.facts["irr"], title="Infusion-related reactions by montelukast premedication")
 
 # %%
-ch.section("infusion reactions")
+tables.table(ch.section("infusion reactions"), kind="claims", reasons="column",
+             title="Infusion reactions and herpes zoster: the paper's numbers beside this run's")
 
 # %%
 nv.md(f"""
@@ -130,7 +144,8 @@ unambiguous labels. Here {nv.count(ch.facts["neuropathy_n"], "patient")} had neu
 """)
 
 # %%
-ch.neuropathy()
+tables.table(ch.neuropathy()[["row_label", "n", "denominator", "pct"]], headers={"row_label": "Row of Table 6"},
+             title="Peripheral neuropathy: grades, and outcome over the patients with neuropathy")
 
 # %% [markdown]
 # ## Deaths and discontinuations caused by adverse events
@@ -143,7 +158,8 @@ ch.neuropathy()
 # the data, one of them has to differ.
 
 # %%
-ch.section("deaths and discontinuations")
+tables.table(ch.section("deaths and discontinuations"), kind="claims", reasons="column",
+             title="Deaths and discontinuations caused by adverse events")
 
 # %% [markdown]
 # ## The Abstract's toxicity figures
@@ -154,29 +170,27 @@ ch.section("deaths and discontinuations")
 # percentages.
 
 # %%
-ch.recorded(ch.claims_where(location="Abstract"))
+tables.table(ch.recorded(ch.claims_where(location="Abstract")), kind="claims", reasons="column",
+             title="The Abstract's toxicity figures beside this run's")
 
 # %%
-ch.abstract_denominators
+tables.table(ch.abstract_denominators,
+             title="Denominators that turn the Results' counts into the Abstract's percentages")
 
 # %%
 nv.md(toxicity.abstract_paragraph(ch))
-
-# %% [markdown]
-# ## Figure: adverse events by worst grade
-
-# %%
-ch.figure(toxicity.FIGURE)
 
 # %% [markdown]
 # ## What this notebook recorded
 
 # %%
 summary = ch.recorded()
-summary.groupby(["location", "status"]).size().unstack(fill_value=0)
+tables.table(summary.groupby(["location", "status"]).size().unstack(fill_value=0), kind="crosstab",
+             title="Claims recorded here, by where the paper states them and status")
 
 # %%
-summary[summary["status"] != "match"]
+tables.table(summary[(summary["status"] != "match").to_numpy()], kind="claims", reasons="column",
+             title="Claims recorded here that do not match")
 
 # %%
 ch.save()

@@ -29,6 +29,7 @@ mapping_path = None  # type: Optional[str] mapping of an export's columns and co
 
 # %%
 from compendium.chapters import comparison, setup
+from compendium.report import display as tables
 from compendium.report import narrative as nv
 
 ctx = setup(out_dir, spec_path,
@@ -42,15 +43,18 @@ facts, label = ch.facts, ch.facts["label"]
 # ## The evidence: what the other studies published
 #
 # One row per study x arm x population x endpoint x analysis, read from the study's publication
-# (abstract, table or figure, as `location` says) or, where the publication itself could not be
-# reached here, from a text that quotes it, marked `secondary`. Each population is coded as the
-# trial defines it (`len_status`, `prior_lines`, `analysis_set`; `population_type` is the forest-plot
-# group built from those codes), and `median_limits` says in words whether the source gives the
-# median's limits. A number that was not found is left empty and `missing_reason` says why; nothing
-# is filled in from memory or from this paper's quotation.
+# (abstract, table or figure, as the *Source* column says) or, where the publication itself could
+# not be reached here, from a text that quotes it, marked *secondary*. Each population is coded as
+# the trial defines it (in `data/external/evidence.csv`: `len_status`, `prior_lines`,
+# `analysis_set`; shown here as *Lenalidomide*, *Prior lines* and *Analysis set*), and the rows are
+# grouped as the forest plots below group them, by the population type built from those codes. A
+# median is shown with its 95% limits where the source gives them (the CSV's `median_limits` says
+# so in words). A number that was not found is "not reported" here (empty in the CSV, whose
+# `missing_reason` says why); nothing is filled in from memory or from this paper's quotation.
 
 # %%
-ch.table("evidence")
+tables.table(ch.table("evidence"), kind="evidence", detail=True,
+             title="The evidence: what the other studies published")
 
 # %%
 nv.md(f"""
@@ -60,7 +64,7 @@ The table holds {nv.count(facts["n_results"], "result")} from {nv.count(facts["n
 """)
 
 # %%
-ch.table("not_found")
+tables.table(ch.table("not_found"), title="Results that could not be found")
 
 # %% [markdown]
 # ## Does the paper quote the other studies correctly?
@@ -72,7 +76,8 @@ ch.table("not_found")
 
 # %%
 quotes = ch.quotes()
-quotes
+tables.table(ch.recorded(ch.literature_ids()), kind="claims", ours="Source", reasons="column",
+             title="The paper's quotations of other publications beside their sources")
 
 # %%
 status = quotes["status"].value_counts()
@@ -142,7 +147,8 @@ draws it apart.""", "Nobody here reached ≥VGPR, so the paper's comparison of t
 # lenalidomide-refractory patients. The ratio of our median to CASTOR's (from the evidence table):
 
 # %%
-ch.recorded(ch.declared().claim_id)
+tables.table(ch.recorded(ch.declared().claim_id), kind="claims", reasons="column",
+             title="The Discussion's comparisons with CASTOR, in this run")
 
 # %% [markdown]
 # ## Matching-adjusted indirect comparison (MAIC)
@@ -159,7 +165,9 @@ ch.recorded(ch.declared().claim_id)
 # trial reports it, but it could not be read here):
 
 # %%
-ch.table("maic_targets")
+tables.table(ch.maic_shown("maic_targets"), headers={"covariate": "Covariate", "value": "Published value",
+                                                   "location": "Where in the source"},
+             title=f"MAIC targets: {facts['maic_target']}")
 
 # %% [markdown]
 # **Balance before and after weighting.** For each covariate: the target, this cohort unweighted and
@@ -167,7 +175,10 @@ ch.table("maic_targets")
 # mean over the pooled SD), or why it was not matched.
 
 # %%
-ch.table("maic_balance")
+tables.table(ch.maic_shown("maic_balance"), drop=["target_population"], keep_reason=True,
+             headers={"covariate": "Covariate"}, title=f"Balance before and after weighting to {facts['maic_target']}",
+             footnotes=["Target, published: the trial's number (a median age for age); target, as matched: the "
+                        "share or mean the weights aim at. SMD, standardised difference from the target."])
 
 # %%
 fit, arm = ch.maic_fit, facts["maic_arm"]
@@ -235,7 +246,7 @@ cohort's median would be with the target's mix of the matched covariates.
 # refractory at first relapse, beside this cohort's PFS:
 
 # %%
-ch.table("comparator_curves")
+tables.table(ch.table("comparator_curves"), title="Comparator curves: drawn, and from what")
 
 # %%
 ch.figure("07_comparator_curves")
@@ -262,13 +273,13 @@ for res in ch.curves:
 if ch.curves:
     display(nv.md("**Accuracy of each reconstruction** (RMSE of S(t) at the digitised points, numbers-at-risk "
                   "mismatch, reconstructed against published total events, median and hazard ratio):"),
-            ch.table("curve_accuracy"))
+            tables.table(ch.table("curve_accuracy"), title="Accuracy of each reconstruction"))
 
 # %% [markdown]
 # ## What this notebook recorded
 
 # %%
-ch.recorded()
+tables.table(ch.recorded(), kind="claims", reasons="column", title="Claims recorded here")
 
 # %%
 ch.save()

@@ -27,13 +27,11 @@ spec_path = None  # type: Optional[str] analysis specification (TOML); None: the
 mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
-import pandas as pd
-
 from compendium.chapters import reconciliation, setup
 from compendium.report import audit
+from compendium.report import display as tables
 from compendium.report import narrative as nv
 
-pd.set_option("display.max_colwidth", 120)
 ctx = setup(out_dir, spec_path, synthetic_note="Agreement on constructed claims is by design and on calibrated ones "
             "was aimed at; only the audit of the paper against itself (second half) is independent of the data.")
 
@@ -49,10 +47,10 @@ ch = reconciliation.compute(ctx)
 # when no notebook could compute it (the reason is kept).
 
 # %%
-ch.by_basis()
+tables.table(ch.by_basis(), kind="crosstab", title="Claims by basis and status")
 
 # %%
-ch.by_location()
+tables.table(ch.by_location(), kind="crosstab", title="Claims by where the paper states them, and status")
 
 # %% [markdown]
 # Claims with basis *literature* are numbers the paper quotes from other publications; their
@@ -60,12 +58,12 @@ ch.by_location()
 # nothing about this cohort and are counted apart:
 
 # %%
-ch.by_source()
+tables.table(ch.by_source(), kind="crosstab", title="This cohort's claims apart from the quotations")
 
 # %% [markdown]
-# Hazard ratios and medians, paper against compendium (constructed claims left out): points on the
-# diagonal agree. The right-hand panel holds the quotations of other publications, paper against
-# source, apart from this cohort's claims.
+# Hazard ratios, medians and percentages, paper against compendium (constructed claims left out,
+# and values of zero, which a log axis cannot show): points on the diagonal agree. The last panel
+# holds the quotations of other publications, paper against source, apart from this cohort's claims.
 
 # %%
 ch.figure(reconciliation.FIGURE)
@@ -74,14 +72,17 @@ ch.figure(reconciliation.FIGURE)
 nv.md(reconciliation.counts_paragraph(ch))
 
 # %%
-ch.differences()
+tables.table(ch.differences(), kind="claims", claim=True, extra=["note", "recorded in"],
+             title="Claims that differ, with the registry's note")
 
 # %%
 if ctx.synthetic:
-    display(nv.md(reconciliation.calibrated_paragraph(ch)), ch.calibrated())
+    display(nv.md(reconciliation.calibrated_paragraph(ch)),
+            tables.table(ch.calibrated(), kind="claims", claim=True, extra=["tolerance"],
+                         title="Calibrated claims: the paper's number, the synthetic cohort's, and the tolerance"))
 
 # %%
-ch.not_reproducible()
+tables.table(ch.not_reproducible(), keep_reason=True, title="Claims that could not be computed, and why")
 
 # %% [markdown]
 # ## The paper beside itself
@@ -113,7 +114,7 @@ ch.not_reproducible()
 # quantity over different patients in two places).
 
 # %%
-ch.audit_summary()
+tables.table(ch.audit_summary(), title="The checks of the paper against itself, and how many pass")
 
 # %%
 nv.md(reconciliation.audit_paragraph(ch))
@@ -125,7 +126,8 @@ nv.md(reconciliation.audit_paragraph(ch))
 nv.md(reconciliation.hazard_ratio_paragraph(ch))
 
 # %%
-ch.failed(checks=[reconciliation.HR_CENTRE, reconciliation.P_IMPLIED])
+tables.table(ch.failed(checks=[reconciliation.HR_CENTRE, reconciliation.P_IMPLIED]), kind="checks",
+             registry=ctx.registry, title="Hazard ratios and p-values that do not fit their intervals")
 
 # %% [markdown]
 # ### Contradictions: statements that cannot all be true
@@ -141,7 +143,8 @@ ch.failed(checks=[reconciliation.HR_CENTRE, reconciliation.P_IMPLIED])
 # that check was wrong and is gone: an ISS II patient is R-ISS II whatever the FISH.)
 
 # %%
-ch.failed(audit.CONTRADICTION, without=[reconciliation.CITATION, reconciliation.HR_CENTRE])[reconciliation.SHOWN]
+contradictions = ch.failed(audit.CONTRADICTION, without=[reconciliation.CITATION, reconciliation.HR_CENTRE])
+tables.table(contradictions[reconciliation.SHOWN], kind="checks", registry=ctx.registry, title="Contradictions")
 
 # %% [markdown]
 # ### Denominators: one quantity over different patients
@@ -155,13 +158,15 @@ ch.failed(audit.CONTRADICTION, without=[reconciliation.CITATION, reconciliation.
 nv.md(reconciliation.denominators_paragraph(ch))
 
 # %%
-ch.failed(audit.DENOMINATOR)[["claim_id", "quantity", "detail"]]
+tables.table(ch.failed(audit.DENOMINATOR)[["claim_id", "quantity", "detail"]], kind="checks", registry=ctx.registry,
+             title="One quantity over different denominators")
 
 # %% [markdown]
 # ### Tensions: conflicts that rest on an assumption
 
 # %%
-ch.failed(audit.TENSION)[["check", "claim_id", "quantity", "printed", "implied", "assumption", "detail"]]
+tables.table(ch.failed(audit.TENSION)[["check", "claim_id", "quantity", "printed", "implied", "assumption", "detail"]],
+             kind="checks", registry=ctx.registry, title="Tensions, and the assumption each rests on")
 
 # %%
 nv.md(reconciliation.tensions_paragraph(ch))
@@ -184,7 +189,9 @@ nv.md(reconciliation.tensions_paragraph(ch))
 nv.md(reconciliation.citations_paragraph(ch))
 
 # %%
-ch.failed(checks=[reconciliation.CITATION])[["claim_id", "quantity", "printed", "implied", "detail"]]
+tables.table(ch.failed(checks=[reconciliation.CITATION])[["claim_id", "quantity", "printed", "implied", "detail"]],
+             kind="checks", registry=ctx.registry, title="Citations that point at another work",
+             headers={"printed": "Printed reference", "implied": "The reference that fits"})
 
 # %% [markdown]
 # ## What this notebook recorded
@@ -194,7 +201,7 @@ ch.failed(checks=[reconciliation.CITATION])[["claim_id", "quantity", "printed", 
 # found is set against our models of notebook 05.
 
 # %%
-ch.recorded()
+tables.table(ch.recorded(), kind="claims", reasons="column", title="Claims recorded here")
 
 # %%
 ch.save()

@@ -64,7 +64,7 @@ def test_executed_notebook_shows_only_the_constructed_differences():
     heading = next(i for i, o in enumerate(outputs) if "Constructed claims that differ" in o.get("data", {}).get(
         "text/markdown", ""))
     html = next(o["data"]["text/html"] for o in outputs[heading + 1:] if "text/html" in o.get("data", {}))
-    shown = set(re.findall(r"<td>([A-Za-z0-9_]+)</td>", html)) & set(REGISTRY["claim_id"])
+    shown = set(re.findall(r"<td\b[^>]*>([A-Za-z0-9_]+)</td>", "".join(html))) & set(REGISTRY["claim_id"])
     table = pd.read_csv(paths.ROOT / "results" / "claims.csv", keep_default_na=False)
     wanted = set(table.loc[(table["basis"] == "constructed") & (table["status"] == "differs"), "claim_id"])
     assert shown == wanted

@@ -96,7 +96,7 @@ def test_the_reconciliation_page_links_claims_to_their_cell(tmp_path):
     assert "{ref}`04 · cell 4 <nb04-cell-4>`" in table and "`median(pfs)`" in table
     assert "02_descriptives" in (tmp_path / "claims_not_run.csv").read_text()
     assert "{doc}`04 <04_survival>`" in (tmp_path / "claims_differs.csv").read_text(), "no such anchor: the page"
-    assert "recorded in" in table.splitlines()[0] and "Claims with status match" in page
+    assert "Recorded in" in table.splitlines()[0] and "Claims with status match" in page
 
 
 def test_prepare_leaves_the_committed_notebook_alone():

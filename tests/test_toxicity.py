@@ -90,10 +90,14 @@ def test_audit_of_printed_totals_finds_the_three_that_do_not_add_up():
     assert infection["sum_of_grade_rows"] - infection["printed_total"] == 3
 
 
-def test_grade_bar_chart_orders_by_frequency():
-    import matplotlib
-    matplotlib.use("Agg")
-    fig = t.grade_bar_chart(t.table6(cohort()))
+def test_adverse_events_figure_orders_by_frequency_and_labels_each_bar():
+    from compendium.report import seaborn_figures
+
+    t6 = t.table6(cohort())
+    fig = seaborn_figures.adverse_events_by_grade(t6)
     labels = [tick.get_text() for tick in fig.axes[0].get_yticklabels()]
-    assert labels[-1] == "Anemia"                              # most frequent on top
-    assert labels.index("Peripheral neuropathy") > labels.index("Infection")
+    assert labels[0] == "Anemia"                               # most frequent on top
+    assert labels.index("Peripheral neuropathy") < labels.index("Infection")
+    anemia = t6[(t6.ae == "anemia") & (t6.row == "any")].iloc[0]
+    assert f"{anemia.n} (" in " ".join(text.get_text() for text in fig.axes[0].texts)
+    assert fig.axes[0].get_legend().get_title().get_text() == "Worst grade (CTCAE)"

@@ -35,8 +35,8 @@ MAIC_BOOT, MAIC_SEED = 1000, 20250
 #: how the evidence table is shown: the population codes, the analysis and the limits in words
 EVIDENCE_COLUMNS = ["trial", "regimen", "arm", "analysis", "population", "len_status", "share_lenref_pct",
                     "prior_lines", "analysis_set", "population_type", "endpoint", "n", "median_months", "lcl",
-                    "ucl", "median_limits", "median_not_reached", "hr", "hr_lcl", "hr_ucl", "source_type",
-                    "location"]
+                    "ucl", "median_limits", "median_not_reached", "hr", "hr_lcl", "hr_ucl", "hr_limits",
+                    "rate_months", "rate_pct", "orr_pct", "source_type", "location"]
 RESULT_FIELDS = ["median_months", "rate_pct", "hr", "orr_pct"]
 
 
@@ -55,6 +55,12 @@ class ComparisonChapter(Chapter):
             return trials.select(self.evidence, trial, endpoint, population_type, arm).to_dict()
         except KeyError:
             return None
+
+    def maic_shown(self, name: str) -> pd.DataFrame:
+        """A MAIC table (``maic_targets``, ``maic_balance``) with its covariates named in words
+        (a covariate not in ``MAIC_LABELS`` is left to the display layer's labels)."""
+        frame = self.table(name)
+        return frame.assign(covariate=frame["covariate"].map(lambda c: MAIC_LABELS.get(c, c)))
 
     def cohort_median(self, endpoint: str, subgroup: bool = False) -> dict:
         return self.facts["subgroup_km" if subgroup else "km"][endpoint]
@@ -169,6 +175,10 @@ MAIC_COLUMNS = {
     "len_refractory": lambda a: pd.Series(1.0, index=a.index),
     "one_prior_line": lambda a: pd.Series(1.0, index=a.index),
 }
+#: how readers see the covariates above
+MAIC_LABELS = {"age_years": "Age (years)", "male": "Male sex", "cyto_high_risk_dx": "High-risk cytogenetics at diagnosis",
+               "iss_iii": "ISS stage III", "len_refractory": "Lenalidomide-refractory",
+               "one_prior_line": "One prior line", "prior_asct": "Prior ASCT"}
 BALANCE_COLUMNS = ["covariate", "statistic", "target_value", "target", "unweighted", "weighted", "smd_before",
                    "smd_after", "matched", "reason", "source"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from compendium.chapters.base import Chapter, Context, Estimate
-from compendium.report import audit, claims, plots
+from compendium.report import audit, claims, seaborn_figures
 from compendium.report import narrative as nv
 
 DIFFERENCE_COLUMNS = ["claim_id", "location", "quantity", "published", "reproduced", "note", "recorded in"]
@@ -67,14 +67,15 @@ class ReconciliationChapter(Chapter):
         quoted = (self.claims["basis"] == claims.LITERATURE).to_numpy()
         status = self.claims["status"]
         return pd.DataFrame({"this cohort": status[~quoted].value_counts(),
-                             "quoted from other publications": status[quoted].value_counts()}).fillna(0).astype(int)
+                             "quoted from other publications": status[quoted].value_counts()}
+                            ).fillna(0).astype(int).rename_axis("status")
 
     def differences(self) -> pd.DataFrame:
         return differences(self.claims, self.context.registry, self.context.synthetic)
 
     def calibrated(self) -> pd.DataFrame:
         part = self.claims[(self.claims["basis"] == "calibrated").to_numpy()]
-        return part[["claim_id", "quantity", "published", "reproduced", "tolerance", "status"]]
+        return part[["claim_id", "location", "quantity", "published", "reproduced", "tolerance", "status"]]
 
     def not_reproducible(self) -> pd.DataFrame:
         part = self.claims[(self.claims["status"] == "not_reproducible").to_numpy()]
@@ -143,12 +144,8 @@ def compute(context: Context) -> ReconciliationChapter:
     ch.claims = _reconcile(ch)
     ch.references, ch.citations = audit.load_references()
     ch.tables["paper_audit"] = audit.paper_audit(context.registry, ch.references, ch.citations)
-    units = context.registry.set_index("claim_id")["unit"]
-    drawable = ch.claims[(ch.claims["basis"] != "constructed").to_numpy() & ch.claims["published"].gt(0).to_numpy()
-                         & pd.to_numeric(ch.claims["reproduced"], errors="coerce").gt(0).to_numpy()
-                         & ch.claims["claim_id"].map(units).isin(["HR", "months"]).to_numpy()]
-    ch.figures[FIGURE] = (plots.claims_scatter(ch.claims, context.registry) if len(drawable) else
-                          plots.nothing_to_draw("Paper against compendium", "no hazard ratio or median of ours in this run"))
+    # says so when no claim has a number on both sides
+    ch.figures[FIGURE] = seaborn_figures.paper_against_compendium(ch.claims, context.registry)
     return ch
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from compendium.chapters.base import Chapter, Context, Estimate, first
-from compendium.chapters.descriptives import (audit_printed_percentages, equals, format_n_pct, format_number,
+from compendium.chapters.descriptives import (audit_printed_percentages, equals, format_n_pct,
                                              implied_denominator_table, implied_denominators)
 
 # Table 6 order: (key, label as printed, column)
@@ -89,11 +89,28 @@ def table6_claims(t6: pd.DataFrame) -> dict:
     return out
 
 
-def table6_display(t6: pd.DataFrame) -> pd.DataFrame:
-    """Table 6 in the paper's form: ``Number (%)``; grade rows with nobody are left out, as printed."""
+def table6_display(t6: pd.DataFrame, any_label: str | None = None) -> pd.DataFrame:
+    """Table 6 in the paper's form: ``Number (%)``; grade rows with nobody are left out, as printed
+    (``any_label``: the any-grade row's label, the event's own name by default)."""
     shown = t6[(t6["row"] == "any") | (t6["n"] > 0) | t6["row"].isin([r for r, _ in PN_OUTCOMES])]
-    return pd.DataFrame({"event": shown["label"].to_numpy(), "row": shown["row_label"].to_numpy(),
-                         "Number (%)": [format_n_pct(n, p) for n, p in zip(shown["n"], shown["pct"])]})
+    rows = shown["row_label"].where((shown["row"] != "any") | (any_label is None), any_label)
+    return pd.DataFrame({"event": shown["label"].to_numpy(), "row": rows.to_numpy(),
+                         "Number (%)": [format_n_pct(n, p) if not pd.isna(p) else str(int(n))
+                                        for n, p in zip(shown["n"], shown["pct"])]})
+
+
+ANY_GRADE = "Any grade"
+
+
+def table6_table(t6: pd.DataFrame, title: str = ""):
+    """Table 6 for readers (the notebook and the export): each event a group, its any-grade row and
+    the grade rows somebody reached, ``Number (%)``."""
+    from compendium.report import display
+
+    return display.table(table6_display(t6, any_label=ANY_GRADE), kind="grouped", group="event",
+                         columns={"row": "Characteristics", "Number (%)": "Number (%)"}, title=title,
+                         footnotes=["Number (%) of patients by worst grade; % over all patients (neuropathy "
+                                    "outcome: over the patients with neuropathy). G, CTCAE grade."])
 
 
 def grade_at_least(analysis: pd.DataFrame, minimum: int) -> pd.DataFrame:
@@ -164,40 +181,6 @@ def audit_table6_totals(registry: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# --- figure ----------------------------------------------------------------------------
-
-GRADE_COLOURS = {  # Okabe-Ito, light to dark with severity
-    "G1": "#F0E442", "G2": "#E69F00", "G3/4": "#D55E00", "G5": "#000000",
-}
-
-
-def grade_bar_chart(t6: pd.DataFrame, width_in: float = 3.5):
-    """Stacked horizontal bars: patients per event by grade group, most frequent at the top."""
-    import matplotlib.pyplot as plt
-
-    grade_rows = t6[t6["row"].isin([r for r, _, _ in GRADE_GROUPS])]
-    wide = grade_rows.pivot(index="label", columns="row_label", values="n")[[g for _, g, _ in GRADE_GROUPS]]
-    denominator = int(t6["denominator"].iloc[0])
-    order = wide.sum(axis=1).sort_values(kind="stable")   # ascending: barh draws bottom-up
-    wide = wide.loc[order.index]
-    fig, ax = plt.subplots(figsize=(width_in, 0.22 * len(wide) + 1.0))
-    left = np.zeros(len(wide))
-    for group in wide.columns:
-        ax.barh(wide.index, wide[group], left=left, color=GRADE_COLOURS[group],
-                edgecolor="white", linewidth=0.4, label=group, height=0.75)
-        left += wide[group].to_numpy()
-    for y, total in enumerate(left):
-        ax.text(total + 0.8, y, f"{int(total)} ({format_number(100 * total / denominator, 0)}%)",
-                va="center", fontsize=6.5)
-    ax.set_xlim(0, max(left) * 1.25 + 1)
-    ax.set_xlabel(f"Patients (of {denominator})", fontsize=7.5)
-    ax.tick_params(labelsize=7)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(title="Worst grade", fontsize=6.5, title_fontsize=7, frameon=False, loc="lower right")
-    fig.tight_layout()
-    return fig
-
-
 # --- the chapter -----------------------------------------------------------------------
 
 FIGURE = "06_adverse_events_by_grade"
@@ -216,6 +199,10 @@ SECTIONS = {
     "deaths and discontinuations": ("ae_deaths(", "patients(end_reason"),
 }
 EVENT_KEYS = {key for key, _, _ in TABLE6_EVENTS}
+#: the rows of ``any_event_summary`` as readers see them (its keys, in Table 6's order of severity)
+SUMMARY_ROWS = (("any", "Any adverse event of Table 6"), ("ge2", "An event of grade ≥ 2"),
+                ("ge3", "An event of grade ≥ 3"), ("hematologic", "A hematological event (anemia, "
+                                                                 "thrombocytopenia or neutropenia)"))
 LABELS = {key: label for key, label, _ in TABLE6_EVENTS}
 
 
@@ -248,6 +235,12 @@ class ToxicityChapter(Chapter):
         """One row of Table 6 (``n``, ``denominator``, ``pct``): ``row`` is any, g1, g2, g34, g5,
         resolved or improved."""
         return first(self.tables["table6"], ae=event, row=row)
+
+    def summary_table(self) -> pd.DataFrame:
+        """Patients with any event, with one of grade >= 2, of grade >= 3, and with a hematological one."""
+        facts, n_all = self.facts["summary"], len(self.context.analysis)
+        rows = [(what, facts[f"{key}_n"], facts[f"{key}_pct"]) for key, what in SUMMARY_ROWS]
+        return pd.DataFrame(rows, columns=["patients_with", "n", "pct"]).assign(denominator=n_all)
 
     def table6_claims(self) -> list[str]:
         return [c for c in self.values if c.startswith("T6_")]
@@ -311,7 +304,7 @@ def _share(n, denominator) -> Estimate:
 
 
 def compute(context: Context) -> ToxicityChapter:
-    from compendium.report import plots
+    from compendium.report import seaborn_figures
 
     ch = ToxicityChapter(context)
     analysis, registry = context.analysis, context.registry
@@ -333,10 +326,7 @@ def compute(context: Context) -> ToxicityChapter:
     ch.paper_percentages = audit_printed_percentages(registry, "T6_")
     ch.abstract_denominators = implied_denominator_table(
         registry, [pair for pair in ABSTRACT_DENOMINATOR_PAIRS if set(pair) <= registered])
-    if int((grades(analysis) > 0).to_numpy().sum()) == 0:
-        ch.figures[FIGURE] = plots.nothing_to_draw(None, "no patient had an adverse event of Table 6")
-    else:
-        ch.figures[FIGURE] = grade_bar_chart(t6, width_in=plots.COLUMN_WIDTH_IN)
+    ch.figures[FIGURE] = seaborn_figures.adverse_events_by_grade(t6)  # says so when nobody had an event
     return ch
 
 

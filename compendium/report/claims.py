@@ -126,6 +126,7 @@ class Recorder:
             status(reg.loc[i, "published"], self.values.get(i), reg.loc[i, "tolerance"])
             if i in self.values else "not_reproducible" for i in ids
         ]
+        out["reason"] = [self.reasons.get(i, "") for i in ids]  # why a claim has no value (display says so)
         return out
 
     def save(self) -> None:

@@ -88,12 +88,44 @@ _CSS = (("", "border-collapse: collapse; margin: 0.4em 0; font-family: Helvetica
         ("tfoot tr:first-child td", "border-top: 1px solid #555;"),
         ("td.dt-group", "font-style: italic; background: #fff; padding-top: 6px;"),
         ("td.dt-member.col0", "padding-left: 1.2em;"))
+#: a table of this many columns or more scrolls sideways, each column at least this wide (pixels)
+WIDE, WIDE_COLUMN_PX = 10, 105
 #: columns whose name would mislead the rules below (a ratio named like a count)
 DECIMALS = {"events_per_parameter": 1}
+
+# -- the columns of notebooks 06-08 (toxicity, comparison, reconciliation) and of the site's pages --
+COLUMNS.update({
+    "claim_id": "Claim", "published": "Paper", "reproduced": "This run", "tolerance": "Tolerance", "note": "Note",
+    "reason": "Reason", "detail": "Detail", "assumption": "Assumption", "check": "Check", "kind": "Kind",
+    "printed": "Printed", "implied": "Implied", "consistent": "Consistent", "checked": "Checked",
+    "recorded in": "Recorded in", "computed from": "Computed from",
+    "all": "All", "match": "Match", "differs": "Differs", "not_reproducible": "Not reproducible", "not_run": "Not run",
+    "pct": "%", "event": "Adverse event", "patients": "Patients", "premedication": "Premedication",
+    "printed_total": "Printed total", "sum_of_grade_rows": "Sum of its printed grade rows",
+    "grade_rows": "Printed grade rows", "adds_up": "Adds up", "printed_n": "Printed n", "printed_pct": "Printed %",
+    "denominator": "Denominator", "n_over_denominator_pct": "n / denominator (%)", "count_claim": "Count (claim)",
+    "printed_count": "Printed count", "denominators_that_fit": "Denominators that fit",
+    "irr_n": "With an infusion-related reaction", "irr_pct": "% with an infusion-related reaction",
+    "trial": "Study", "population": "Population", "missing_reason": "Why it was not found",
+    "statistic": "Statistic", "source_type": "Source", "source": "Source", "target_value": "Target, published",
+    "target": "Target, as matched", "unweighted": "Unweighted", "weighted": "Weighted", "smd_before": "SMD before",
+    "smd_after": "SMD after", "matched": "Matched", "curve": "Curve", "drawn": "Drawn", "from": "From",
+    "lacking": "Lacking",
+})
+#: header names built from a value (``pct_of_85``: the percentage of 85 patients)
+HEADER_PATTERNS = ((re.compile(r"^pct_of_(\d+)$"), r"% of \1"),)
+#: counts whose name does not say so (a printed total, a denominator)
+COUNTS = {"printed_total", "sum_of_grade_rows", "printed_n", "printed_count", "denominator", "patients", "checked",
+          "n_boot", "failed"}
+#: a number of the paper, shown as it prints it (no trailing zeros added, none taken away)
+AS_PRINTED = {"printed", "printed_pct", "published"}
+#: a number computed from printed ones or from data, shown to three significant digits
+COMPUTED = {"implied", "target_value", "target", "unweighted", "weighted", "value"}
+DECIMALS.update({"smd_before": 2, "smd_after": 2, "n_over_denominator_pct": 1})
 _P = re.compile(r"^(p|holm|\w+_p|p_\w+)$")
 _COUNT = re.compile(r"^(n|events|df|parameters|cohorts|iterations|missing|events_lost|n_\w+|events_\w+|\w+_n)$")
 _MONTHS = re.compile(r"^(time|median\w*|\w+_months)$")
-_NUMERIC_START = re.compile(r"^([<>≥≤]?\s?-?\d|NR\b|\u2013$|not estimable)")
+_NUMERIC_START = re.compile(r"^([<>≥≤]?\s?-?\d[\d.,]*(?!\w)|NR\b|\u2013$|not estimable)")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 
 
@@ -151,6 +183,8 @@ class DisplayTable:
         styles = [{"selector": sel, "props": props} for sel, props in _CSS]
         styles += [{"selector": f"td.col{i}, th.col_heading.col{i}", "props": f"text-align: {side};"}
                    for i, side in enumerate(self.alignment())]
+        if len(self.columns) >= WIDE:  # wide enough to scroll sideways rather than wrap every cell to a word
+            styles.append({"selector": "", "props": f"min-width: {WIDE_COLUMN_PX * len(self.columns)}px;"})
         if self.spanners:  # after the alignment rules, which it overrides at equal specificity
             styles.append({"selector": "th.col_heading.level0:not(:empty)",
                            "props": "text-align: center; border-bottom: 1px solid #999;"})
@@ -163,6 +197,8 @@ class DisplayTable:
         if self.title:
             styler = styler.set_caption(escape(self.title))
         body = styler.to_html()
+        if group_rows:
+            body = _span_groups(body, len(self.columns))
         if self.footnotes:
             notes = "".join(f'<tr><td class="dt-note" colspan="{len(self.columns)}">{escape(n)}</td></tr>'
                             for n in self.footnotes)
@@ -192,6 +228,14 @@ class DisplayTable:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+_GROUP_ROW = re.compile(r'(<td class="[^"]*\bdt-group\b[^"]*")\s*>(.*?)</td>(?:\s*<td class="[^"]*\bdt-group\b[^"]*"\s*></td>)+')
+
+
+def _span_groups(body: str, width: int) -> str:
+    """A group's label row as one cell across the table (Styler draws one cell per column)."""
+    return _GROUP_ROW.sub(lambda m: f'{m.group(1)} colspan="{width}">{m.group(2)}</td>', body)
 
 
 # -- labels -------------------------------------------------------------------------------------
@@ -286,6 +330,9 @@ class Labels:
 def header(name: str) -> str:
     if name in ENDPOINTS:  # a wide frame, one column per endpoint
         return ENDPOINTS[name]
+    for pattern, template in HEADER_PATTERNS:
+        if pattern.match(name):
+            return pattern.sub(template, name)
     return COLUMNS.get(name, humanise(name) if "_" in name else name)
 
 
@@ -313,8 +360,10 @@ def table(frame: pd.DataFrame, spec=None, kind: str | None = None, title: str = 
     return out
 
 
-def generic(frame: pd.DataFrame, labels: Labels, drop=(), keep_reason: bool = False) -> DisplayTable:
-    """Every column formatted by its name: estimate triples merged, codes labelled, no index."""
+def generic(frame: pd.DataFrame, labels: Labels, drop=(), keep_reason: bool = False,
+            headers: dict | None = None) -> DisplayTable:
+    """Every column formatted by its name: estimate triples merged, codes labelled, no index
+    (``headers``: a header for a column whose name means something else in this table)."""
     frame = _no_index(frame).drop(columns=[c for c in drop if c in frame.columns])
     reason = frame["reason"] if "reason" in frame.columns else pd.Series("", index=frame.index)
     reason = reason.map(lambda r: r if isinstance(r, str) else "")
@@ -342,6 +391,7 @@ def generic(frame: pd.DataFrame, labels: Labels, drop=(), keep_reason: bool = Fa
         order.append("reason")
         heads["reason"] = "Note"
         cells["reason"] = [fmt.not_estimable(r) if r else "" for r in reason]
+    heads.update({c: h for c, h in (headers or {}).items() if c in heads})
     rows = [[cells[c][i] for c in order] for i in range(len(frame))]
     return DisplayTable([heads[c] for c in order], rows)
 
@@ -384,6 +434,10 @@ def _cell(col: str, value, row: dict, labels: Labels, reason: str) -> str:
         return labels.cell(value)
     if col in DECIMALS:
         return fmt.number(value, DECIMALS[col])
+    if col in AS_PRINTED:
+        return fmt.text(value)
+    if col in COMPUTED:
+        return significant(value)
     if _P.match(col):
         return "" if reason and fmt.missing(value) else fmt.p(value, missing_text=fmt.DASH)
     if col == "time" and not fmt.missing(value):
@@ -392,7 +446,7 @@ def _cell(col: str, value, row: dict, labels: Labels, reason: str) -> str:
         return fmt.months(value) if not reason else ""
     if fmt.missing(value):
         return fmt.DASH
-    if _COUNT.match(col):
+    if _COUNT.match(col) or col in COUNTS or isinstance(value, (int, np.integer)):
         return fmt.count(value)
     if "pct" in col:
         return fmt.number(value, 1)
@@ -448,24 +502,47 @@ def paper(frame: pd.DataFrame, labels: Labels, rows=(), registry: pd.DataFrame |
                         spanners=[("This run", [1, 2, 3]), ("Paper", [4, 5])], footnotes=notes)
 
 
-def claims(frame: pd.DataFrame, labels: Labels, registry: pd.DataFrame | None = None) -> DisplayTable:
-    """The paper's numbers beside this run's (``Recorder.table`` or ``results/claims.csv``)."""
+def claims(frame: pd.DataFrame, labels: Labels, registry: pd.DataFrame | None = None, claim: bool = False,
+           extra=(), ours: str = "This run", reasons: str = "inline") -> DisplayTable:
+    """The paper's numbers beside this run's (``Recorder.table`` or ``results/claims.csv``).
+
+    ``claim``: a first column of claim ids (readers look them up in the registry); ``extra``: further
+    columns of the frame shown as text (``note``, ``basis``, ``recorded in``); ``ours``: the header of
+    the value compared (``"Source"`` for a quotation of another publication); ``reasons="column"``:
+    why a value is missing in a column of its own rather than inside the value's cell. A Status
+    column is shown when the frame has one.
+    """
     from compendium.report import claims as registry_module
 
     reg = (registry if registry is not None else registry_module.load_registry()).set_index("claim_id")
     frame = frame.rename(columns={"paper": "published", "compendium": "reproduced"})
+    if "claim_id" not in frame.columns and frame.index.name == "claim_id":  # Recorder.table's index
+        frame = frame.reset_index()
+    has_status, has_location = "status" in frame.columns, "location" in frame.columns
+    records = frame.to_dict("records")
+    why = [r.get("reason") if isinstance(r.get("reason"), str) and fmt.missing(r.get("reproduced")) else ""
+           for r in records]
+    note_column = reasons == "column" and any(why)
     rows = []
-    for r in frame.to_dict("records"):
-        unit = r.get("unit") if isinstance(r.get("unit"), str) else reg["unit"].get(r["claim_id"], "")
-        reason = r.get("reason") if isinstance(r.get("reason"), str) else ""
-        status = labels.cell(r.get("status", ""))
-        ours = _claim_value(r.get("reproduced"), r.get("published"), unit)
+    for r, reason in zip(records, why):
+        unit = r.get("unit") if isinstance(r.get("unit"), str) else reg["unit"].get(r.get("claim_id"), "")
+        value = _claim_value(r.get("reproduced"), r.get("published"), unit)
         if fmt.missing(r.get("reproduced")):
-            ours = f"not reproducible ({reason})" if reason and r.get("status") == "not_reproducible" else fmt.DASH
-        rows.append([fmt.text(r.get("location")), fmt.text(r.get("quantity")),
-                     _as_printed(r.get("published"), unit), ours, status])
-    return DisplayTable(["Where", "Quantity", "Paper", "This run", "Status"], rows,
-                        footnotes=["This run's value at the precision the paper prints (one more decimal where "
+            value = (f"not reproducible ({reason})" if reason and r.get("status") == "not_reproducible"
+                     and not note_column else fmt.DASH)
+            if not reason and unit == "months" and r.get("status") in ("match", "differs"):
+                value = "not reached"  # a median that was computed, and not reached
+        row = ([fmt.text(r.get("claim_id"))] if claim else []) + ([fmt.text(r.get("location"))] if has_location else [])
+        row += [typeset(r.get("quantity")), _as_printed(r.get("published"), unit), value]
+        row += [labels.cell(r.get("status", ""))] if has_status else []
+        row += [fmt.text(r.get(c)) for c in extra]
+        rows.append(row + ([reason] if note_column else []))
+    columns = (["Claim"] if claim else []) + (["Where"] if has_location else []) + ["Quantity", "Paper", ours]
+    columns += ["Status"] if has_status else []
+    columns += [header(str(c)) for c in extra] + (["Why there is no value"] if note_column else [])
+    return DisplayTable(columns, rows,
+                        footnotes=[("This run's value" if ours == "This run" else f"{ours}: the value")
+                                   + " at the precision the paper prints (one more decimal where "
                                    "the paper prints a whole number of months or a percentage)."])
 
 
@@ -477,6 +554,8 @@ def _as_printed(published, unit) -> str:
         return fmt.p(published)
     if unit in ("n", "count", "patients"):
         return fmt.count(published)
+    if unit == "HR":  # the paper prints every hazard ratio and limit to two decimals (0.80, not 0.8)
+        return fmt.number(published, 2)
     return f"{float(published):g}"
 
 
@@ -644,3 +723,175 @@ def counts(frame: pd.DataFrame, labels: Labels, level: str = "level", group: str
 
 
 KINDS.update(records=records, audit=audit, tally=tally, counts=counts)
+
+
+# -- layouts of notebooks 06-08 and of the site's own pages ---------------------------------------
+
+def typeset(value) -> str:
+    """A text cell as print sets it: the registry's ASCII ``>=`` and ``<=`` as ``≥`` and ``≤``."""
+    return fmt.text(value).replace(">=", "\u2265").replace("<=", "\u2264")
+
+
+def significant(value, digits: int = 3) -> str:
+    """A computed number to ``digits`` significant digits, never in exponent form; a whole number
+    as an integer; below 0.001 as ``<0.001``; an en dash where there is none."""
+    if fmt.missing(value) or not np.isfinite(float(value)):
+        return fmt.DASH
+    v = float(value)
+    if v.is_integer():
+        return str(int(v))
+    if abs(v) < 0.001:
+        return "<0.001" if v > 0 else f"{v:.1e}"
+    decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(v)))))
+    return f"{v:.{decimals}f}"
+
+
+def crosstab(frame: pd.DataFrame, labels: Labels, total: str = "all") -> DisplayTable:
+    """A cross-tabulation of counts (``pd.crosstab``, its margins named ``total``): the row labels
+    (the index, named or not) in words, the column codes as headers, every cell an integer."""
+    if isinstance(frame.index, pd.RangeIndex) and frame.index.name is None:
+        data, stub = frame, str(frame.columns[0])
+    else:  # the row labels are the index (named by what it holds, or not named at all)
+        data, stub = frame.reset_index(), frame.index.name or ""
+
+    def words(code) -> str:
+        return "All" if fmt.text(code) == total else humanise(labels.cell(code))
+
+    columns = [header(str(stub)) if stub else ""] + ["All" if str(c) == total else humanise(header(str(c)))
+                                                     for c in data.columns[1:]]
+    rows = [[words(r[0])] + [fmt.count(v) for v in r[1:]] for r in data.itertuples(index=False)]
+    return DisplayTable(columns, rows)
+
+
+def checks(frame: pd.DataFrame, labels: Labels, registry: pd.DataFrame | None = None,
+          headers: dict | None = None) -> DisplayTable:
+    """Checks of the paper against itself (``results/paper_audit.csv``, or a choice of its columns):
+    the printed number as the paper prints it (its unit from the registry: p as p), the implied one
+    to three significant digits (a p as the paper would print it); no consistency column where
+    every row shown fails, or every row passes."""
+    from compendium.report import claims as registry_module
+
+    units = (registry if registry is not None else registry_module.load_registry()).set_index("claim_id")["unit"]
+    frame = _no_index(frame)
+    if "consistent" in frame.columns and frame["consistent"].nunique() <= 1:
+        frame = frame.drop(columns="consistent")
+    columns, rows = [(headers or {}).get(c, header(str(c))) for c in frame.columns], []
+    for r in frame.to_dict("records"):
+        unit = units.get(r.get("claim_id"), "")
+        row = []
+        for c, v in r.items():
+            if c == "printed":  # a p of 0.02 stays 0.02 here: the check is about its rounding
+                row.append(fmt.DASH if fmt.missing(v) else fmt.p(v) if unit == "p" and float(v) < 0.001
+                           else _as_printed(v, unit) if unit != "p" else f"{float(v):g}")
+            elif c == "implied":
+                row.append(fmt.p(v, missing_text=fmt.DASH) if unit == "p" else significant(v))
+            elif isinstance(v, (bool, np.bool_)):
+                row.append("yes" if v else "no")
+            else:
+                row.append(typeset(v))
+        rows.append(row)
+    return DisplayTable(columns, rows, footnotes=[
+        "Printed: the paper's number as it prints it; implied: what the paper's other printed numbers give "
+        "(three significant digits; a p-value as the paper prints one)."])
+
+
+#: the evidence table's population codes (data/external/evidence.csv) as readers say them
+EVIDENCE_WORDS = {
+    "len_status": {"refractory": "refractory", "mixed": "mixed", "exposed": "exposed",
+                   "imid_refractory": "IMiD-refractory"},
+    "analysis_set": {"itt": "ITT", "subgroup": "subgroup", "post_hoc_subgroup": "post hoc subgroup",
+                     "pooled": "pooled"},
+}
+
+
+def evidence(frame: pd.DataFrame, labels: Labels, detail: bool = False) -> DisplayTable:
+    """The other studies' published results (``data/external/evidence.csv``, one row per study x arm
+    x population x endpoint): the median with its limits where the source gives them (``13.8
+    (9.1–NR)``), "not reported" where it gives none, "NR" where it is not reached, the hazard ratio
+    (an en dash for an arm that has none of its own). ``detail``: the population's codes in words
+    (lenalidomide status and share refractory, prior lines, analysis set, forest-plot group), the
+    analysis, the limits in words and where in the source each number was read."""
+    from compendium.report import trials
+
+    def median(r) -> str:
+        if r.get("median_not_reached") in (1, True, "1"):
+            shown = fmt.NOT_REACHED
+        elif fmt.missing(r.get("median_months")):
+            return "not reported"
+        else:
+            shown = fmt.months(r["median_months"])
+        if not fmt.missing(r.get("lcl")):
+            shown += f" ({fmt.interval(r['lcl'], r.get('ucl'))})"
+        return shown
+
+    def hazard(r) -> str:
+        if not fmt.missing(r.get("hr")):
+            return (fmt.hr(r["hr"], r["hr_lcl"], r["hr_ucl"]) if not fmt.missing(r.get("hr_lcl"))
+                    else f"{fmt.number(r['hr'], 2)} (limits not reported)")
+        no_own = r.get("hr_limits") == "not applicable" or (fmt.missing(r.get("hr_limits")) and r.get("arm") != "experimental")
+        return fmt.DASH if no_own else "not reported"
+
+    def other(r) -> str:
+        parts = []
+        if not fmt.missing(r.get("rate_pct")):
+            parts.append(f"{fmt.text(r.get('rate_months'))}-month rate {fmt.number(r['rate_pct'], 1)}%")
+        if not fmt.missing(r.get("orr_pct")):
+            parts.append(f"ORR {fmt.number(r['orr_pct'], 1)}%")
+        return "; ".join(parts) or fmt.DASH
+
+    def lenalidomide(r) -> str:
+        status = EVIDENCE_WORDS["len_status"].get(fmt.text(r.get("len_status")), labels.cell(r.get("len_status")))
+        share = r.get("share_lenref_pct")
+        if status != "refractory" and not fmt.missing(share):
+            status += f", {fmt.number(share, 0)}% refractory"
+        return status
+
+    def lines(r) -> str:
+        text = fmt.text(r.get("prior_lines"))
+        return text.replace(">=", "≥").replace("-", "\u2013")
+
+    def count(r) -> str:
+        return "not reported" if fmt.missing(r.get("n")) else fmt.count(r["n"])
+
+    def regimen(r) -> str:
+        return fmt.text(r.get("regimen")) + (f" ({r['arm']})" if detail and isinstance(r.get("arm"), str) else "")
+
+    def study(r) -> str:
+        analysis = r.get("analysis") if detail and isinstance(r.get("analysis"), str) else ""
+        return fmt.text(r.get("trial")) + (f", {analysis}" if analysis else "")
+
+    spec = [("Study", study), ("Regimen", regimen)]
+    if detail:
+        spec += [("Population", lambda r: fmt.text(r.get("population"))), ("Lenalidomide", lenalidomide),
+                 ("Prior lines", lines),
+                 ("Analysis set", lambda r: EVIDENCE_WORDS["analysis_set"].get(fmt.text(r.get("analysis_set")),
+                                                                              labels.cell(r.get("analysis_set"))))]
+    else:
+        spec += [("Population", lambda r: fmt.text(r.get("population")))]
+    spec += [("Endpoint", lambda r: labels.endpoint(r.get("endpoint"))), ("n", count),
+             ("Median, months (95% CI)", median)]
+    spec += [("HR (95% CI)", hazard)]
+    if detail and {"rate_pct", "orr_pct"} & set(frame.columns):
+        spec += [("Other results", other)]
+    if detail:
+        spec += [("Source", lambda r: fmt.text(r.get("source_type")) + (
+            f": {r['location']}" if isinstance(r.get("location"), str) and r["location"] else ""))]
+    else:
+        spec += [("Source", lambda r: fmt.text(r.get("source")))]
+    frame, groups = _no_index(frame), None
+    if detail and "population_type" in frame.columns:  # like with like: grouped as the forest plots group them
+        order = {code: i for i, code in enumerate(trials.POPULATION_TYPES)}
+        frame = frame.iloc[frame["population_type"].map(lambda c: order.get(c, len(order))).argsort(kind="stable")]
+        groups = [trials.POPULATION_TYPES.get(fmt.text(c), labels.cell(c)) for c in frame["population_type"]]
+    rows = [[make(r) for _, make in spec] for r in frame.to_dict("records")]
+    notes = ["NR, not reached; not reported: the source gives no such number; "
+             "\u2013: not applicable (a control arm has no hazard ratio of its own)."]
+    if detail:
+        notes.append("Rows are grouped as the forest plots group the populations. A median is shown with its "
+                     "95% limits where the source gives them, alone where it gives none. Source: primary (the "
+                     "study's own publication) or secondary (a text quoting it), and where in it the numbers "
+                     "were read.")
+    return DisplayTable([name for name, _ in spec], rows, groups=groups, footnotes=notes)
+
+
+KINDS.update({"crosstab": crosstab, "checks": checks, "evidence": evidence, "grouped": grouped})

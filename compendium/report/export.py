@@ -114,38 +114,15 @@ def table1(t1: pd.DataFrame) -> display.DisplayTable:
 
 
 def table6(t6: pd.DataFrame) -> display.DisplayTable:
-    """Table 6 as the paper prints it: each event, then its grades, ``Number (%)``."""
+    """Table 6 as the paper prints it: each event, then its grades, ``Number (%)`` (as notebook 06 shows it)."""
     from compendium.chapters import toxicity
 
-    shown = toxicity.table6_display(t6)
-    return display.DisplayTable(["Characteristics", "Number (%)"],
-                                [[r["row"], r["Number (%)"]] for r in shown.to_dict("records")],
-                                groups=list(shown["event"]), footnotes=["G, grade (CTCAE)."])
+    return toxicity.table6_table(t6)
 
 
 def evidence(ev: pd.DataFrame) -> display.DisplayTable:
     """The other studies' results: what each reported, "not reported" where it gave nothing."""
-    rows = []
-    for r in ev.to_dict("records"):
-        if r.get("median_not_reached") in (1, True, "1"):
-            median = formats.NOT_REACHED
-        elif formats.missing(r.get("median_months")):
-            median = "not reported"
-        else:
-            median = formats.months(r["median_months"])
-            if not formats.missing(r.get("lcl")):
-                median += f" ({formats.interval(r['lcl'], r['ucl'])})"
-        hr = formats.DASH if r.get("hr_limits") == "not applicable" else "not reported"
-        if not formats.missing(r.get("hr")):
-            hr = (formats.hr(r["hr"], r["hr_lcl"], r["hr_ucl"]) if not formats.missing(r.get("hr_lcl"))
-                  else formats.number(r["hr"], 2))
-        rows.append([formats.text(r["trial"]), formats.text(r["regimen"]), formats.text(r["population"]),
-                     display.ENDPOINTS.get(str(r["endpoint"]), formats.text(r["endpoint"])), formats.count(r["n"]),
-                     median, hr, formats.text(r["source"])])
-    return display.DisplayTable(["Study", "Regimen", "Population", "Endpoint", "n", "Median, months (95% CI)",
-                                 "HR (95% CI)", "Source"], rows,
-                                footnotes=["NR, not reached; not reported: the source gives no such number; "
-                                           "\u2013: not applicable (a control arm has no hazard ratio of its own)."])
+    return display.table(ev, kind="evidence")
 
 
 # -- Word ---------------------------------------------------------------------------------------

@@ -168,50 +168,6 @@ def zph_plot(fit: "sv.CoxFit", title: str | None = None, labels: dict | None = N
     return fig
 
 
-def claims_scatter(table: pd.DataFrame, registry: pd.DataFrame, width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
-    """Paper (x) against compendium (y) for hazard ratios and medians, on log axes, by basis.
-
-    Points on the diagonal agree; constructed claims are left out (they agree by design or
-    mark the paper's own contradictions, which the audit lists). Claims with basis
-    ``literature`` (numbers the paper quotes from other publications, "compendium" being the
-    source's number) are not about this cohort: they get a panel of their own.
-    """
-    units = registry.set_index("claim_id")["unit"]
-    data = table.assign(unit=table["claim_id"].map(units))
-    data = data[(data["basis"] != "constructed") & data["published"].gt(0) & data["reproduced"].gt(0)]
-    colours = {"calibrated": OKABE_ITO[0], "emergent": OKABE_ITO[1], "observed": OKABE_ITO[2]}
-    panels = [("HR", "Hazard ratio and 95% limits", colours),
-              ("months", "Medians (months)", colours)]
-    literature = data[(data["basis"] == "literature") & data["unit"].isin(["months", "%"])]
-    if len(literature):
-        panels.append(("literature", "Quoted from other papers\n(months and %; y: the source)", {"literature": OKABE_ITO[3]}))
-    with mpl.rc_context(_STYLE):
-        fig = Figure(figsize=(width, 2.6))
-        axes = fig.subplots(1, len(panels))
-        for ax, (unit, title, cols) in zip(axes, panels):
-            part = literature if unit == "literature" else data[data["unit"] == unit]
-            for basis, colour in cols.items():
-                sel = part[part["basis"] == basis]
-                if len(sel):
-                    ax.scatter(sel["published"], sel["reproduced"], s=10, color=colour, label=basis, linewidths=0)
-            lo = min(part[["published", "reproduced"]].min()) * 0.8 if len(part) else 0.1
-            hi = max(part[["published", "reproduced"]].max()) * 1.25 if len(part) else 10
-            ax.plot([lo, hi], [lo, hi], color="0.4", lw=0.7, ls="--")
-            ylabel = "source" if unit == "literature" else "compendium"
-            ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), title=title,
-                   xlabel="paper", ylabel=ylabel)
-            plain = mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}")
-            for axis in (ax.xaxis, ax.yaxis):
-                axis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-                axis.set_major_formatter(plain)
-                axis.set_minor_formatter(mpl.ticker.NullFormatter())
-            for side in ("top", "right"):
-                ax.spines[side].set_visible(False)
-        axes[0].legend(frameon=False, loc="upper left")
-        fig.tight_layout()
-    return fig
-
-
 def median_dot_plot(rows: pd.DataFrame, xlabel: str, width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
     """Medians as dots (this cohort with its 95% CI, trials as published), one row each."""
     with mpl.rc_context(_STYLE):

@@ -3,9 +3,10 @@
 - :func:`baseline_distributions`: the companion of Table 1, each continuous baseline
   characteristic (age, creatinine, calcium, plasma cells, lenalidomide exposure) by response group,
   as a box over the individual patients (a strip), so that a reader sees the spread a median hides;
-- :func:`adverse_events_by_grade`: Table 6 as counts of patients by event and grade, stacked;
+- :func:`adverse_events_by_grade`: Table 6 as counts of patients by event and worst grade, stacked;
 - :func:`paper_against_compendium`: every claim with a number on both sides, paper on x and this run
-  on y, by basis, the diagonal where they agree.
+  on y, by basis, the diagonal where they agree; the paper's quotations of other publications
+  against their sources in a panel apart.
 
 Each returns a matplotlib Figure drawn on its own axes (no pyplot state), for ``plots.render``.
 """
@@ -80,27 +81,38 @@ def baseline_distributions(analysis: pd.DataFrame, group: str = "vgpr_or_better"
     return fig
 
 
-def adverse_events_by_grade(t6: pd.DataFrame, width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
-    """Patients by event and highest grade, stacked (``results/table6.csv``: grade rows ``g1``..``g5``)."""
+#: the severity ramp of the grades, light to dark (Okabe-Ito: yellow, orange, vermillion, black)
+GRADE_COLOURS = (OKABE_ITO[7], OKABE_ITO[4], OKABE_ITO[1], OKABE_ITO[6])
+
+
+def adverse_events_by_grade(t6: pd.DataFrame, width: float = COLUMN_WIDTH_IN) -> Figure:
+    """Patients by event and worst grade, stacked, most frequent on top, each bar ending in its
+    ``n (%)`` (``results/table6.csv``: grade rows ``g1``..``g5``, ``denominator`` all patients)."""
     sns = _sns()
     grades = t6[t6["row"].astype(str).str.fullmatch(r"g\d+")].copy()
     if grades.empty or grades["n"].sum() == 0:
         return nothing_to_draw("Adverse events by grade", "no adverse event in these data")
     grades["grade"] = grades["row_label"]
-    order = list(dict.fromkeys(t6.loc[t6["row"] == "any"].sort_values("n", ascending=False)["label"]))
+    order = list(dict.fromkeys(t6.loc[t6["row"] == "any"].sort_values("n", ascending=False, kind="stable")["label"]))
     grade_order = list(dict.fromkeys(grades.sort_values("row")["grade"]))
-    colours = dict(zip(grade_order, [OKABE_ITO[5], OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[6]]))
+    colours = dict(zip(grade_order, GRADE_COLOURS))
+    denominator = int(t6["denominator"].max())
     with mpl.rc_context(_STYLE):
-        fig = Figure(figsize=(width, 0.6 + 0.2 * len(order)))
+        fig = Figure(figsize=(width, 0.9 + 0.19 * len(order)))
         ax = fig.subplots()
         left = pd.Series(0.0, index=order)
         for grade in grade_order:
             part = grades[grades["grade"] == grade].set_index("label")["n"].reindex(order).fillna(0)
             sns.barplot(x=part.to_numpy(), y=order, left=left.to_numpy(), color=colours.get(grade, "0.5"),
-                        label=grade, ax=ax, orient="h", width=0.7)
+                        label=grade, ax=ax, orient="h", width=0.72, edgecolor="white", linewidth=0.4, saturation=1)
             left += part
-        ax.set(xlabel="Patients", ylabel="")
-        ax.legend(title="Highest grade", frameon=False, loc="lower right", fontsize=6, title_fontsize=6.5)
+        for y, total in enumerate(left):
+            share = np.floor(100 * total / denominator + 0.5 + 1e-9) if denominator else float("nan")  # as Table 6 rounds
+            ax.text(total + 0.01 * max(left.max(), 1), y, f"{int(total)} ({share:.0f}%)", va="center",
+                    fontsize=6.2)
+        ax.set_xlim(0, max(left.max(), 1) * 1.22)
+        ax.set(xlabel=f"Patients (of {denominator})", ylabel="")
+        ax.legend(title="Worst grade (CTCAE)", frameon=False, loc="lower right", fontsize=6, title_fontsize=6.5)
         ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
     return fig
@@ -108,40 +120,55 @@ def adverse_events_by_grade(t6: pd.DataFrame, width: float = 2 * COLUMN_WIDTH_IN
 
 def paper_against_compendium(table: pd.DataFrame, registry: pd.DataFrame,
                              width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
-    """Paper (x) against this run (y) for hazard ratios, medians and percentages, log axes, by basis.
+    """Paper (x) against this run (y) for hazard ratios, medians and percentages, log axes, by basis;
+    and, in a panel of their own, the numbers the paper quotes from other publications against the
+    source's (they say nothing of this cohort), by unit.
 
-    ``table`` is ``results/claims.csv``; constructed claims (they agree by design) are left out.
+    ``table`` is ``results/claims.csv``; constructed claims (they agree by design, or mark the paper's
+    own contradictions, which the audit lists) are left out; a value of zero has no place on a log
+    axis and is left out too. Every panel has its own legend, naming only what it draws.
     """
     sns = _sns()
     units = registry.set_index("claim_id")["unit"]
     data = table.assign(unit=table["claim_id"].map(units))
     data = data[(data["basis"] != "constructed") & (pd.to_numeric(data["published"], errors="coerce") > 0)
-                & (pd.to_numeric(data["reproduced"], errors="coerce") > 0)]
-    panels = [u for u in ("HR", "months", "%") if (data["unit"] == u).any()]
+                & (pd.to_numeric(data["reproduced"], errors="coerce") > 0)].astype({"published": float,
+                                                                                    "reproduced": float})
+    quoted = data["basis"] == "literature"
+    titles = {"HR": "Hazard ratios and 95% limits", "months": "Medians, months", "%": "Percentages"}
+    panels = [(titles[u], data[~quoted & (data["unit"] == u)], "basis", "this run") for u in titles
+              if (~quoted & (data["unit"] == u)).any()]
+    if quoted.any():
+        panels.append(("Quoted from other publications", data[quoted], "unit", "the source"))
     if not panels:
         return nothing_to_draw("Paper against compendium", "no claim with a value on both sides")
-    titles = {"HR": "Hazard ratios and limits", "months": "Medians (months)", "%": "Percentages"}
-    bases = [b for b in ("calibrated", "emergent", "observed", "literature") if (data["basis"] == b).any()]
-    palette = dict(zip(bases, OKABE_ITO))
+    bases = [b for b in ("calibrated", "emergent", "observed") if (data["basis"] == b).any()]
+    unit_order = list(dict.fromkeys(u for u in ("months", "%", "HR") if (data.loc[quoted, "unit"] == u).any()))
+    unit_order += sorted(set(data.loc[quoted, "unit"].dropna()) - set(unit_order))
+    palettes = {"basis": dict(zip(bases, OKABE_ITO)), "unit": dict(zip(unit_order, OKABE_ITO[3:]))}
+    ncols = 2 if len(panels) == 4 else len(panels)
+    nrows = -(-len(panels) // ncols)
     with mpl.rc_context(_STYLE):
-        fig = Figure(figsize=(width, 2.5))
-        axes = fig.subplots(1, len(panels), squeeze=False)[0]
-        for ax, unit in zip(axes, panels):
-            part = data[data["unit"] == unit].astype({"published": float, "reproduced": float})
-            sns.scatterplot(data=part, x="published", y="reproduced", hue="basis", hue_order=bases, palette=palette,
-                            s=14, linewidth=0, ax=ax, legend=ax is axes[0])
+        fig = Figure(figsize=(width, 2.45 * nrows))
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        for ax in axes[len(panels):]:
+            ax.set_axis_off()
+        for ax, (title, part, hue, ylabel) in zip(axes, panels):
+            palette = {k: v for k, v in palettes[hue].items() if (part[hue] == k).any()}
+            sns.scatterplot(data=part, x="published", y="reproduced", hue=hue, hue_order=list(palette),
+                            palette=palette, s=14, linewidth=0, ax=ax, legend=True)
             lo = float(np.nanmin(part[["published", "reproduced"]].to_numpy())) * 0.8
             hi = float(np.nanmax(part[["published", "reproduced"]].to_numpy())) * 1.25
-            ax.plot([lo, hi], [lo, hi], color="0.4", lw=0.7, ls="--")
-            ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), title=titles[unit], xlabel="paper",
-                   ylabel="this run")
+            ax.plot([lo, hi], [lo, hi], color="0.4", lw=0.7, ls="--", label="agreement")
+            ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), title=f"{title} (n = {len(part)})",
+                   xlabel="paper", ylabel=ylabel)
             plain = mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}")
             for axis in (ax.xaxis, ax.yaxis):
                 axis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
                 axis.set_major_formatter(plain)
                 axis.set_minor_formatter(mpl.ticker.NullFormatter())
+            ax.legend(frameon=False, loc="upper left", fontsize=6, title="unit" if hue == "unit" else None,
+                      title_fontsize=6)
             ax.spines[["top", "right"]].set_visible(False)
-        if axes[0].get_legend() is not None:
-            axes[0].legend(frameon=False, loc="upper left", fontsize=6)
         fig.tight_layout()
     return fig

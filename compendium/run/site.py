@@ -32,6 +32,7 @@ import pandas as pd
 
 from compendium.data import dataset
 from compendium import paths
+from compendium.report import display
 from compendium.report import origin as trace
 from compendium.report import trials
 from compendium.report.cells import to_csv as csv_without_formulas
@@ -227,13 +228,15 @@ def _csv_table(frame: pd.DataFrame, title: str, name: str, folder: Path, stem: s
             ":class: site-data\n```\n")
 
 
-def _short(value: str) -> str:
-    """A full-precision CSV number shown to four significant digits (text kept as is)."""
-    try:
-        number = float(value)
-    except ValueError:
-        return value
-    return f"{number:.4g}"
+#: what would open a Markdown block at the start of a cell (MyST parses a csv-table's cells as Markdown)
+MARKDOWN_BLOCK = re.compile(r"^(?:[>#+*-]|\d+[.)](?:\s|$))")
+
+
+def _shown(table: display.DisplayTable) -> pd.DataFrame:
+    """A display table's text cells under its headers, as a page's csv-table or Markdown table shows them
+    (a cell that Markdown would read as a quotation, a heading or a list item escaped)."""
+    rows = [[f"\\{c}" if MARKDOWN_BLOCK.match(c) else c for c in row] for row in table.rows]
+    return pd.DataFrame(rows, columns=table.columns, dtype=object)
 
 
 def _recorded_in(row: dict, pages: set[str], anchors: set[str]) -> str:
@@ -249,49 +252,53 @@ def _recorded_in(row: dict, pages: set[str], anchors: set[str]) -> str:
 
 def claims_page(claims_csv: Path, folder: Path, pages: set[str] = frozenset(),
                 anchors: set[str] = frozenset()) -> str:
-    """The reconciliation page; each claim links to the notebook cell (of ``anchors``) that recorded it."""
+    """The reconciliation page; each claim links to the notebook cell (of ``anchors``) that recorded it.
+
+    Its tables come from the display layer (the paper's number as printed, this run's at the paper's
+    precision, why a claim has no value); the links and the addresses are added as text."""
     table = pd.read_csv(claims_csv, dtype=str, keep_default_na=False)
-    for column in ["published", "reproduced"]:
-        table[column] = table[column].map(_short)
-    shown = ["claim_id", "location", "quantity", "published", "reproduced", "basis"]
+    for column in ["published", "reproduced"]:  # the display layer formats them, from the numbers
+        table[column] = pd.to_numeric(table[column].replace("", None), errors="coerce")
+    extra = ["basis"]
     if "notebook" in table:  # results/claims.csv written before claims were traced has no such column
         table["recorded in"] = [_recorded_in(row, pages, anchors) for row in table.to_dict("records")]
-        shown.append("recorded in")
+        extra.append("recorded in")
     if "source" in table and table["source"].str.strip().ne("").any():
         table["computed from"] = table["source"].map(lambda text: f"`{text}`" if text else "")
-        shown.append("computed from")
+        extra.append("computed from")
     parts = ["# Reconciliation: every claim of the paper\n",
-             "Each quantitative statement of the paper (from the claims registry, `data/claims/`) beside "
-             "the value this run computed, with the basis of the comparison and its status, the notebook "
-             "cell that recorded the value and what it was computed from (an address of the registry, or "
-             "a row of the specification). "
+             "Each quantitative statement of the paper (from the claims registry, `data/claims/`; a claim is "
+             "named by its id there) beside the value this run computed, with the basis of the comparison "
+             "and its status, the notebook cell that recorded the value and what it was computed from (an "
+             "address of the registry, or a row of the specification). "
              "The full-precision values are in `results/claims.csv`; notebook 8 discusses them.\n"]
     for status in ["differs", "not_reproducible", "not_run", "match"]:
         part = table[table["status"] == status]
         if part.empty:
             continue
-        columns = shown + (["reason"] if status == "not_reproducible" and "reason" in part else [])
-        parts.append(f"## {status.replace('_', ' ').capitalize()} ({len(part)})\n")
-        parts.append(_csv_table(part[columns], f"Claims with status {status.replace('_', ' ')}",
-                                f"tab-claims-{status}", folder, f"claims_{status}"))
+        words = status.replace("_", " ")
+        shown = display.table(part.drop(columns="status"), kind="claims", claim=True, extra=extra,
+                              reasons="column")
+        parts.append(f"## {words.capitalize()} ({len(part)})\n")
+        parts.append(_csv_table(_shown(shown), f"Claims with status {words}", f"tab-claims-{status}", folder,
+                                f"claims_{status}"))
     return "\n".join(parts)
 
 
 def audit_page(audit_csv: Path, folder: Path) -> str:
-    table = pd.read_csv(audit_csv, dtype=str, keep_default_na=False)
-    for column in ["printed", "implied"]:
-        table[column] = table[column].map(_short)
+    table = pd.read_csv(audit_csv, keep_default_na=False, na_values=[""])
+    consistent = table["consistent"].astype(str).str.lower()
     parts = ["# Audit: the paper beside itself\n",
              "Checks of the paper's printed numbers against each other (Wald arithmetic of hazard ratios, "
              "confidence intervals and p-values, percentages against counts, totals, the Abstract against "
              "the body). They need no patient data. Notebook 8 explains each check.\n"]
-    for flag, title in [("False", "Inconsistent"), ("True", "Consistent")]:
-        part = table[table["consistent"] == flag].drop(columns="consistent")
+    for flag, title in [("false", "Inconsistent"), ("true", "Consistent")]:
+        part = table[(consistent == flag).to_numpy()].drop(columns="consistent")
         if part.empty:
             continue
         parts.append(f"## {title} ({len(part)})\n")
-        parts.append(_csv_table(part, f"{title} printed values", f"tab-audit-{title.lower()}", folder,
-                                f"audit_{title.lower()}"))
+        parts.append(_csv_table(_shown(display.table(part, kind="checks")), f"{title} printed values",
+                                f"tab-audit-{title.lower()}", folder, f"audit_{title.lower()}"))
     return "\n".join(parts)
 
 
@@ -303,7 +310,7 @@ def index_page(label: str, banner: str, claims_csv: Path, keys: list[str]) -> st
         claims = pd.read_csv(claims_csv, keep_default_na=False)
         crosstab = pd.crosstab(claims["basis"], claims["status"], margins=True, margins_name="all")
         summary = (":::{table} Claims of the paper by basis and status in this run\n:name: tab-claims-summary\n\n"
-                   + _md_table(crosstab.reset_index()) + "\n:::\n")
+                   + _md_table(_shown(display.table(crosstab, kind="crosstab"))) + "\n:::\n")
     return (text.replace("{{label}}", label).replace("{{banner}}", banner)
             .replace("{{claims_summary}}", summary or "*This run recorded no claims.*")
             .replace("{{trial_keys}}", trial_keys))
