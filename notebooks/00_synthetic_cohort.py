@@ -35,23 +35,12 @@ spec_path = None  # type: Optional[str] analysis specification (TOML); None: the
 mapping_path = None  # type: Optional[str] mapping of an export's columns and codes to the dictionary (TOML); read by notebook 01 only
 
 # %%
-import hashlib
-import io
-import time
+from compendium.chapters import generator
+from compendium.report import display as tables
+from compendium.report import narrative as nv
 
-import numpy as np
-import pandas as pd
-
-from compendium.report import claims, narrative
-from compendium.data import endpoints, loading, rules as clinical
-from compendium import synthetic
-from compendium.synthetic import multistate
-from compendium import paths
-
-pd.set_option("display.max_rows", 200)
-registry = claims.load_registry()
-
-print("SYNTHETIC COHORT - not patient data")
+ch = generator.compute()
+nv.md("> **SYNTHETIC COHORT: not patient data.**")
 
 # %% [markdown]
 # ## Regeneration is byte-identical
@@ -63,16 +52,14 @@ print("SYNTHETIC COHORT - not patient data")
 # every committed file; the analyses read the seeds for their banner from there.
 
 # %%
-tic = time.perf_counter()
-text = synthetic.to_csv_text(synthetic.generate())
-seconds = time.perf_counter() - tic
-committed = paths.SYNTHETIC_COHORT.read_text()
-print("construction seed", synthetic.CONSTRUCTION_SEED, "| outcome seed", synthetic.OUTCOME_SEED)
-print("provenance", paths.relative(paths.SYNTHETIC_META), "is what the generator writes:",
-      synthetic.meta_text() == paths.SYNTHETIC_META.read_text())
-print("sha256 regenerated:", hashlib.sha256(text.encode()).hexdigest()[:16])
-print("sha256 committed:  ", hashlib.sha256(committed.encode()).hexdigest()[:16])
-print("identical:", text == committed, "| regenerated in under a minute:", seconds < 60)
+f = ch.facts
+nv.md(f"""
+Construction seed {f["construction_seed"]}, outcome seed {f["outcome_seed"]}. Regenerated, the cohort's sha256 begins
+`{f["sha_regenerated"]}`; the committed file's begins `{f["sha_committed"]}`:
+{nv.choose(f["identical"], "the two are **identical**", "the two **differ**: the generator no longer writes the committed file")}.
+The provenance file `{f["meta_file"]}` {nv.choose(f["meta_identical"], "is", "is not")} what the generator writes.
+Regeneration {nv.choose(f["seconds"] < 60, "took under a minute", "took over a minute")}.
+""")
 
 # %% [markdown]
 # ## Layer 1: the printed counts, laid down exactly
@@ -86,43 +73,18 @@ print("identical:", text == committed, "| regenerated in under a minute:", secon
 # 43rd and 64th values).
 
 # %%
-raw = loading.typed(loading.read_text_table(paths.SYNTHETIC_COHORT))
-rows = []
-column_of = {"end_reason": "daravd_end_reason", "age_group": None, "pc_relapse": None}
-for variable, counts in synthetic.COUNTS.items():
-    if not isinstance(counts, dict) or column_of.get(variable, variable) not in raw:
-        continue
-    observed = raw[column_of.get(variable, variable)].astype(object).where(raw[column_of.get(variable, variable)].notna(), "")
-    for level, target in counts.items():
-        got = int((observed.astype(str) == str(level)).sum()) if level != "" else int((observed == "").sum())
-        rows.append({"variable": variable, "level": level if level != "" else "NA", "target": target, "generated": got})
-constructed = pd.DataFrame(rows)
-print("all constructed counts exact:", bool((constructed["target"] == constructed["generated"]).all()))
-constructed
+nv.md(nv.choose(f["counts_exact"], "Every constructed count is exact.", "Some constructed counts are **not** exact: the generator has a bug."))
+tables.table(ch.table("constructed"), title="Constructed counts: the paper's beside the cohort's",
+             headers={"covariate": "Variable", "target": "Paper (target)", "generated": "Cohort"})
 
 # %%
-ae_rows = []
-for event, grades in synthetic.AE_GRADES.items():
-    column = raw[f"ae_{event}_grade"]
-    for grade, target in grades.items():
-        ae_rows.append({"event": event, "grade": grade, "target": target, "generated": int((column == grade).sum())})
-ae_check = pd.DataFrame(ae_rows)
-print("Table 6 grade rows exact:", bool((ae_check["target"] == ae_check["generated"]).all()))
-ae_check.pivot(index="event", columns="grade", values="generated").fillna(0).astype(int)
+nv.md(nv.choose(f["ae_exact"], "Every grade row of Table 6 is exact.", "Some grade rows of Table 6 are **not** exact."))
+tables.table(ch.table("ae_grades"), title="Adverse events by worst grade (patients; a cell that misses its target says so)",
+             headers={"covariate": "Adverse event"})
 
 # %%
-months = (raw["len_end_date"] - raw["len_start_date"]).dt.days / synthetic.MONTH_DAYS
-continuous = pd.DataFrame({
-    name: [spec["lo"], spec["q1"], spec["median"], spec["q3"], spec["hi"]] for name, spec in synthetic.QUANTILES.items()
-}, index=["min", "q1", "median", "q3", "max"]).T
-continuous.insert(0, "what", "target")
-achieved = pd.DataFrame({
-    "creatinine_mg_dl": raw["creatinine_mg_dl"].quantile([0, .25, .5, .75, 1]).to_numpy(),
-    "calcium_mg_dl": raw["calcium_mg_dl"].quantile([0, .25, .5, .75, 1]).to_numpy(),
-    "len_exposure_months": months.quantile([0, .25, .5, .75, 1]).to_numpy(),
-}, index=["min", "q1", "median", "q3", "max"]).T
-achieved.insert(0, "what", "generated")
-pd.concat([continuous, achieved]).sort_index(kind="stable").round(3)
+tables.table(ch.table("quantiles"), title="Continuous variables: the paper's quartiles (target) and the cohort's (R type 7)",
+             headers={"covariate": "Variable", "what": ""})
 
 # %% [markdown]
 # Lenalidomide exposure is stored as dates (as an e-CRF would), so its quartiles move by less than a
@@ -131,8 +93,7 @@ pd.concat([continuous, achieved]).sort_index(kind="stable").round(3)
 # ## Layer 2: assumptions where the paper is silent or contradicts itself
 
 # %%
-for i, assumption in enumerate(synthetic.ASSUMPTIONS, 1):
-    print(f"{i:2d}. {assumption}")
+tables.table(ch.table("assumptions"), title="What the generator assumes", headers={"number": "", "assumption": "Assumption"})
 
 # %% [markdown]
 # ## Layer 3: histories from a multi-state model
@@ -149,8 +110,8 @@ for i, assumption in enumerate(synthetic.ASSUMPTIONS, 1):
 # line and the next line's own progression-free time have their own distributions.
 
 # %%
-truth = synthetic.read_truth()
-truth[truth["endpoint"] == ""][["quantity", "value"]].set_index("quantity").round(3)
+tables.table(ch.table("parameters"), title="The multi-state model's parameters (months; log hazard ratios)",
+             headers={"parameter": "Parameter"})
 
 # %% [markdown]
 # The first draw of the 85 histories fixes each patient's *course* by the data cut-off (progressed,
@@ -164,34 +125,19 @@ truth[truth["endpoint"] == ""][["quantity", "value"]].set_index("quantity").roun
 # freshly generated cohort of 10,000 patients (free draws from the same model, any N):
 
 # %%
-default_raw = loading.typed(loading.read_text_table(paths.SYNTHETIC_COHORT))
-big_text = synthetic.fast_csv_text(synthetic.generate_any(10_000, seed=1))
-big_raw = loading.typed(pd.read_csv(io.StringIO(big_text), dtype=str, keep_default_na=False))
-rules = clinical.clinical_rules(default_raw)[["rule", "patients breaking it"]].rename(
-    columns={"patients breaking it": "default cohort (85)"})
-rules["generated cohort (10,000)"] = clinical.clinical_rules(big_raw)["patients breaking it"]
-rules
+tables.table(ch.table("rules"), title="Clinical rules: patients breaking each", headers={"rule": "Rule"})
 
 # %%
-def _months_from_start(raw, column):
-    return (raw[column] - raw["daravd_start_date"]).dt.days / synthetic.MONTH_DAYS
-
-
-kinetics = pd.DataFrame({
-    name: {"first >=VGPR (median, >=VGPR patients)": _months_from_start(raw, "vgpr_first_date").median(),
-           "best response (median, all)": _months_from_start(raw, "best_response_date").median()}
-    for name, raw in (("default cohort", default_raw), ("generated 10,000", big_raw))})
-broken = int(rules[["default cohort (85)", "generated cohort (10,000)"]].to_numpy().sum())
-narrative.md(f"""
-{narrative.choose(broken == 0, "No patient breaks any rule in either cohort.",
-                  f"{narrative.count(broken, 'rule violation')} found: the generator has a bug.")}
-The median time to best response is {narrative.months(kinetics.loc["best response (median, all)", "default cohort"])}
-in the default cohort and {narrative.months(kinetics.loc["best response (median, all)", "generated 10,000"])}
-in the generated one (the paper: {narrative.published(registry, "R_time_to_best_response_median")} months).
+nv.md(f"""
+{nv.choose(f["breaches"] == 0, f"No patient breaks any of the {f['rules']} rules in either cohort.",
+           f"{nv.count(f['breaches'], 'rule violation')} found: the generator has a bug.")}
+The median time to best response is {nv.months(f["best_default"])} in the default cohort and
+{nv.months(f["best_generated"])} in the generated one (the paper: {nv.published(ch.registry, "R_time_to_best_response_median")} months).
 """)
 
 # %%
-kinetics.round(2)
+tables.table(ch.table("kinetics"), title="How fast responses come",
+             headers={"time from the start of DaraVd (months)": "Months from the start of DaraVd", "default cohort": "Default cohort"})
 
 # %% [markdown]
 # ### Calibration: a search over the histories
@@ -214,28 +160,31 @@ kinetics.round(2)
 # (`compendium.stats.survival`, as in notebooks 03-05), not the search's quick estimators:
 
 # %%
-analysis = endpoints.derive(default_raw)
-report = synthetic.calibration_report(analysis, registry)
-report.round(4)
+report = ch.table("calibration")
+tables.table(report.drop(columns=["kind"]), title="Calibration targets beside what the analyses compute",
+             headers={"registry basis": "Basis", "achieved": "This cohort", "printed precision": "At the printed precision",
+                      "within bounds": "Within the bounds"})
 
 # %%
-kind = report["claim_id"].map(synthetic.calibration_targets(registry).set_index("claim_id")["kind"])
+kind = report["kind"]
 precise, total = int(report["printed precision"].sum()), len(report)
 bound = report[kind != "limit"]
 limits = report[kind == "limit"]
 calibrated = report[report["registry basis"] == "calibrated"]
-narrative.md(f"""
-Of the {total} targets, {narrative.share(precise, total)} match the paper at its printed precision.
-The acceptance bounds (hazard ratio within 0.1 on the log scale, p on the printed side of 0.05, median within half a month) bind the hazard ratios, the p-values and the medians: {narrative.share(bound["within bounds"].sum(), len(bound))}
-of those are within them{narrative.choose(bool(bound["within bounds"].all()), "", " (outside: " + narrative.listing(bound.loc[~bound["within bounds"], "claim_id"]) + ")")}.
-Of the {len(limits)} confidence limits, {narrative.share(limits["within bounds"].sum(), len(limits))} are within 0.1 of the
+nv.md(f"""
+Of the {total} targets, {nv.share(precise, total)} match the paper at its printed precision.
+The acceptance bounds (hazard ratio within 0.1 on the log scale, p on the printed side of 0.05, median within half a month) bind the hazard ratios, the p-values and the medians: {nv.share(bound["within bounds"].sum(), len(bound))}
+of those are within them{nv.choose(bool(bound["within bounds"].all()), "", " (outside: " + nv.listing(bound.loc[~bound["within bounds"], "claim_id"]) + ")")}.
+Of the {len(limits)} confidence limits, {nv.share(limits["within bounds"].sum(), len(limits))} are within 0.1 of the
 paper's on the log scale. Of the {len(calibrated)} claims the registry labels *calibrated*,
-{narrative.share(calibrated["printed precision"].sum(), len(calibrated))} match at the printed precision and
-{narrative.share(calibrated["within bounds"].sum(), len(calibrated))} are within the bounds.
+{nv.share(calibrated["printed precision"].sum(), len(calibrated))} match at the printed precision and
+{nv.share(calibrated["within bounds"].sum(), len(calibrated))} are within the bounds.
 """)
 
 # %%
-report.assign(kind=kind).groupby("kind")[["printed precision", "within bounds"]].agg(["sum", "count"])
+tables.table(ch.table("calibration_summary"), title="Calibration targets by kind",
+             headers={"kind of target": "Kind of target", "targets": "Targets", "at the printed precision": "At the printed precision",
+                      "within the bounds": "Within the bounds"})
 
 # %% [markdown]
 # ## The known truth, exported beside the cohort
@@ -247,7 +196,7 @@ report.assign(kind=kind).groupby("kind")[["printed precision", "within bounds"]]
 # ratio after confirmation is shown beside it.
 
 # %%
-truth[truth["endpoint"] != ""][["quantity", "endpoint", "value", "description"]].round(3)
+tables.table(ch.table("estimands"), title="What the response analyses of notebook 05 estimate, with unlimited patients")
 
 # %% [markdown]
 # ## Any size

@@ -97,8 +97,6 @@ def built(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 in progress: notebooks 00-03 and 06-08 and the site's own pages "
-                   "still show pandas frames; remove this mark when they no longer do")
 def test_no_table_on_the_site_shows_nan_none_an_index_or_a_machine_label(built):
     pages = sorted(built.glob("*.html"))
     assert len(pages) >= 12
