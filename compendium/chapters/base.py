@@ -59,6 +59,20 @@ class Context:
                    spec=specs.load(spec_path), registry=claims.load_registry())
 
 
+def declared_order(values, factor) -> list:
+    """The values of a factor in the order its specification declares the levels (undeclared ones after,
+    sorted): the first declared level is drawn first and takes the first colour, in every figure."""
+    codes = [code for code, _ in factor.levels]
+    rank = {code: i for i, code in enumerate(codes)}
+    return sorted(values, key=lambda v: (rank.get(_level_code(v), len(codes)), _level_code(v)))
+
+
+def _level_code(value) -> str:
+    from compendium.stats.rates import level_label
+
+    return level_label(value)
+
+
 def setup(out_dir=None, spec_path=None, synthetic_note: str = "") -> Context:
     """The notebook's one setup line: read the run's inputs and show the banner naming them."""
     from IPython.display import display

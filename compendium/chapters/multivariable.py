@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from compendium import paths
-from compendium.chapters.base import Chapter, Context, Estimate, first
+from compendium.chapters.base import declared_order, Chapter, Context, Estimate, first
 from compendium.report import display, plots
 from compendium.stats import models, sensitivity
 from compendium.stats import survival as sv
@@ -225,7 +225,7 @@ def _response_timing(ch: MultivariableChapter) -> list[pd.DataFrame]:
     else:
         ch.figures[f"fig_landmark_{drawn}_{rt.landmark:g}m"] = plots.km_plot(
             at, drawn, group="responded_by_landmark", labels={1: factor.level_label("1"), 0: factor.level_label("0")},
-            order=[1, 0], title=title, xlabel="Months from the landmark", ylabel=f"{drawn.upper()} probability")
+            order=declared_order([1, 0], factor), title=title, xlabel="Months from the landmark", ylabel=f"{drawn.upper()} probability")
     fitted = pd.concat(extra, ignore_index=True) if extra else _empty_cox()
     ch.facts["fitted"] = fitted
     _against_truth(ch, fitted)

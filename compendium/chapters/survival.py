@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from compendium.chapters.base import Chapter, Context, Estimate, first, parse_address
+from compendium.chapters.base import declared_order, Chapter, Context, Estimate, first, parse_address
 from compendium.chapters.response import median_iqr
 from compendium.report import display, formats, plots
 from compendium.stats import competing, durations, models, multiplicity, rates
@@ -147,12 +147,12 @@ def _figures(ch: SurvivalChapter) -> None:
             ch.figures[fig.id] = plots.nothing_to_draw(fig.title, f"no patient has {fig.endpoint.upper()} data"
                                                        + (f" and {spec.factor(fig.group).label}" if fig.group else ""))
             continue
-        labels = None
+        labels, order = None, None
         if fig.group:
             factor = spec.factor(fig.group)
             labels = {v: dict(factor.levels)[rates.level_label(v)] for v in data[fig.group].unique()
                       if rates.level_label(v) in dict(factor.levels)}
-            order = sorted(data[fig.group].unique(), reverse=True) if factor.levels else None
+            order = declared_order(data[fig.group].unique(), factor) if factor.levels else None
             test = sv.logrank_test(data, fig.endpoint, fig.group)
             ch.comparisons.append(GroupComparison(
                 fig.endpoint, fig.group,
@@ -160,7 +160,8 @@ def _figures(ch: SurvivalChapter) -> None:
                   ch.median(fig.endpoint, _group_label(fig.group, rates.level_label(v))).value) for v in order
                  or sorted(data[fig.group].unique())],
                 test["p"]))
-        ch.figures[fig.id] = plots.km_plot(analysis, fig.endpoint, group=fig.group, labels=labels,
+        # drawn in the specification's order of levels, which gives each level its colour in every figure
+        ch.figures[fig.id] = plots.km_plot(analysis, fig.endpoint, group=fig.group, labels=labels, order=order,
                                            title=fig.title, ylabel=fig.ylabel, events_table=fig.events_table)
 
 

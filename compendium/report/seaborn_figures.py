@@ -52,7 +52,12 @@ def baseline_distributions(analysis: pd.DataFrame, group: str = "vgpr_or_better"
         return labels.get(v, labels.get(code, code))
 
     data = analysis.assign(_group=analysis[group].map(name))
-    order = [name(v) for v in sorted(analysis[group].dropna().unique(), reverse=True)]
+    # the levels in the order the labels (the specification) declare them, so that each keeps its colour
+    # in every figure; levels the labels do not name after them
+    declared = [str(k) for k in labels]
+    code = lambda v: str(int(v)) if isinstance(v, (int, float, np.integer, np.floating)) and float(v).is_integer() else str(v)  # noqa: E731
+    values = sorted(analysis[group].dropna().unique(), reverse=True)
+    order = [name(v) for v in sorted(values, key=lambda v: declared.index(code(v)) if code(v) in declared else len(declared))]
     order += ["not evaluable"] if analysis[group].isna().any() else []
     palette = dict(zip(order, OKABE_ITO))
     with mpl.rc_context(_STYLE):
