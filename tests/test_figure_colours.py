@@ -50,3 +50,25 @@ def test_values_are_drawn_in_the_declared_order(declared, values):
     assert sorted(order) == sorted(values)
     ranks = [declared.index(str(v)) if str(v) in declared else len(declared) for v in order]
     assert ranks == sorted(ranks), "declared levels first, in their declared order; undeclared after"
+
+
+def test_footers_give_the_n_a_figure_used(ctx):
+    """A model's figure says at its foot the patients and events the model used, not only the cohort's n."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from compendium.report import plots
+    from compendium.stats import survival as sv
+
+    data = ctx.analysis.copy()
+    data.loc[data.index[:10], "bm_pc_pct_relapse"] = np.nan  # a covariate missing for some: fewer in the model
+    fit = sv.cox_fit(data, "pfs", ["vgpr_or_better", "bm_pc_pct_relapse"])
+    assert fit.n < len(data)
+    png, _ = plots.render(plots.zph_plot_r(fit), ctx.provenance)
+    source = Image.open(io.BytesIO(png)).text["Source"]
+    assert source.startswith(ctx.provenance) and f"model: n = {fit.n}, {fit.events} events" in source
+    curve = plots.km_plot(data.iloc[:40], "pfs")
+    assert f"curves: n = {len(data.iloc[:40].dropna(subset=['pfs_months', 'pfs_event']))}" in \
+        Image.open(io.BytesIO(plots.render(curve, ctx.provenance)[0])).text["Source"]

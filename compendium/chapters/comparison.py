@@ -220,7 +220,10 @@ def _maic(ch: ComparisonChapter) -> None:
     if comparator is not None:
         curves.append((f"{MAIC_TARGET}: approximation from its published median", ch.facts["maic_comparator"].table(),
                        plots.OKABE_ITO[2], ":"))
-    ch.figures["07_maic_pfs"] = forest.km_overlay(curves, "Months from start of DaraVd", "Progression-free")
+    ch.figures["07_maic_pfs"] = forest.km_overlay(
+        curves, "Months from start of DaraVd", "PFS probability",
+        risk_names={curves[0][0]: "Unweighted", curves[1][0]: "Weighted"})
+    plots.mark_used(ch.figures["07_maic_pfs"], f"MAIC: n = {fit['n']} with every matched covariate, ESS {fit['ess']:.0f}")
 
 
 def _comparator(arm: dict | None):

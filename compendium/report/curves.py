@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from compendium.report.plots import _STYLE, COLUMN_WIDTH_IN, OKABE_ITO, _risk_step, format_p, median_label
+from compendium.report.plots import _STYLE, COLUMN_WIDTH_IN, OKABE_ITO, _risk_step, format_p, mark_used, median_label
 from compendium.stats import survival as sv
 
 
@@ -141,7 +141,7 @@ def km_plot(df: pd.DataFrame, endpoint: str, group: str | None = None, *,
                      va="top", fontsize=6.5)
             for side in ("top", "right", "bottom", "left"):
                 ax_events.spines[side].set_visible(False)
-    return fig
+    return mark_used(fig, f"curves: n = {len(data)}")
 
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from compendium.report.plots import _STYLE, COLUMN_WIDTH_IN, OKABE_ITO
+from compendium.report.plots import _STYLE, COLUMN_WIDTH_IN, OKABE_ITO, _risk_step
 
 COHORT, TRIAL = OKABE_ITO[1], OKABE_ITO[0]
 
@@ -79,29 +79,71 @@ def forest_plot(rows: pd.DataFrame, xlabel: str, xmax: float | None = None,
 
 def km_overlay(curves: list[tuple[str, pd.DataFrame, str, str]], xlabel: str = "Months",
                ylabel: str = "Probability", marks: list[tuple[str, float, float, float, str]] = (),
-               width: float = COLUMN_WIDTH_IN) -> Figure:
-    """Step curves (label, frame with ``time, surv``, colour, line style) on one axis, 0.5 marked.
-
-    ``marks`` are published medians (label, median, lcl, ucl, colour) drawn at S = 0.5 with their limits.
+               width: float = COLUMN_WIDTH_IN, risk_names: dict | None = None) -> Figure:
+    """Step curves (label, frame with ``time, surv``, colour, line style) on one axis, in the style of the
+    Kaplan-Meier figures: percentages, censor marks where the frame has ``n_censor``, the median's
+    dashes, and a table of numbers at risk beneath for every curve whose frame has ``n_risk``
+    (a weighted curve's weighted numbers, to one decimal). ``risk_names`` gives a curve's row name
+    in that table (by its label). ``marks`` are published medians (label, median, lcl, ucl, colour)
+    drawn at S = 0.5 with their limits.
     """
+    risk_names = risk_names or {}
+    rows = [(label, km, colour) for label, km, colour, _ in curves if "n_risk" in km and len(km)]
+    tmax = max([float(km["time"].max()) for _, km, _, _ in curves if len(km)] + [1.0])
+    step = _risk_step(tmax)
+    ticks = np.arange(0, tmax + 1e-9, step)
+    plot_h, axis_h, risk_h = 2.2, 0.42, (0.2 + 0.15 * len(rows)) if rows else 0.0
+    legend_h = 0.16 * (len(curves) + len(marks)) + 0.1
+    height = plot_h + axis_h + risk_h + legend_h + 0.1
+    left = max(0.62, 0.3 + 0.056 * max([len(risk_names.get(label, label)) for label, _, _ in rows] + [0]))
+    left, right = min(left, 1.6), 0.12
     with mpl.rc_context(_STYLE):
-        fig = Figure(figsize=(width, 2.4 + 0.14 * (len(curves) + len(marks))))
-        ax = fig.subplots()
+        fig = Figure(figsize=(width, height))
+        frac_w = (width - left - right) / width
+        bottom = 0.1 + risk_h
+        ax = fig.add_axes([left / width, (bottom + axis_h) / height, frac_w, plot_h / height])
         for label, km, colour, style in curves:
             t = np.concatenate([[0.0], km["time"].to_numpy(float)])
             s = np.concatenate([[1.0], km["surv"].to_numpy(float)])
             ax.step(t, s, where="post", color=colour, ls=style, lw=1.1, label=label)
-        ax.axhline(0.5, color="0.6", lw=0.5, ls=":")
+            if "n_censor" in km:
+                cens = km[km["n_censor"] > 1e-12]
+                ax.plot(cens["time"], cens["surv"], ls="none", marker="|", ms=4, mew=0.8, color=colour)
+            below = np.flatnonzero(s <= 0.5)
+            if len(below):
+                median = t[below[0]]
+                ax.plot([0, median, median], [0.5, 0.5, 0], ls="--", lw=0.6, color=colour, alpha=0.8)
         for name, med, lo, hi, colour in marks:
             if np.isfinite(lo) and np.isfinite(hi):
                 ax.plot([lo, hi], [0.5, 0.5], color=colour, lw=2.2, alpha=0.6, solid_capstyle="butt")
             ax.plot([med], [0.5], "o", color=colour, ms=4, label=name)
-        ax.set(ylim=(0, 1.02), xlim=(0, None), xlabel=xlabel, ylabel=ylabel)
+        ax.set(ylim=(0, 1.03), xlim=(0, max(tmax * 1.03, ticks[-1] + step * 0.25)), xticks=ticks,
+               xlabel=xlabel, ylabel=ylabel)
+        ax.set_yticks(np.linspace(0, 1, 5))
+        ax.set_yticklabels([f"{int(v * 100)}%" for v in np.linspace(0, 1, 5)])
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-        # below the axes: long labels (what each curve is) must not hide the curves
-        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(0.0, -0.2), fontsize=6)
-        fig.tight_layout()
+        # above the axes, as in the Kaplan-Meier figures: long labels must not hide the curves
+        ax.legend(loc="lower left", bbox_to_anchor=(-0.02, 1.0), frameon=False, handlelength=1.8,
+                  borderaxespad=0.1, labelspacing=0.25, fontsize=6)
+        if rows:
+            ax_risk = fig.add_axes([left / width, 0.1 / height, frac_w, (risk_h - 0.17) / height])
+            k = len(rows)
+            for i, (label, km, colour) in enumerate(rows):
+                weighted = not np.allclose(km["n_risk"], np.round(km["n_risk"]))
+                times, at = km["time"].to_numpy(float), km["n_risk"].to_numpy(float)
+                for x in ticks:
+                    later = np.flatnonzero(times >= x)
+                    n = at[later[0]] if len(later) else 0.0
+                    ax_risk.text(x, k - 1 - i, f"{n:.1f}" if weighted else f"{int(round(n))}", ha="center",
+                                 va="center", color=colour, fontsize=6.5)
+                ax_risk.text(0.02, k - 1 - i, risk_names.get(label, label), ha="left", va="center", color=colour,
+                             fontsize=6.5, transform=mpl.transforms.blended_transform_factory(fig.transFigure,
+                                                                                               ax_risk.transData))
+            ax_risk.set(xlim=ax.get_xlim(), ylim=(-0.5, k - 0.5), xticks=[], yticks=[])
+            for side in ("top", "right", "bottom", "left"):
+                ax_risk.spines[side].set_visible(False)
+            fig.text(0.02, (0.1 + risk_h - 0.02) / height, "Number at risk", ha="left", va="top", fontsize=6.5)
     return fig
 
 

@@ -99,11 +99,26 @@ def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200,
     return [png, svg]
 
 
+#: the attribute of a figure that says which patients its curve or model used, when fewer than the
+#: cohort (a model's complete cases, a landmark's patients): the footer gives it beside the cohort's n
+USED = "compendium_used"
+
+
+def mark_used(fig: Figure, text: str) -> Figure:
+    """Say at the figure's foot what it used (``model: n = 68, 40 events``)."""
+    setattr(fig, USED, text)
+    return fig
+
+
 def render(fig: Figure, provenance: str, dpi: int = 200) -> tuple[bytes, bytes]:
-    """PNG and SVG bytes of ``fig`` with ``provenance`` at its foot, identical on every rerun."""
+    """PNG and SVG bytes of ``fig`` with ``provenance`` (and what the figure used, :func:`mark_used`)
+    at its foot, identical on every rerun."""
     import io
 
-    fig.text(0.005, -0.004, provenance, ha="left", va="top", fontsize=4.8, color="#555555")
+    used = getattr(fig, USED, "")
+    footer = f"{provenance} · {used}" if used else provenance
+    fig.text(0.005, -0.004, footer, ha="left", va="top", fontsize=4.8, color="#555555")
+    provenance = footer
     png, svg = io.BytesIO(), io.BytesIO()
     with mpl.rc_context({"svg.hashsalt": "daravd-compendium", "svg.fonttype": "path"}):
         # the footer's text is also kept as metadata, so that tools (and tests) can read it back
@@ -165,7 +180,7 @@ def zph_plot(fit: "sv.CoxFit", title: str | None = None, labels: dict | None = N
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
         fig.tight_layout()
-    return fig
+    return mark_used(fig, f"model: n = {fit.n}, {fit.events} events")
 
 
 def median_dot_plot(rows: pd.DataFrame, xlabel: str, width: float = 2 * COLUMN_WIDTH_IN) -> Figure:
@@ -251,7 +266,7 @@ def zph_plot_r(fit: "sv.CoxFit", title: str | None = None, labels: dict | None =
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
         fig.tight_layout()
-    return fig
+    return mark_used(fig, f"model: n = {fit.n}, {fit.events} events")
 
 
 def simulation_figure(simulation: pd.DataFrame, cohort_hr: dict, true_hr: dict, endpoints, analyses, names,

@@ -217,10 +217,17 @@ def _median_of_curve(ut: np.ndarray, surv: np.ndarray) -> float:
 def weighted_km(time, event, w) -> pd.DataFrame:
     """Kaplan-Meier with case weights: weighted deaths over weighted numbers at risk.
 
-    ``time, n_risk, n_event, surv`` at each distinct time (R ``survfit(..., weights=w)``).
+    ``time, n_risk, n_event, n_censor, surv`` at each distinct time (R ``survfit(..., weights=w)``;
+    ``n_censor``: the weight censored there, for the figure's censor marks).
     """
-    ut, n_risk, n_event, surv = _km(time, event, w)
-    return pd.DataFrame({"time": ut, "n_risk": n_risk, "n_event": n_event, "surv": surv})
+    t, e, w = (np.asarray(a, float) for a in (time, event, w))
+    uniq, where = np.unique(t, return_inverse=True)
+    where = where.ravel()
+    dead = (e == 1).astype(float)
+    ut, n_risk, n_event, surv = _km_steps(where, uniq, dead, w)
+    at_time = np.bincount(where, weights=w, minlength=len(uniq))
+    censored = (at_time - np.bincount(where, weights=w * dead, minlength=len(uniq)))[at_time > 0]
+    return pd.DataFrame({"time": ut, "n_risk": n_risk, "n_event": n_event, "n_censor": censored, "surv": surv})
 
 
 def weighted_median(time, event, w) -> float:
@@ -360,7 +367,7 @@ def estimate(ipd: pd.DataFrame, targets: list[Target], time: str, event: str, n_
     ipd = ipd.dropna(subset=columns).reset_index(drop=True)
     unmatched = unmatchable(ipd, targets) if len(ipd) else {}
     matched = [t for t in targets if t.column not in unmatched]
-    empty_km = pd.DataFrame(columns=["time", "n_risk", "n_event", "surv"], dtype=float)
+    empty_km = pd.DataFrame(columns=["time", "n_risk", "n_event", "n_censor", "surv"], dtype=float)
     out = {"weights": np.array([]), "n": len(ipd), "ess": np.nan, "balance": balance(ipd[:0], [], np.array([])),
            "km_weighted": empty_km, "km_unweighted": empty_km, "median": np.nan, "lcl": np.nan, "ucl": np.nan,
            "n_boot": n_boot, "failed": n_boot, "seed": seed, "unmatched": unmatched, "matched": matched}
