@@ -54,14 +54,17 @@ else:
 print(f"SECONDS {time.perf_counter() - t0:.6f} VALUE {out:.10g}")
 """
 
-R_FIT = r"""
+#: what both R scripts start with: the data read as the Python side reads them, the clock started
+R_HEAD = r"""
 suppressMessages(library(survival))
 args <- commandArgs(trailingOnly = TRUE)
 what <- args[1]
 df <- read.csv(args[2])
 df$isotype <- relevel(factor(df$isotype), ref = "IgG")
 t0 <- proc.time()[["elapsed"]]
-if (what == "km") {
+"""
+
+R_FIT = R_HEAD + r"""if (what == "km") {
   fit <- survfit(Surv(pfs_months, pfs_event) ~ 1, data = df)
   out <- quantile(fit, 0.5)$quantile
 } else {
@@ -127,14 +130,7 @@ seconds = time.perf_counter() - t0
 print(f"SECONDS {seconds:.6f} VALUE {out[0]:.10g} ALL " + " ".join(f"{v:.10g}" for v in out))
 """
 
-R_PEER = r"""
-suppressMessages(library(survival))
-args <- commandArgs(trailingOnly = TRUE)
-what <- args[1]
-df <- read.csv(args[2])
-df$isotype <- relevel(factor(df$isotype), ref = "IgG")
-t0 <- proc.time()[["elapsed"]]
-if (what == "km") {
+R_PEER = R_HEAD + r"""if (what == "km") {
   out <- quantile(survfit(Surv(pfs_months, pfs_event) ~ 1, data = df), 0.5)$quantile
 } else {
   out <- coef(coxph(Surv(pfs_months, pfs_event) ~ age + emd + isotype, data = df, ties = "efron"))
