@@ -188,11 +188,13 @@ def test_cytogenetics_summary_counts_over_evaluable():
 
 
 def test_implied_denominator_table_reads_the_registry():
-    registry = pd.DataFrame({"claim_id": ["A_x_pct", "R_x_n"], "quantity": ["x", "x"],
-                             "published": [85, 67], "tolerance": [0.5, 0]})
+    registry = pd.DataFrame({"claim_id": ["A_x_pct", "R_x_n", d.PAPER_N_CLAIM], "quantity": ["x", "x", "patients"],
+                             "published": [85, 67, 90], "tolerance": [0.5, 0, 0]})
     row = d.implied_denominator_table(registry, [("A_x_pct", "R_x_n")]).iloc[0]
     assert row["denominators_that_fit"] == "79"
-    assert row["pct_of_paper_n"] == pytest.approx(6700 / 85)  # the registry's M_patients_n
+    assert row["pct_of_paper_n"] == pytest.approx(6700 / 90), "over the paper's N as the registry holds it"
+    without = d.implied_denominator_table(registry.iloc[:2], [("A_x_pct", "R_x_n")]).iloc[0]
+    assert pd.isna(without["pct_of_paper_n"]), "no printed N, no percentage of it"
 
 
 def test_render_table_is_deterministic_html(t1):
