@@ -38,6 +38,8 @@ ASCT_MAX_AGE = 70
 #: The paper: the 82 intravenous starts were intravenous "as SC formulation was not approved at the
 #: time of treatment initiation". So an SC start before this date, or an IV start on or after it, is a query.
 SC_DARATUMUMAB_DATE = date(2021, 12, 15)
+#: The first response assessment is at the end of cycle 1: no response is documented earlier.
+FIRST_ASSESSMENT_DAYS = int(CYCLE_STARTS[1])
 #: A progression on the next line is documented at its first assessment at the earliest: one 28-day cycle.
 NEXT_LINE_MIN_DAYS = 28
 #: Best response PD means progression at the first assessments: by the start of cycle 4 (three 21-day
@@ -122,6 +124,13 @@ def _pd_best_is_progression(f):
 def _vgpr_date(f):
     deep = f.best.isin(["sCR", "CR", "VGPR"])
     return (deep != f.has["vgpr_first_date"]) | (f.days("vgpr_first_date", "best_response_date") < 0)
+
+
+def _response_after_first_assessment(f):
+    early = pd.Series(False, index=f.raw.index)
+    for col in ("best_response_date", "vgpr_first_date"):
+        early |= f.days("daravd_start_date", col) < FIRST_ASSESSMENT_DAYS
+    return early
 
 
 def _confirmed_before_death(f):
@@ -244,6 +253,10 @@ RULES: tuple[Rule, ...] = (
          ("best_response", "best_response_date", "progression_date"), _pd_best_is_progression),
     Rule("vgpr_date_matches_response", ">=VGPR first reached exactly for >=VGPR patients, no later than the best response",
          ("best_response", "vgpr_first_date", "best_response_date"), _vgpr_date),
+    Rule("response_not_before_first_assessment",
+         f"a response (best, or >=VGPR first reached) is documented at the first assessment at the earliest "
+         f"({FIRST_ASSESSMENT_DAYS} days, the end of cycle 1)",
+         ("daravd_start_date", "best_response_date", "vgpr_first_date"), _response_after_first_assessment),
     Rule("response_confirmed_before_death", "a response is confirmed (4 weeks) before a death without progression",
          ("best_response_date", "progression_date", "death_date"), _confirmed_before_death),
     Rule("best_response_within_followup", "the best response is documented within follow-up",
