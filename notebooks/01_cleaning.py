@@ -66,6 +66,28 @@ tables.table(ch.shown["flow"], ctx.spec, keep_reason=True, title="Cohort flow")
 nv.md(cleaning.flow_sentence(ch))
 
 # %% [markdown]
+# ## Data queries
+#
+# The clinical rules of a DaraVd course (bortezomib handled as its label and the 8-cycle schedule say,
+# transplant eligibility by age, R-ISS staged from ISS and FISH, next-line and second-progression
+# timing, follow-up of patients still on treatment, toxicity stops with a cause, IMWG best response,
+# the daratumumab route by date) are read against every history of the input. A history that breaks
+# one is a *query* for the data manager, not an error of the file.
+
+# %%
+nv.md(cleaning.queries_sentence(ch))
+
+# %%
+tables.table(ch.shown["data_queries_by_rule"].drop(columns=["rule"]), ctx.spec,
+             title="Data queries by clinical rule (patients)", headers={"description": "Rule", "patients": "Patients"})
+
+# %%
+if ch.facts["queries"]:
+    display(tables.table(ch.table("data_queries").head(20).drop(columns=["rule"]), ctx.spec,
+                         title="The first data queries (all of them: results/data_queries.csv)",
+                         headers={"patient_id": "Patient", "description": "Rule", "values": "Values involved"}))
+
+# %% [markdown]
 # ## Endpoints
 #
 # All times start at the first DaraVd dose ("calculated from the start of the induction treatment

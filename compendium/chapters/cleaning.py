@@ -24,6 +24,7 @@ from compendium import paths
 from compendium.chapters import counting
 from compendium.chapters.base import Chapter, Estimate
 from compendium.data import dataset, endpoints, loading
+from compendium.data import queries as data_queries
 from compendium.data import mapping as mappings
 from compendium.data import spec as specs
 from compendium.report import claims
@@ -106,6 +107,21 @@ class CleaningChapter(Chapter):
         super().save()
 
 
+def queries_sentence(ch: "CleaningChapter") -> str:
+    """What the data queries say, rendered from their counts."""
+    from compendium.report import narrative as nv
+
+    f = ch.facts
+    if not f["queries"]:
+        return (f"No history breaks any of the {f['rules']} clinical rules: there is nothing to query. "
+                "(The rules are the ones the synthetic generator obeys; notebook 00 lists them.)")
+    return (f"{nv.count(f['queries'], 'data query', 'data queries')} for the data manager: "
+            f"{nv.count(f['query_patients'], 'patient')} break {nv.count(f['query_rules'], 'rule')} of the {f['rules']} "
+            "clinical rules. A query is not an error: the file is accepted and every analysis below uses the data "
+            "as recorded; each query is for the centre to confirm or correct. All of them are in "
+            "`results/data_queries.csv` (patient, rule, the values involved).")
+
+
 def compute(source: Source) -> CleaningChapter:
     ch = CleaningChapter(source)
     raw = source.raw
@@ -113,6 +129,14 @@ def compute(source: Source) -> CleaningChapter:
     ch.shown["dictionary"] = dictionary_by_section(dictionary)
     flow, eligible = endpoints.cohort_flow(raw.frame)
     ch.shown["flow"] = flow
+    # the clinical rules as data queries: reported for the data manager, never a reason to refuse a
+    # file or to change what is analysed (compendium.data.queries)
+    found = data_queries.queries(raw.frame)
+    ch.tables["data_queries"] = found
+    ch.shown["data_queries_by_rule"] = data_queries.by_rule(found)
+    ch.facts.update(queries=len(found), query_patients=int(found["patient_id"].nunique()) if len(found) else 0,
+                    query_rules=int((ch.shown["data_queries_by_rule"]["patients"] > 0).sum()),
+                    rules=len(ch.shown["data_queries_by_rule"]))
     ch.analysed_raw = raw.frame[eligible].reset_index(drop=True)
     ch.analysis = endpoints.derive(ch.analysed_raw)
     ch.meta = dataset.build_meta(raw, flow, source.mapping)

@@ -566,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     p_val = sub.add_parser("validate", help="validate a raw file against the dictionary")
     p_val.add_argument("file")
     p_val.add_argument("--mapping", help="mapping file (TOML), applied in memory before validation")
+    p_val.add_argument("--queries", metavar="FILE.csv", help="write every data query (patient, rule, values) to this CSV")
     p_map = sub.add_parser("map", help="write a mapping skeleton for an export whose columns and codes differ "
                                        "from data/dictionary.csv")
     p_map.add_argument("export", help="the export (CSV or XLSX)")
@@ -628,6 +629,16 @@ def main(argv: list[str] | None = None) -> int:
             for note in raw.notices:
                 print(f"notice: {note}", file=sys.stderr)
             print(f"{args.file}: {len(raw.frame)} rows follow the dictionary (sha256 {raw.sha256})")
+            from compendium.data import queries  # the clinical rules, as queries: they never refuse a file
+            found = queries.queries(raw.frame)
+            print(queries.report(found, args.file))
+            if args.queries:
+                written = Path(args.queries)
+                if written.resolve() == Path(args.file).resolve():
+                    raise FileExistsError(f"--queries {args.queries} is the input itself: name another file")
+                from compendium.report import cells
+                paths.atomic_write_text(written, cells.to_csv(found))
+                print(f"wrote {len(found)} queries to {written}")
             if mapping is not None and not mapping.confirmed:
                 print(f"notice: {args.mapping} is not confirmed: `run` refuses it until {mappings.UNCONFIRMED}",
                       file=sys.stderr)
