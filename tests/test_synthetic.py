@@ -157,16 +157,40 @@ def typed_10k(tmp_path_factory):
 
 # ---- clinical rules ------------------------------------------------------------------------
 
+#: the rules of issue 17 (part 2) that the generator does not obey yet: reported as data queries by
+#: `validate` and notebooks 00 and 01 on the synthetic cohort until it does (then this set empties and
+#: the strict xfail below turns into a failure that says so)
+NOT_YET_OBEYED = {"bortezomib_toxicity_managed", "bortezomib_reduction_has_cause",
+                  "bortezomib_reduction_within_schedule", "reduced_start_dose_has_neuropathy", "first_line_asct_age",
+                  "salvage_asct_age", "riss_staged_from_iss_and_fish", "second_progression_after_first_assessment",
+                  "myeloma_death_after_next_line_has_second_progression", "on_treatment_seen_near_cutoff",
+                  "toxicity_stop_has_severe_event", "pd_best_response_is_early", "daratumumab_route_by_date",
+                  "progression_treated"}
+
+
+def _obeyed(rules):
+    return rules[~rules["name"].isin(NOT_YET_OBEYED)]
+
+
 def test_default_cohort_breaks_no_clinical_rule(typed_default):
     rules = clinical.clinical_rules(typed_default)
-    assert len(rules) >= 10
-    assert rules["patients breaking it"].sum() == 0, rules[rules["patients breaking it"] > 0].to_string()
+    assert len(rules) >= 10 and NOT_YET_OBEYED <= set(rules["name"])
+    obeyed = _obeyed(rules)
+    assert len(obeyed) >= 11
+    assert obeyed["patients breaking it"].sum() == 0, obeyed[obeyed["patients breaking it"] > 0].to_string()
 
 
 def test_generated_10k_cohort_breaks_no_clinical_rule(typed_10k):
     assert len(typed_10k) == 10_000
-    rules = clinical.clinical_rules(typed_10k)
-    assert rules["patients breaking it"].sum() == 0, rules[rules["patients breaking it"] > 0].to_string()
+    obeyed = _obeyed(clinical.clinical_rules(typed_10k))
+    assert obeyed["patients breaking it"].sum() == 0, obeyed[obeyed["patients breaking it"] > 0].to_string()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 part 2: the generator does not yet obey the rules in NOT_YET_OBEYED")
+@pytest.mark.parametrize("which", ["default", "10k"])
+def test_the_generator_obeys_every_clinical_rule(which, typed_default, typed_10k):
+    rules = clinical.clinical_rules(typed_default if which == "default" else typed_10k)
+    assert rules["patients breaking it"].sum() == 0
 
 
 def _first(frame, mask):

@@ -116,8 +116,8 @@ def queries_sentence(ch: "CleaningChapter") -> str:
         return (f"No history breaks any of the {f['rules']} clinical rules: there is nothing to query. "
                 "(The rules are the ones the synthetic generator obeys; notebook 00 lists them.)")
     return (f"{nv.count(f['queries'], 'data query', 'data queries')} for the data manager: "
-            f"{nv.count(f['query_patients'], 'patient')} break {nv.count(f['query_rules'], 'rule')} of the {f['rules']} "
-            "clinical rules. A query is not an error: the file is accepted and every analysis below uses the data "
+            f"{nv.count(f['query_patients'], 'patient')} {nv.verb(f['query_patients'], 'breaks', 'break')} {f['query_rules']} of the "
+            f"{f['rules']} clinical rules. A query is not an error: the file is accepted and every analysis below uses the data "
             "as recorded; each query is for the centre to confirm or correct. All of them are in "
             "`results/data_queries.csv` (patient, rule, the values involved).")
 

@@ -136,6 +136,7 @@ def _rules(ch: GeneratorChapter, raw: pd.DataFrame, big: pd.DataFrame, big_n: in
                                       f"generated cohort ({big_n:,})": generated["patients breaking it"].astype(int)})
     ch.facts["breaches"] = int(default["patients breaking it"].sum() + generated["patients breaking it"].sum())
     ch.facts["rules"] = len(default)
+    ch.facts["broken_rules"] = int(((default["patients breaking it"] > 0) | (generated["patients breaking it"] > 0)).sum())
     kinetics = {}
     for name, frame in (("default cohort", raw), (f"generated {big_n:,}", big)):
         kinetics[name] = {"first ≥VGPR (median of the ≥VGPR patients)": _months_from_start(frame, "vgpr_first_date").median(),
