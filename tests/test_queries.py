@@ -77,3 +77,104 @@ def test_queries_refuse_to_overwrite_the_input(synthetic_text, write_csv, capsys
     assert runner.main(["validate", str(path), "--queries", str(path)]) == 2
     assert "is the input itself" in capsys.readouterr().err
     assert pd.read_csv(path, dtype=str, keep_default_na=False).equals(synthetic_text)
+
+
+# ---- rule_breaches against a cell-by-cell reference ---------------------------------------------------
+
+import functools  # noqa: E402
+
+import numpy as np  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from compendium import synthetic  # noqa: E402
+
+
+def _shown_cell(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "(empty)"
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _breaches_cell_by_cell(raw: pd.DataFrame, cutoff=None) -> pd.DataFrame:
+    """The first implementation of rules.rule_breaches, kept as the reference: one cell at a time."""
+    broken = rules._broken(raw, cutoff)
+    rows = []
+    for r in rules.RULES:
+        cols = [c for c in r.columns if c in raw]
+        for i in raw.index[broken[r.name].to_numpy()]:
+            rows.append({"patient_id": str(raw.at[i, "patient_id"]), "rule": r.name, "description": r.description,
+                         "values": "; ".join(f"{c}={_shown_cell(raw.at[i, c])}" for c in cols)})
+    return pd.DataFrame(rows, columns=["patient_id", "rule", "description", "values"])
+
+
+@functools.cache
+def _committed_typed() -> pd.DataFrame:
+    return loading.load_raw(paths.SYNTHETIC_COHORT).frame
+
+
+@pytest.fixture(scope="module")
+def generated_typed(tmp_path_factory):
+    """A generated 1,500-patient cohort, written and read back through the validating loader."""
+    path = tmp_path_factory.mktemp("generated") / "cohort.csv"
+    synthetic.write_any(path, 1_500, seed=5)
+    return loading.load_raw(path).frame
+
+
+RULE_COLUMNS = sorted({c for r in rules.RULES for c in r.columns} | {"patient_id"})
+CODES = ["PD", "SD", "PR", "VGPR", "CR", "sCR", "SC", "IV", "death", "toxicity", "ASCT", "myeloma", "adverse_event",
+         "single", "double", "none", "I", "II", "III", "standard", "high", ""]
+
+
+def _new_value(draw, raw: pd.DataFrame, row: int, column: str):
+    values = raw[column]
+    if pd.api.types.is_datetime64_any_dtype(values):
+        here = values.iat[row]
+        anchor = here if pd.notna(here) else raw["daravd_start_date"].iat[row]
+        return draw(st.one_of(st.just(pd.NaT), st.integers(-900, 900).map(lambda d: anchor + pd.Timedelta(days=d))))
+    if isinstance(values.dtype, pd.Int64Dtype):  # whole numbers only
+        if column.startswith("ae_"):
+            return draw(st.one_of(st.just(pd.NA), st.integers(0, 5)))
+        return draw(st.one_of(st.just(pd.NA), st.integers(-3, 60), st.integers(-10**12, 10**12)))
+    if values.dtype == float:
+        return draw(st.one_of(st.just(np.nan), st.floats(width=64), st.integers(-10**6, 10**6).map(float),
+                              st.sampled_from([0.7, 1.0, 1.3, -0.0, 1e300, 5e-324, np.inf, -np.inf])))
+    seen = sorted(values.dropna().unique().tolist())
+    return draw(st.one_of(st.just(pd.NA), st.sampled_from(seen + CODES), st.text(max_size=6)))
+
+
+@st.composite
+def _edited_exports(draw, generated):
+    raw = (generated if draw(st.booleans()) else _committed_typed()).copy()
+    n = len(raw)
+    for row, column in draw(st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from(RULE_COLUMNS)), max_size=40)):
+        raw.iloc[row, raw.columns.get_loc(column)] = _new_value(draw, raw, row, column)
+    # some patients left out, so that the frame's labels are no longer its positions
+    dropped = draw(st.sets(st.integers(0, n - 1), max_size=n // 2))
+    raw = raw.drop(index=raw.index[sorted(dropped)])
+    cutoff = draw(st.one_of(st.none(), st.dates(pd.Timestamp("2019-01-01").date(), pd.Timestamp("2026-12-31").date())))
+    return raw, cutoff
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_rule_breaches_equal_the_cell_by_cell_reference_on_edited_exports(data, generated_typed):
+    raw, cutoff = data.draw(_edited_exports(generated_typed))
+    found = rules.rule_breaches(raw, cutoff)
+    expected = _breaches_cell_by_cell(raw, cutoff)
+    pd.testing.assert_frame_equal(found, expected, check_exact=True)
+    assert found["values"].tolist() == expected["values"].tolist()
+
+
+def test_rule_breaches_equal_the_reference_on_the_committed_and_a_generated_cohort(generated_typed):
+    for raw in (_committed_typed(), generated_typed):
+        found = rules.rule_breaches(raw)
+        assert len(found) > 0
+        pd.testing.assert_frame_equal(found, _breaches_cell_by_cell(raw), check_exact=True)
+    nobody = _committed_typed().iloc[:0]
+    pd.testing.assert_frame_equal(rules.rule_breaches(nobody), _breaches_cell_by_cell(nobody), check_exact=True)

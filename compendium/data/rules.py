@@ -356,14 +356,52 @@ def _shown(value) -> str:
     return str(value)
 
 
+def _by_distinct(values: pd.Series, show) -> np.ndarray:
+    """``show`` of every cell, as an object array, calling it once per distinct value.
+
+    A typed column (dates, Int64, floats, strings) holds one kind of missing value, so factorizing
+    with the missing values kept as a value of their own loses nothing. An object column may mix
+    values that compare equal but print differently (``1``, ``1.0``, ``True``; ``None`` and NaN),
+    so it is shown cell by cell.
+    """
+    if values.dtype == object:
+        return np.array([show(v) for v in values.to_numpy()], dtype=object)
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    return np.array([show(v) for v in distinct], dtype=object)[codes]
+
+
 def rule_breaches(raw: pd.DataFrame, cutoff=None) -> pd.DataFrame:
     """The long form, as data-manager queries: one row per patient and rule broken, with the values involved
-    (``patient_id``, ``rule``, ``description``, ``values``: "column=value; ..." for the rule's columns)."""
+    (``patient_id``, ``rule``, ``description``, ``values``: "column=value; ..." for the rule's columns).
+
+    Rows come rule by rule (in ``RULES`` order), patients in the frame's order within a rule. Each column
+    is formatted once per distinct value (``_shown``), and the rows are taken from those by position.
+    """
     broken = _broken(raw, cutoff)
-    rows = []
+    shown: dict[str, np.ndarray] = {}
+
+    def column(c: str) -> np.ndarray:
+        if c not in shown:
+            shown[c] = _by_distinct(raw[c], lambda v, c=c: f"{c}={_shown(v)}")
+        return shown[c]
+
+    ids, names, descriptions, values = [], [], [], []
+    patient = None
     for r in RULES:
+        at = np.flatnonzero(broken[r.name].to_numpy())
+        if not len(at):
+            continue
+        if patient is None:
+            patient = _by_distinct(raw["patient_id"], str)
         cols = [c for c in r.columns if c in raw]
-        for i in raw.index[broken[r.name].to_numpy()]:
-            rows.append({"patient_id": str(raw.at[i, "patient_id"]), "rule": r.name, "description": r.description,
-                         "values": "; ".join(f"{c}={_shown(raw.at[i, c])}" for c in cols)})
-    return pd.DataFrame(rows, columns=["patient_id", "rule", "description", "values"])
+        joined = np.full(len(at), "", dtype=object)
+        for k, c in enumerate(cols):
+            joined = column(c)[at] if k == 0 else joined + "; " + column(c)[at]
+        ids.append(patient[at])
+        names.append(np.full(len(at), r.name, dtype=object))
+        descriptions.append(np.full(len(at), r.description, dtype=object))
+        values.append(joined)
+    if not ids:
+        return pd.DataFrame([], columns=["patient_id", "rule", "description", "values"])
+    return pd.DataFrame({"patient_id": np.concatenate(ids), "rule": np.concatenate(names),
+                         "description": np.concatenate(descriptions), "values": np.concatenate(values)})
