@@ -208,3 +208,63 @@ def test_generated_cohort_text_is_neutralised():
     raw = pd.DataFrame({"patient_id": ["SYN001", "-SYN002"], "age": [np.int64(60), np.int64(70)]})
     header, *rows = list(csv.reader(io.StringIO(generator.fast_csv_text(raw))))
     assert rows == [["SYN001", "60"], ["'-SYN002", "70"]]
+
+
+# ---- float columns formatted once per distinct value, byte for byte as pandas writes them ----------------
+
+def _to_csv_per_cell(frame, target=None, **options):
+    """cells.to_csv as it was before float columns were preformatted: pandas formats every float cell."""
+    safe = cells.neutralise_frame(frame)
+    terminator = "\r\n" if cells._holds_carriage_return(safe) else "\n"
+    return safe.to_csv(target, index=False, lineterminator=terminator, **options)
+
+
+EDGE_FLOATS = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 1e300, -1e300, 1e-300, 5e-324, 2.0**53, 1e16 + 2,
+               0.1, 1 / 3, 123456789012.5, -0.5, 1e-05]
+FLOAT32_EDGES = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, 0.1, 1 / 3, 1e-05, -0.5, 3e38, 1e-45]
+ANY_FLOAT = st.one_of(st.floats(width=64), st.sampled_from(EDGE_FLOATS), st.integers(-10**18, 10**18).map(float))
+
+
+@st.composite
+def float_frames(draw):
+    n = draw(st.integers(0, 12))
+    column = lambda cells_: draw(st.lists(cells_, min_size=n, max_size=n))  # noqa: E731
+    # a few distinct values repeated, as a cohort's columns hold them, or any floats at all
+    pool = draw(st.lists(ANY_FLOAT, min_size=1, max_size=4))
+    return pd.DataFrame({
+        "hr": pd.array(column(ANY_FLOAT), dtype="float64"),
+        "repeated": pd.array(column(st.sampled_from(pool)), dtype="float64"),
+        "single": pd.array(column(st.sampled_from(FLOAT32_EDGES)), dtype="float32"),
+        "code": pd.array(column(CELL), dtype=object),
+        "text_numbers": pd.array(column(st.one_of(st.sampled_from(["-inf", "inf", "nan", "-0", "1e+300"]), TEXT)),
+                                 dtype=object),
+        "label": pd.Series(column(st.one_of(TEXT, DANGEROUS, st.none())), dtype="string"),
+        "n": pd.array(column(st.one_of(INTS, st.none())), dtype="Int64"),
+        "k": pd.array(column(INTS), dtype="int64"),
+        draw(st.one_of(DANGEROUS, st.just("reason"), st.just("hr"))): pd.array(column(ANY_FLOAT), dtype="float64"),
+    })
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(frame=float_frames(), float_format=st.sampled_from([f"%.{paths.CSV_DIGITS}g", "%g", "%.17g", "%.3f", "%e"]),
+       extra=st.sampled_from([{}, {"na_rep": "NA"}, {"sep": ";"}, {"sep": "\t"}, {"quoting": csv.QUOTE_NONNUMERIC},
+                              {"quoting": csv.QUOTE_ALL}, {"header": False}]))
+def test_to_csv_writes_float_columns_byte_for_byte_as_pandas_per_cell(frame, float_format, extra):
+    before = frame.copy(deep=True)
+    written = cells.to_csv(frame, float_format=float_format, **extra)
+    assert written.encode() == _to_csv_per_cell(frame, float_format=float_format, **extra).encode()
+    pd.testing.assert_frame_equal(frame, before)  # the caller's frame is not modified
+    assert all(frame.dtypes == before.dtypes)
+
+
+def test_write_csv_writes_the_committed_analysis_dataset_byte_for_byte_as_before(tmp_path):
+    frame = pd.read_csv(paths.ROOT / "data" / "derived" / "analysis.csv", keep_default_na=True)
+    assert (frame.dtypes == float).sum() >= 5
+    written = paths.write_csv(frame, tmp_path / "analysis.csv").read_bytes()
+    assert written == _to_csv_per_cell(frame, float_format=f"%.{paths.CSV_DIGITS}g").encode()
+
+
+def test_minus_zero_and_zero_stay_apart():
+    frame = pd.DataFrame({"x": [0.0, -0.0, np.nan, np.inf, -np.inf, 3.0]})
+    expected = 'x\n0\n-0\n""\ninf\n-inf\n3\n'  # the csv module quotes an empty field that is a whole row
+    assert cells.to_csv(frame, float_format="%.12g") == expected == _to_csv_per_cell(frame, float_format="%.12g")
