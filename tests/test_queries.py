@@ -171,10 +171,22 @@ def test_rule_breaches_equal_the_cell_by_cell_reference_on_edited_exports(data, 
     assert found["values"].tolist() == expected["values"].tolist()
 
 
+def _with_breaches(raw: pd.DataFrame) -> pd.DataFrame:
+    """The generator breaks no rule, so break three of them on a share of the patients: R-ISS I beside ISS III,
+    grade-3 neuropathy without a reduction or switch, subcutaneous daratumumab before its approval."""
+    raw = raw.copy()
+    every = np.arange(len(raw))
+    raw.loc[raw.index[(every % 7 == 0) & raw["iss_dx"].eq("III").fillna(False).to_numpy(bool)], "riss_dx"] = "I"
+    raw.loc[raw.index[every % 5 == 0], "ae_pn_grade"] = 3
+    raw.loc[raw.index[(every % 3 == 0) & raw["dara_route_start"].eq("IV").fillna(False).to_numpy(bool)], "dara_route_start"] = "SC"
+    return raw
+
+
 def test_rule_breaches_equal_the_reference_on_the_committed_and_a_generated_cohort(generated_typed):
-    for raw in (_committed_typed(), generated_typed):
+    for raw in (_committed_typed(), generated_typed, _with_breaches(_committed_typed()),
+                _with_breaches(generated_typed)):
         found = rules.rule_breaches(raw)
-        assert len(found) > 0
         pd.testing.assert_frame_equal(found, _breaches_cell_by_cell(raw), check_exact=True)
+    assert len(rules.rule_breaches(_with_breaches(generated_typed))) > 0
     nobody = _committed_typed().iloc[:0]
     pd.testing.assert_frame_equal(rules.rule_breaches(nobody), _breaches_cell_by_cell(nobody), check_exact=True)
