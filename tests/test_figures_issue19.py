@@ -65,3 +65,34 @@ def test_seaborn_figures_are_deterministic_and_say_when_nothing_can_be_drawn():
     bars = seaborn_figures.adverse_events_by_grade(t6)
     widths = sum(p.get_width() for p in bars.axes[0].patches)
     assert widths == t6[t6["row"].str.fullmatch(r"g\d+")]["n"].sum()
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, database=None)
+@given(sizes=st.lists(st.integers(1, 700), min_size=1, max_size=3), at_most=st.integers(1, 400))
+def test_the_strip_sample_keeps_small_groups_whole_and_caps_large_ones(sizes, at_most):
+    part = pd.DataFrame({"g": np.repeat([f"g{i}" for i in range(len(sizes))], sizes), "v": np.arange(sum(sizes))})
+    drawn = seaborn_figures.strip_sample(part, "g", at_most)
+    for i, size in enumerate(sizes):
+        mine = drawn[drawn["g"] == f"g{i}"]
+        assert len(mine) == min(size, at_most)
+        assert mine["v"].is_unique and mine["v"].isin(part.loc[part["g"] == f"g{i}", "v"]).all()
+    pd.testing.assert_frame_equal(drawn, seaborn_figures.strip_sample(part, "g", at_most))  # seeded
+
+
+def test_a_registry_sized_group_is_boxed_whole_and_drawn_as_a_labelled_sample():
+    rng = np.random.default_rng(3)
+    big = CTX.analysis.sample(4000, replace=True, random_state=1).reset_index(drop=True)
+    big["age_years"] = rng.normal(68, 8, len(big))
+    fig = seaborn_figures.baseline_distributions(big, labels={1: "≥VGPR", 0: "<VGPR"})
+    ax = fig.axes[[a.get_title() for a in fig.axes].index(next(t for c, t in seaborn_figures.BASELINE
+                                                                   if c == "age_years"))]
+    points = sum(len(c.get_offsets()) for c in ax.collections if len(c.get_offsets()) > 0)
+    known = big["vgpr_or_better"].value_counts(dropna=False)
+    assert points == sum(min(n, seaborn_figures.STRIP_MAX) for n in known)
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert all("drawn)" in t for t in ticks), ticks
+    assert {int(t.split("\n")[0].removeprefix("n = ")) for t in ticks} == set(known.tolist())
+    # the boxes summarise every patient of the group, not the drawn sample
+    levels = [y[0] for y in (np.asarray(line.get_ydata(), float) for line in ax.lines) if len(y) == 2 and y[0] == y[1]]
+    for _, g in big.groupby(big["vgpr_or_better"].fillna(-1)):
+        assert np.isclose(levels, g["age_years"].median()).any()

@@ -32,6 +32,21 @@ def _sns():
     return sns
 
 
+#: At most this many patients of a group are drawn as points; the box always summarises all of them.
+STRIP_MAX = 300
+
+
+def strip_sample(part: pd.DataFrame, group: str, at_most: int = STRIP_MAX, seed: int = 0) -> pd.DataFrame:
+    """The points a strip plot draws: every patient of a group of at most ``at_most``, else a seeded sample
+    of ``at_most`` of them (at registry scale a strip of 10^5 points is a smear and slow to draw)."""
+    parts = [g if len(g) <= at_most else g.sample(at_most, random_state=seed) for _, g in part.groupby(group, sort=False)]
+    return pd.concat(parts) if parts else part
+
+
+def _tick(count: int, drawn: int) -> str:
+    return f"n = {count}" if drawn == count else f"n = {count}\n({drawn} drawn)"
+
+
 def baseline_distributions(analysis: pd.DataFrame, group: str = "vgpr_or_better", labels: dict | None = None,
                            width: float = 2 * COLUMN_WIDTH_IN, legend_title: str = "Best response") -> Figure:
     """One panel per Table 1 characteristic: box and patients by ``group`` (labels: level -> name).
@@ -66,14 +81,15 @@ def baseline_distributions(analysis: pd.DataFrame, group: str = "vgpr_or_better"
         for ax, (column, title) in zip(axes, present):
             part = data[data[column].notna()]
             sns.boxplot(data=part, x="_group", y=column, order=order, hue="_group", palette=palette, ax=ax,
-                        width=0.55, fliersize=0, linewidth=0.7, boxprops={"alpha": 0.35}, legend=False)
+                        width=0.55, showfliers=False, linewidth=0.7, boxprops={"alpha": 0.35}, legend=False)
+            drawn = strip_sample(part, "_group")
             state = np.random.get_state()  # seaborn jitters with numpy's global generator: fix it, then restore
             np.random.seed(0)
-            sns.stripplot(data=part, x="_group", y=column, order=order, hue="_group", palette=palette, ax=ax,
+            sns.stripplot(data=drawn, x="_group", y=column, order=order, hue="_group", palette=palette, ax=ax,
                           size=2.2, jitter=0.18, legend=False)
             np.random.set_state(state)
-            counts = part["_group"].value_counts()
-            ax.set_xticks(range(len(order)), [f"n = {counts.get(g, 0)}" for g in order], fontsize=6)
+            counts, shown = part["_group"].value_counts(), drawn["_group"].value_counts()
+            ax.set_xticks(range(len(order)), [_tick(counts.get(g, 0), shown.get(g, 0)) for g in order], fontsize=6)
             ax.set(title=title, xlabel="", ylabel="")
             ax.title.set_fontsize(7)
             ax.spines[["top", "right"]].set_visible(False)
