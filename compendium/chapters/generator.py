@@ -122,10 +122,17 @@ def _assumptions_and_truth(ch: GeneratorChapter) -> None:
     parameters = truth[truth["endpoint"] == ""]
     ch.shown["parameters"] = pd.DataFrame({"parameter": parameters["quantity"].map(_readable).str.capitalize(),
                                            "value": parameters["value"].astype(float)})
-    estimands = truth[truth["endpoint"] != ""]
-    ch.shown["estimands"] = pd.DataFrame({"quantity": estimands["quantity"].map(_readable).str.capitalize(),
-                                          "endpoint": estimands["endpoint"], "value": estimands["value"].astype(float),
-                                          "description": estimands["description"]})
+    for name, rows in (("estimands", truth["quantity"].str.startswith("hr_")),
+                       ("confounding", truth["quantity"].str.startswith("dex_"))):
+        part = truth[rows & (truth["endpoint"] != "")]
+        ch.shown[name] = pd.DataFrame({"quantity": part["quantity"].map(_readable).str.capitalize(),
+                                       "endpoint": part["endpoint"], "value": part["value"].astype(float),
+                                       "description": part["description"]})
+    dex = truth[truth["quantity"].str.startswith("dex_")].set_index(["quantity", "endpoint"])["value"]
+    ch.facts["dex_truth"] = {k: float(v) for k, v in dex.items()}
+    params = parameters.set_index("quantity")["value"]
+    ch.facts["dex_effect"] = {e: float(params.get(f"{e}_loghr.dex_full", float("nan"))) for e in ("pfs", "pps")}
+    ch.facts["aggressive_effect"] = {e: float(params.get(f"{e}_loghr.aggressive_relapse", float("nan"))) for e in ("pfs", "pps")}
 
 
 def _rules(ch: GeneratorChapter, raw: pd.DataFrame, big: pd.DataFrame, big_n: int) -> None:

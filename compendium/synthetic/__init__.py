@@ -24,6 +24,7 @@ from compendium.synthetic.baseline import (AE_GRADES, ASSUMPTIONS, CENTER_SIZES,
 from compendium.synthetic.calibration import (HR_BOUND, MEDIAN_BOUND, MEDIAN_CLAIMS, achieved,  # noqa: F401
                                               analysis_covariates, calibrated_state, calibration_loss,
                                               calibration_report, calibration_targets, estimates, search,
+                                              search_chain,
                                               within_bounds)
 from compendium.synthetic.cohort import generate  # noqa: F401
 from compendium.synthetic.cohorts import baseline_any, free_histories, generate_any, write_any  # noqa: F401
@@ -32,7 +33,8 @@ from compendium.synthetic.courses import (COURSES, SEARCH_FILE, TIME_KEYS, Cours
                                           start_dates)
 from compendium.synthetic.rawformat import assemble_raw, fast_csv_text, to_csv_text  # noqa: F401
 from compendium.synthetic.seeds import (ACCRUAL, ANY_N_SEED, CONSTRUCTION_SEED, DATA_CUTOFF, MONTH_DAYS, N,  # noqa: F401
-                                        OUTCOME_SEED, SEARCH_STEPS, SIMULATION, TRUTH_N, TRUTH_SEED)
+                                        OUTCOME_SEED, POLISH_STEPS, SEARCH_CHAINS, SEARCH_STEPS, SIMULATION, TRUTH_N,
+                                        TRUTH_SEED)
 from compendium.synthetic.simulation import (SIMULATION_FILE, bias_and_coverage, read_simulation,  # noqa: F401
                                              response_simulation, write_simulation)
 from compendium.synthetic.truth import TRUTH_FILE, read_truth, truth, write_truth  # noqa: F401

@@ -12,7 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from compendium.synthetic.seeds import MONTH_DAYS, N
+from compendium.data.rules import ASCT_MAX_AGE, SC_DARATUMUMAB_DATE
+from compendium.synthetic.seeds import ACCRUAL, DATA_CUTOFF, MONTH_DAYS, N
+
+#: Patients with an aggressive relapse (latent, not in the file): all of them start on the full
+#: dexamethasone dose, which is how the dose groups come to differ in survival without any effect of the dose.
+AGGRESSIVE_N = 25
 
 # Counts the paper prints (constructed exactly). Where the paper contradicts
 # itself, the choice is named in ASSUMPTIONS.
@@ -73,7 +78,11 @@ ASSUMPTIONS = [
     "Best response split where the paper gives only ORR 72, >=VGPR 51 and >=CR 21: "
     "sCR 4, CR 17, VGPR 30, PR 21, MR 3, SD 5, PD 5.",
     "Dexamethasone: only the 27 full-dose starters are printed; the other 58 are split "
-    "80 mg/week 22, 40 mg/week 26, 20 mg/week 10. Full dose goes preferentially to patients under 65.",
+    "80 mg/week 22, 40 mg/week 26, 20 mg/week 10. The dose is chosen by indication: the 25 patients with an "
+    "aggressive relapse (a latent trait, not in the file, that raises the hazards of progression and of death "
+    "after it) all start on the full dose, the 2 other full-dose starters are mostly under 65, and 20 mg/week "
+    "goes mostly to patients of 75 or older. The dose itself has no effect on any hazard, so the dose groups' "
+    "hazard ratios are confounding by indication.",
     "Cytogenetic risk at relapse follows the Results (14 high, 10 standard of 24), not the "
     "Abstract (7, 29%), because 14 + 10 adds up to the 24 evaluable patients; del(17p) in 6 of the 14.",
     "Chromosome 1: one del1p, one gain1q, one amp1q at diagnosis and one gain1q, one amp1q at "
@@ -85,11 +94,21 @@ ASSUMPTIONS = [
     "Both adverse-event deaths (infection grade 5, one of them pneumonia grade 5) are among the "
     "three patients who stopped DaraVd because of death.",
     "ISS/R-ISS/FISH are made mutually consistent: R-ISS I only in ISS I with standard risk, "
-    "R-ISS III only in ISS III; one R-ISS-evaluable patient has no FISH (61 vs 60 evaluable, as printed).",
+    "R-ISS III only in ISS III, R-ISS II from ISS III only with standard-risk FISH; one R-ISS-evaluable "
+    "patient (ISS I or II) has no FISH (61 vs 60 evaluable, as printed).",
+    "First-line ASCT only at 70 or younger (at DaraVd start, so also at first-line start): with 47 "
+    "transplants and 47 patients of 70 or younger, every one of them had one.",
     "Lenalidomide dose at relapse: 10 mg 47, 25 mg 16, 15 mg 5, 20 mg 3, 5 mg 7, 2.5 mg 3, unknown 4; "
     "maintenance after ASCT starts at 10 mg, continuous Rd at 25 mg (15 or 10 mg in some).",
-    "Accrual is spread from June 2018 to December 2022, denser in later years; data cut-off "
-    "30 September 2023; about one patient in twelve is lost to follow-up earlier (after the best response).",
+    f"Accrual is spread from {ACCRUAL[0]:%B %Y} to {ACCRUAL[1]:%B %Y}, denser in later years: the 82 intravenous "
+    f"starts before {SC_DARATUMUMAB_DATE:%d %B %Y} (subcutaneous daratumumab reimbursed in Italy), the 3 "
+    f"subcutaneous ones on or after it; data cut-off {DATA_CUTOFF:%d %B %Y} (not printed); about one patient in "
+    "twelve is lost to follow-up earlier (after the best response; a patient lost while free of progression had "
+    "stopped DaraVd first).",
+    "Every clinical rule of compendium.data.rules holds: bortezomib reduced for every grade-3 neuropathy or "
+    "grade-4 thrombocytopenia and only for a toxicity that justifies it, in cycles 1-8; a next line within 6 "
+    "months of progression, or death within 6 months for the patients unfit for one; the next line's "
+    "progression at least a cycle after it starts; a stop for toxicity with a grade >= 3 event.",
     "Courses by the cut-off: 51 progressed (the 48 who stopped for PD, and 3 who stopped earlier for "
     "another reason), 4 died without progression (the 3 who stopped because of death, and 1 who had "
     "stopped earlier), 30 neither (the 28 still on treatment and 2 who stopped for another reason); "
@@ -164,8 +183,9 @@ def construct_baseline(rng) -> pd.DataFrame:
     df["age"] = age
     df["sex"] = assign_exact(rng, COUNTS["sex"])
     df["isotype"] = assign_exact(rng, COUNTS["isotype"])
-    # Transplant goes to the younger patients; double ASCT by centre policy (random).
-    asct_w = np.exp(-0.25 * (age - 65))
+    # Transplant goes to the younger patients, and never beyond ASCT_MAX_AGE (age at DaraVd start is at
+    # least the age at first-line start, so the rule holds); double ASCT by centre policy (random).
+    asct_w = np.where(age <= ASCT_MAX_AGE, np.exp(-0.25 * (age - 65)), 0.0)
     asct = assign_exact(rng, {"any": 47, "none": 38}, {"any": asct_w})
     double = assign_exact(rng, {"double": 21, "single": 26}, n=47)
     asct[asct == "any"] = double
@@ -183,10 +203,13 @@ def construct_baseline(rng) -> pd.DataFrame:
         idx = np.flatnonzero(iss == stage)
         riss[idx] = assign_exact(rng, split, n=len(idx))
     cyto = np.full(N, "", dtype=object)
+    # R-ISS II from ISS III means standard-risk FISH (high-risk FISH would make it III): those patients
+    # are laid down as standard, the high-risk and untested ones of R-ISS II come from ISS I and II.
     for stage, split in {"I": {"standard": 22}, "III": {"high": 3, "standard": 2},
-                         "II": {"high": 13, "standard": 20, "": 1}}.items():
+                         "II": {"high": 13, "": 1, "standard": 20}}.items():
         idx = np.flatnonzero(riss == stage)
-        cyto[idx] = assign_exact(rng, split, n=len(idx))
+        not_iss3 = (iss[idx] != "III").astype(float)
+        cyto[idx] = assign_exact(rng, split, {"high": not_iss3, "": not_iss3} if stage == "II" else None, n=len(idx))
     df["iss_dx"], df["riss_dx"], df["cyto_risk_dx"] = iss, riss, cyto
     evaluable = np.flatnonzero(cyto != "")
     chr1 = np.full(N, "", dtype=object)
@@ -227,8 +250,18 @@ def construct_baseline(rng) -> pd.DataFrame:
     good = np.exp(-1.2 * adverse)
     df["best_response"] = assign_exact(rng, COUNTS["best_response"],
                                   {k: good if k in ("sCR", "CR", "VGPR") else np.ones(N) for k in COUNTS["best_response"]})
-    # Dexamethasone: full dose mostly in the under-65s.
-    df["dex_start_group"] = assign_exact(rng, COUNTS["dex_start_group"], {"full": 0.3 + 4 * young, "20": 0.3 + (age >= 75)})
+    # Dexamethasone by indication: the full dose for an aggressive relapse (a latent trait the file does not
+    # record, which raises the hazards of progression and of death after it), and otherwise mostly for the
+    # under-65s; 20 mg/week mostly for the frail elderly (75 or older). The dose itself has no effect.
+    aggressive = assign_exact(rng, {1: AGGRESSIVE_N, 0: N - AGGRESSIVE_N}, {1: 1.0 + young})
+    df["aggressive_relapse"] = aggressive.astype(int)
+    dex_counts = {k: COUNTS["dex_start_group"][k] for k in ("full", "20", "80", "40")}  # the last level takes the rest
+    df["dex_start_group"] = assign_exact(rng, dex_counts,
+                                         {"full": 0.05 + 100.0 * (aggressive == 1) + 0.3 * young,
+                                          "20": 0.1 + (age >= 75)})
+    # Daratumumab's route by the start date: subcutaneous only once reimbursed (rules.SC_DARATUMUMAB_DATE);
+    # the start date is then drawn in the route's accrual window (courses.start_dates).
+    df["dara_route_start"] = assign_exact(rng, COUNTS["dara_route_start"])
     return df
 
 
@@ -244,6 +277,7 @@ def model_covariates(df: pd.DataFrame) -> dict:
         "del17p": df["del17p_relapse"].fillna(0) == 1,
         "amp1q": (df["chr1_dx"] == "amp1q") | (df["chr1_relapse"] == "amp1q"),
         "dex_full": df["dex_start_group"] == "full",
+        "aggressive_relapse": df["aggressive_relapse"] == 1,
         "sd_mr_best": resp.isin(["SD", "MR"]),
     }
     return {k: np.asarray(v, float) for k, v in cov.items()}

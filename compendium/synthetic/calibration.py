@@ -25,9 +25,10 @@ from compendium.report import claims
 from compendium.stats import models
 from compendium.synthetic import multistate
 from compendium.synthetic.baseline import construct_baseline, model_covariates
-from compendium.synthetic.courses import (SEARCH_FILE, TIME_KEYS, CourseState, endpoint_times, history,
-                                          initial_state, load_state, whole_day_months)
-from compendium.synthetic.seeds import CONSTRUCTION_SEED, N, OUTCOME_SEED, SEARCH_STEPS
+from compendium.synthetic.baseline import COUNTS
+from compendium.synthetic.courses import (COURSES, SEARCH_FILE, TIME_KEYS, CourseState, admin_months, endpoint_times,
+                                          history, initial_state, load_state, lost_on_treatment, whole_day_months)
+from compendium.synthetic.seeds import CONSTRUCTION_SEED, N, OUTCOME_SEED, POLISH_STEPS, SEARCH_CHAINS, SEARCH_STEPS
 
 #: The paper's tables and text rows the search aims at (data/spec/paper.toml).
 PAPER_TABLES = ("T2", "T3", "T4", "T5", "R_pfs")
@@ -176,7 +177,7 @@ def _claim_loss(kind, value, published, tol) -> float:
     """0 inside the printed precision; grows with the distance; large outside the issue's bounds.
 
     The issue's bounds bind hazard ratios, the side of p and medians; a confidence
-    limit outside them costs less (weight 0.3), so the search settles those first.
+    limit outside them costs a tenth as much, so the search settles those first.
     """
     if kind == "not_reached":
         return 0.0 if np.isnan(value) else 1000.0
@@ -194,7 +195,7 @@ def _claim_loss(kind, value, published, tol) -> float:
         side = np.log(value / 0.05) if published < 0.05 else np.log(0.05 / value)
         loss += 0.0 if side < -0.05 else 25 * (1 + 10 * min(side + 0.05, 3.0))
     elif err > bound * 0.9:
-        loss += (0.3 if kind == "limit" else 1.0) * 25 * (1 + 10 * min((err - bound * 0.9) / bound, 10.0))
+        loss += (0.1 if kind == "limit" else 1.0) * 25 * (1 + 10 * min((err - bound * 0.9) / bound, 10.0))
     return float(loss)
 
 
@@ -202,6 +203,18 @@ def calibration_loss(values: dict, targets) -> float:
     """Sum of the claims' losses; ``targets`` as from ``calibration_targets`` (or its records)."""
     records = targets.to_dict("records") if isinstance(targets, pd.DataFrame) else targets
     return float(sum(_claim_loss(t["kind"], values[t["claim_id"]], t["published"], t["tolerance"]) for t in records))
+
+
+#: A state whose histories the treatment layer cannot lay the printed stop reasons on costs this much per patient.
+INFEASIBLE_LOSS = 1000.0
+
+
+def infeasible(start: np.ndarray, obs) -> int:
+    """Patients too many for the printed stop reasons: a patient free of progression and death whose follow-up
+    ends long before the cut-off stopped DaraVd (``courses.lost_on_treatment``), and only
+    ``COURSES[0] - COUNTS['end_reason']['']`` of them did."""
+    lost = int(lost_on_treatment(obs, admin_months(start)).sum())
+    return max(0, lost - (COURSES[0] - COUNTS["end_reason"][""]))
 
 
 def _move(rng, state: CourseState, pd_best: np.ndarray) -> tuple[CourseState, str]:
@@ -245,32 +258,70 @@ def calibrated_state(outcome_seed: int = OUTCOME_SEED) -> CourseState:
     return search(outcome_seed)[0]
 
 
-def search(outcome_seed: int = OUTCOME_SEED, steps: int = SEARCH_STEPS, progress: bool = False):
-    """The search behind ``calibrated_state``; also returns its trace (step, loss)."""
+def search(outcome_seed: int = OUTCOME_SEED, steps: int = SEARCH_STEPS, progress: bool = False,
+           chains: int = SEARCH_CHAINS, polish_steps: int = POLISH_STEPS):
+    """The search behind ``calibrated_state``: ``chains`` independent chains, from the seeds
+    ``outcome_seed``, ``outcome_seed + 1``, ...; the state of the chain with the lowest final loss (the
+    first on a tie), polished by ``polish_steps`` more steps that accept no worse state (from the seed
+    ``outcome_seed + chains``), and that chain's trace (step, loss, chain) with the polish after it."""
+    best = None
+    for chain in range(chains):
+        state, trace = search_chain(outcome_seed + chain, steps, progress)
+        trace["chain"] = chain
+        if progress:
+            print(f"chain {chain}: final loss {trace['loss'].iloc[-1]:.3f}", flush=True)
+        if best is None or trace["loss"].iloc[-1] < best[1]["loss"].iloc[-1]:
+            best = (state, trace)
+    if polish_steps:
+        state, polished = search_chain(outcome_seed + chains, polish_steps, progress, from_state=best[0], temp0=0.0)
+        polished = polished.iloc[1:].assign(step=lambda t: t["step"] + steps, chain=best[1]["chain"].iloc[0])
+        best = (state, pd.concat([best[1], polished], ignore_index=True))
+        if progress:
+            print(f"polished: final loss {best[1]['loss'].iloc[-1]:.3f}", flush=True)
+    return best
+
+
+def search_chain(outcome_seed: int, steps: int = SEARCH_STEPS, progress: bool = False,
+                 from_state: CourseState | None = None, temp0: float = 20.0):
+    """One chain of the search from its own seed; also returns its trace (step, loss). From ``from_state``
+    rather than a drawn state, and at ``temp0 = 0``, it is the polish: it accepts no state of a higher loss,
+    nor one with more of the issue's bounds unmet (a lower loss bought with a bound lost)."""
     base = construct_baseline(np.random.default_rng(CONSTRUCTION_SEED))
     cov, an = model_covariates(base), analysis_covariates(base)
     best_resp = base["best_response"].to_numpy()
     pd_best = best_resp == "PD"
     targets = calibration_targets().to_dict("records")
     rng = np.random.default_rng([CONSTRUCTION_SEED, outcome_seed])
-    state = initial_state(rng, base, cov)
+    state = initial_state(rng, base, cov) if from_state is None else from_state.copy()
+    bounded = [t for t in targets if t["kind"] not in ("limit", "not_reached")]
+    unmet = (lambda v: sum(not within_bounds(t["kind"], v[t["claim_id"]], t["published"]) for t in bounded)) \
+        if temp0 == 0 else (lambda v: 0)
     warm = {}
-    values = estimates(an, history(base, cov, state, frame=False)[1], best_resp, warm=warm)
-    loss = calibration_loss(values, targets)
+    start, obs = history(base, cov, state, frame=False)
+    values = estimates(an, obs, best_resp, warm=warm)
+    bad = infeasible(start, obs)
+    loss = calibration_loss(values, targets) + INFEASIBLE_LOSS * bad
+    misses = unmet(values)
     trace = [(0, loss)]
-    temp0 = 20.0
     for step in range(1, steps + 1):
         cand, key = _move(rng, state, pd_best)
         if key in NO_TARGET_KEYS:
-            cand_values = values
+            cand_values, cand_bad = values, bad
         else:
             scope = ("os", "ttnt", "followup") if key in OS_ONLY_KEYS else ("pfs", "os", "ttnt", "followup")
-            cand_values = {**values, **estimates(an, history(base, cov, cand, frame=False)[1], best_resp,
-                                                 endpoints=scope, warm=warm)}
-        cand_loss = calibration_loss(cand_values, targets)
+            start, obs = history(base, cov, cand, frame=False)
+            cand_values = {**values, **estimates(an, obs, best_resp, endpoints=scope, warm=warm)}
+            cand_bad = infeasible(start, obs)
+        cand_loss = calibration_loss(cand_values, targets) + INFEASIBLE_LOSS * cand_bad
         temp = temp0 * (1 - step / steps) + 1e-3
-        if cand_loss <= loss or rng.uniform() < np.exp(-(cand_loss - loss) / temp):
-            state, loss, values = cand, cand_loss, cand_values
+        if temp0 == 0:
+            cand_misses = unmet(cand_values)
+            take = cand_loss <= loss and cand_misses <= misses
+        else:
+            cand_misses = 0
+            take = cand_loss <= loss or rng.uniform() < np.exp(-(cand_loss - loss) / temp)
+        if take:
+            state, loss, values, bad, misses = cand, cand_loss, cand_values, cand_bad, cand_misses
         if step % 250 == 0:
             trace.append((step, loss))
             if progress:

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.special import betaincinv
 
 from compendium import paths
-from compendium.data.rules import CYCLE_DELAY, CYCLE_STARTS
+from compendium.data.rules import ASCT_MAX_AGE, CYCLE_DELAY, CYCLE_STARTS, ON_TREATMENT_SEEN_DAYS, SC_DARATUMUMAB_DATE
 from compendium.synthetic import multistate
 from compendium.synthetic.baseline import COUNTS
 from compendium.synthetic.seeds import ACCRUAL, DATA_CUTOFF, MONTH_DAYS, N
@@ -29,15 +29,28 @@ TIME_KEYS = multistate.UNIFORMS + ("accrual",)
 SEARCH_FILE = paths.SYNTHETIC_SEARCH
 
 
-def accrual_offsets(u: np.ndarray) -> np.ndarray:
-    """Days from the first possible start, denser in later years (beta(2.5, 1) at the uniforms u)."""
-    lo, hi = (np.datetime64(d) for d in ACCRUAL)
-    span = int((hi - lo).astype(int))
-    return np.clip(np.rint(betaincinv(2.5, 1.0, u) * span), 14, span - 14).astype(int)
+def accrual_windows() -> dict:
+    """The first and last possible DaraVd start of each route: intravenous daratumumab until the day
+    before subcutaneous daratumumab was reimbursed (``rules.SC_DARATUMUMAB_DATE``), subcutaneous from then
+    to the end of accrual."""
+    sc = np.datetime64(SC_DARATUMUMAB_DATE)
+    return {"IV": (np.datetime64(ACCRUAL[0]), sc - np.timedelta64(1, "D")), "SC": (sc, np.datetime64(ACCRUAL[1]))}
 
 
-def start_dates(u: np.ndarray) -> np.ndarray:
-    return np.datetime64(ACCRUAL[0]) + accrual_offsets(u).astype("timedelta64[D]")
+def accrual_offsets(u: np.ndarray, span: int, margin: int = 14) -> np.ndarray:
+    """Days from the first possible start of a window of ``span`` days, denser later (beta(2.5, 1) at u)."""
+    return np.clip(np.rint(betaincinv(2.5, 1.0, u) * span), margin, span - margin).astype(int)
+
+
+def start_dates(u: np.ndarray, route) -> np.ndarray:
+    """DaraVd start dates at the uniforms u, each in the accrual window of its route ("IV" or "SC")."""
+    u, route = np.asarray(u, float), np.asarray(route, dtype=object)
+    out = np.empty(len(u), dtype="datetime64[D]")
+    for name, (lo, hi) in accrual_windows().items():
+        at = route == name
+        span = int((hi - lo).astype(int))
+        out[at] = lo + accrual_offsets(u[at], span, margin=min(14, span // 4)).astype("timedelta64[D]")
+    return out
 
 
 def admin_months(start: np.ndarray) -> np.ndarray:
@@ -52,32 +65,54 @@ def cycles_started(days: np.ndarray, rng) -> np.ndarray:
     return np.maximum(2, started)
 
 
-def assign_treatment(rng, obs: pd.DataFrame, best: np.ndarray) -> pd.DataFrame:
-    """Stop reasons, stop times and cycles laid exactly on the simulated times (printed counts)."""
+def lost_on_treatment(obs: pd.DataFrame, admin: np.ndarray) -> np.ndarray:
+    """Patients without progression or death whose follow-up ends more than ``ON_TREATMENT_SEEN_DAYS``
+    before the cut-off: a patient on DaraVd is seen every cycle, so these must have stopped it (and were
+    lost to follow-up afterwards)."""
+    free = ~np.asarray(obs["progressed"], bool) & ~np.asarray(obs["died"], bool)
+    gap = np.rint(np.asarray(admin, float) * MONTH_DAYS) - np.rint(np.asarray(obs["last_t"], float) * MONTH_DAYS)
+    return free & (gap > ON_TREATMENT_SEEN_DAYS)
+
+
+def assign_treatment(rng, obs: pd.DataFrame, best: np.ndarray, age: np.ndarray, admin: np.ndarray) -> pd.DataFrame:
+    """Stop reasons, stop times and cycles laid exactly on the simulated times (printed counts).
+
+    The salvage transplant goes to a progressing patient of ``ASCT_MAX_AGE`` or younger who had stayed
+    on DaraVd beyond cycle 4; the patients lost to follow-up while free of progression are among those
+    who stopped for another reason (``lost_on_treatment``)."""
+    best = np.asarray(best)
     progressed, dnp = obs["progressed"].to_numpy(), obs["death_noprog"].to_numpy()
     free = ~progressed & ~obs["died"].to_numpy()
+    ends = COUNTS["end_reason"]
     reason = np.full(N, "", dtype=object)
+    event_t = np.where(progressed, obs["progression_t"], obs["last_t"]).astype(float)
     # Progressors keep PD as the reason unless picked for the 'other' pool; best-response PD always does.
     prog_idx = np.flatnonzero(progressed)
-    n_other_prog = len(prog_idx) - 48
-    eligible = prog_idx[np.asarray(best)[prog_idx] != "PD"]
-    w = obs["progression_t"].to_numpy()[eligible]
-    other_prog = rng.choice(eligible, size=n_other_prog, replace=False, p=w / w.sum())
+    eligible = prog_idx[best[prog_idx] != "PD"]
+    fit = eligible[(np.asarray(age)[eligible] <= ASCT_MAX_AGE) & (event_t[eligible] > 4.5)]
+    asct = rng.choice(fit, p=event_t[fit] / event_t[fit].sum()) if len(fit) else rng.choice(eligible)
+    rest = eligible[eligible != asct]
+    w = event_t[rest]
+    other_prog = rng.choice(rest, size=len(prog_idx) - ends["PD"] - 1, replace=False, p=w / w.sum())
     reason[prog_idx] = "PD"
     dnp_idx = np.flatnonzero(dnp)
-    death_stop = rng.choice(dnp_idx, size=3, replace=False)
+    death_stop = rng.choice(dnp_idx, size=ends["death"], replace=False)
     reason[death_stop] = "death"
     free_idx = np.flatnonzero(free)
-    other_free = rng.choice(free_idx, size=len(free_idx) - 28, replace=False)
+    lost = np.flatnonzero(lost_on_treatment(obs, admin))
+    n_other_free = len(free_idx) - ends[""]
+    stayed = np.setdiff1d(free_idx, lost)
+    other_free = np.concatenate([lost[:n_other_free],
+                                 rng.choice(stayed, size=max(0, n_other_free - len(lost)), replace=False)]).astype(int)
     pool = np.concatenate([other_prog, np.setdiff1d(dnp_idx, death_stop), other_free]).astype(int)
-    event_t = np.where(progressed, obs["progression_t"], obs["last_t"]).astype(float)
-    pool = pool[np.argsort(-event_t[pool], kind="stable")]
-    reason[pool] = ["ASCT"] + list(rng.permutation(["toxicity"] * 3 + ["unknown"] * 2))
+    reason[asct] = "ASCT"
+    reason[pool] = list(rng.permutation(["toxicity"] * ends["toxicity"] + ["unknown"] * ends["unknown"]))
     stop_t = np.full(N, np.nan)
     stop_t[reason == "PD"] = obs["progression_t"].to_numpy()[reason == "PD"]
-    stop_t[reason == "death"] = obs["death_t"].to_numpy()[reason == "death"] - rng.uniform(0.1, 0.6, size=3)
+    stop_t[reason == "death"] = obs["death_t"].to_numpy()[reason == "death"] - rng.uniform(0.1, 0.6, size=ends["death"])
     for i in pool:  # stopped for another reason after cycle 2 and before the event
-        stop_t[i] = rng.uniform(1.5, max(1.6, 0.85 * event_t[i])) if reason[i] != "ASCT" else 3.5
+        stop_t[i] = rng.uniform(1.5, max(1.6, 0.85 * event_t[i]))
+    stop_t[asct] = 3.5
     duration = np.where(np.isnan(stop_t), obs["last_t"], stop_t)
     cycles = cycles_started(np.rint(duration * MONTH_DAYS), rng)
     cycles[reason == "ASCT"] = 5
@@ -101,7 +136,7 @@ class CourseState:
 
 def history(base: pd.DataFrame, cov: dict, state: CourseState, model=multistate.MODEL, frame: bool = True):
     """Start dates and the simulated history (months) of the 85 patients for one search state."""
-    start = start_dates(state.u["accrual"])
+    start = start_dates(state.u["accrual"], base["dara_route_start"].to_numpy())
     obs = multistate.simulate(state.u, cov, base["best_response"].to_numpy(), admin_months(start), model,
                               course={"outcome": state.outcome, "next_line": state.next_line})
     return start, (pd.DataFrame(obs) if frame else obs)

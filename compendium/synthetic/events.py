@@ -10,6 +10,7 @@ import pandas as pd
 
 from compendium.synthetic.baseline import (AE_GRADES, COUNTS, PN_OUTCOME, QUANTILES, assign_exact, months_to_days,
                                            order_by_score, anchored_sample)
+from compendium.data.rules import BORTEZOMIB_CYCLES, REDUCTION_CAUSES, REDUCTION_NEEDED, TOXICITY_STOP_MIN_GRADE
 from compendium.synthetic.seeds import N
 
 
@@ -50,6 +51,40 @@ def assign_first_line(rng, df: pd.DataFrame, start: np.ndarray) -> pd.DataFrame:
     return out
 
 
+def grade_at_least(ae: pd.DataFrame, thresholds: dict) -> np.ndarray:
+    out = np.zeros(len(ae), dtype=bool)
+    for col, grade in thresholds.items():
+        out |= ae[col].to_numpy() >= grade
+    return out
+
+
+def _bortezomib_reductions(rng, ae: pd.DataFrame, cycles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Who had a bortezomib dose reduction (39, as printed) and in which cycle, by the label.
+
+    Everybody with a toxicity that obliges one (``rules.REDUCTION_NEEDED``: grade-3 neuropathy, grade-4
+    thrombocytopenia) is reduced; the others are drawn among the patients with a toxicity that justifies
+    one (``rules.REDUCTION_CAUSES``), neuropathy or thrombocytopenia of grade 2 or more first. 24 are
+    reduced in cycles 1-3 (as printed), the rest in cycles 4-8: bortezomib stops after cycle 8.
+    """
+    needed = grade_at_least(ae, REDUCTION_NEEDED)
+    cause = grade_at_least(ae, REDUCTION_CAUSES)
+    neuro_thr = (ae["ae_pn_grade"].to_numpy() >= 2) | (ae["ae_thrombocytopenia_grade"].to_numpy() >= 2)
+    n_reduced = COUNTS["bortezomib_dose_reduced"][1]
+    pool = np.flatnonzero(cause & ~needed)
+    extra = _nested_pick(rng, pool, n_reduced - needed.sum(), 0.2 + neuro_thr[pool])
+    reduced = np.zeros(N, dtype=int)
+    reduced[needed] = 1
+    reduced[extra] = 1
+    red_idx = np.flatnonzero(reduced == 1)
+    n_late = n_reduced - COUNTS["bortezomib_reduced_in_first_3_cycles"]
+    late = _nested_pick(rng, red_idx[cycles[red_idx] >= 4], n_late)
+    red_cycle = np.full(N, np.nan)
+    for i in red_idx:
+        red_cycle[i] = (rng.integers(4, min(cycles[i], BORTEZOMIB_CYCLES) + 1) if i in late
+                        else rng.integers(1, min(3, cycles[i]) + 1))
+    return reduced, red_cycle
+
+
 def _nested_pick(rng, candidates: np.ndarray, size: int, weights=None) -> np.ndarray:
     w = np.ones(len(candidates)) if weights is None else np.asarray(weights, float)
     return rng.choice(candidates, size=size, replace=False, p=w / w.sum())
@@ -62,12 +97,12 @@ def assign_adverse_events(rng, treat: pd.DataFrame, death_ae: np.ndarray) -> pd.
     (91% any grade, 85% grade >= 2 in the Results). Pneumonia and herpes zoster
     lie within infections, and the two adverse-event deaths are infection grade 5.
     """
+    toxic = (treat["end_reason"] == "toxicity").to_numpy()
     status = assign_exact(rng, {"ge2": 72, "g1": 5, "none": 8},
-                     {"ge2": np.where(np.isin(np.arange(N), death_ae), 1e6, 1.0)})
+                     {"ge2": np.where(np.isin(np.arange(N), death_ae) | toxic, 1e6, 1.0)})
     ge2, anyae = np.flatnonzero(status == "ge2"), np.flatnonzero(status != "none")
     grades = {ae: np.zeros(N, dtype=int) for ae in AE_GRADES}
     covered = np.zeros(N, dtype=bool)
-    toxic = (treat["end_reason"] == "toxicity").to_numpy()
     for ae in ["infection"] + [a for a in AE_GRADES if a not in ("infection", "pneumonia", "herpes_zoster")]:
         counts = AE_GRADES[ae]
         taken = np.zeros(N, dtype=bool)
@@ -87,6 +122,7 @@ def assign_adverse_events(rng, treat: pd.DataFrame, death_ae: np.ndarray) -> pd.
     # Everybody in 'ge2' needs a grade >= 2 event and everybody in 'g1' a grade-1 event: repair by moves.
     _repair_coverage(rng, grades, ge2, min_grade=2)
     _repair_coverage(rng, grades, np.flatnonzero(status == "g1"), min_grade=1)
+    _repair_toxicity_stops(rng, grades, np.flatnonzero(toxic))
     inf = grades["infection"]
     pneu = np.zeros(N, dtype=int)
     pneu[death_ae[0]] = 5
@@ -132,7 +168,31 @@ def _repair_coverage(rng, grades: dict, who: np.ndarray, min_grade: int) -> None
     raise RuntimeError("could not lay the adverse events on the patients")
 
 
-def assign_modifications(rng, df: pd.DataFrame, treat: pd.DataFrame, ae: pd.DataFrame, start) -> pd.DataFrame:
+def _repair_toxicity_stops(rng, grades: dict, toxic: np.ndarray) -> None:
+    """Give every patient who stopped for toxicity an event of grade >= 3 (``rules.TOXICITY_STOP_MIN_GRADE``).
+
+    A swap of one event's grades between the patient and a donor who has it at grade 3 or 4 and keeps
+    another event of grade >= 2 (so the grade rows and every patient's coverage stay as they were).
+    Infections are left alone (pneumonia and herpes zoster are nested in them).
+    """
+    names = [a for a in grades if a not in ("infection", "pneumonia", "herpes_zoster")]
+    for i in toxic:
+        if max(g[i] for g in grades.values()) >= TOXICITY_STOP_MIN_GRADE:
+            continue
+        for a in rng.permutation(names):
+            g = grades[a]
+            others = sum((grades[b] >= 2).astype(int) for b in grades if b != a)
+            donors = np.flatnonzero((g >= TOXICITY_STOP_MIN_GRADE) & (g < 5) & ~np.isin(np.arange(N), toxic)
+                                    & ((others >= 1) | (g[i] >= 2)))
+            if len(donors):
+                d = rng.choice(donors)
+                g[i], g[d] = g[d], g[i]
+                break
+        else:
+            raise RuntimeError("could not give a toxicity stop its severe event")
+
+
+def assign_modifications(rng, df: pd.DataFrame, treat: pd.DataFrame, ae: pd.DataFrame) -> pd.DataFrame:
     """Dose modifications, route, premedication and salvage ASCT, exact to the printed counts."""
     cycles = treat["cycles_received"].to_numpy()
     out = pd.DataFrame(index=range(N))
@@ -140,18 +200,10 @@ def assign_modifications(rng, df: pd.DataFrame, treat: pd.DataFrame, ae: pd.Data
     skip = assign_exact(rng, {k: v for k, v in sorted(COUNTS["dara_doses_skipped"].items(), reverse=True)},
                    {k: (1.0 + 5 * (inf >= 2)) * (cycles >= 3 + k) + 1e-9 for k in range(1, 6)})
     out["dara_doses_skipped"] = skip.astype(int)
-    neuro_thr = (ae["ae_pn_grade"].to_numpy() >= 2) | (ae["ae_thrombocytopenia_grade"].to_numpy() >= 2)
-    reduced = assign_exact(rng, {1: 39, 0: 46}, {1: 0.2 + neuro_thr}).astype(int)
-    red_idx = np.flatnonzero(reduced == 1)
-    late_ok = red_idx[cycles[red_idx] >= 5]
-    late = _nested_pick(rng, late_ok, 39 - COUNTS["bortezomib_reduced_in_first_3_cycles"])
-    red_cycle = np.full(N, np.nan)
-    for i in red_idx:
-        red_cycle[i] = rng.integers(4, cycles[i]) if i in late else rng.integers(1, min(3, cycles[i]) + 1)
+    reduced, red_cycle = _bortezomib_reductions(rng, ae, cycles)
     out["bortezomib_dose_reduced"], out["bortezomib_reduction_cycle"] = reduced, red_cycle
     out["bortezomib_weekly_switch"] = assign_exact(rng, {1: 25, 0: 60}, {1: 0.3 + reduced + (cycles >= 9)}).astype(int)
-    sc_ok = (start >= np.datetime64("2020-07-01")).astype(float)
-    out["dara_route_start"] = assign_exact(rng, {"SC": 3, "IV": 82}, {"SC": sc_ok + 1e-9})
+    out["dara_route_start"] = df["dara_route_start"].to_numpy()
     pn_idx = np.flatnonzero(ae["ae_pn_grade"].to_numpy() >= 1)
     dose = np.full(N, 1.3)
     dose[_nested_pick(rng, pn_idx, 3)] = [1.0, 1.0, 0.7]

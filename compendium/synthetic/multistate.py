@@ -39,10 +39,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.special import gammainc, gammaincinv
 
-from compendium.data.rules import CONFIRM_DAYS
+from compendium.data.rules import CONFIRM_DAYS, NEXT_LINE_MIN_DAYS, PD_BEST_MAX_DAYS, UNTREATED_MAX_DAYS
 
 MONTH_DAYS = 30.4375
 PD_FIRST_ASSESSMENT_DAYS = 22  # progression documented at the earliest at the start of cycle 2
+#: A next line starts within this many days of progression (the rest of a gamma gap's tail is cut off).
+NEXT_GAP_MAX_DAYS = 150
 
 
 @dataclass(frozen=True)
@@ -68,16 +70,18 @@ class MultiStateModel:
     kinetics: ResponseKinetics = field(default_factory=ResponseKinetics)
     pfs_scale: float = 13.5
     pfs_shape: float = 1.1
-    pfs_loghr: tuple = (("age_ge65", -0.75), ("emd_relapse", 1.6), ("pc_ge60", 1.2),
-                        ("cyto_high_dx", 0.2), ("del17p", 1.0), ("amp1q", 1.2), ("dex_full", 1.3),
-                        ("sd_mr_best", 0.8))
+    pfs_loghr: tuple = (("age_ge65", -0.85), ("emd_relapse", 1.6), ("pc_ge60", 1.2),
+                        ("cyto_high_dx", 0.2), ("del17p", 1.0), ("amp1q", 1.2), ("dex_full", 0.0),
+                        ("aggressive_relapse", 1.3), ("sd_mr_best", 0.8))
     vgpr_loghr: float = -1.2        # from the day >=VGPR is first reached (time-dependent)
     pd_best_mean: float = 0.9       # best response PD: progression this long after the first assessment
     death_noprog_rate: float = 0.004
-    pps_scale: float = 32.0
+    pps_scale: float = 40.0
     pps_shape: float = 1.0
-    pps_loghr: tuple = (("vgpr_or_better", -2.0), ("pc_ge60", 2.0), ("dex_full", 2.0))
-    next_line_share: float = 0.92   # share of progressing patients fit for a next line
+    pps_loghr: tuple = (("vgpr_or_better", -2.0), ("pc_ge60", 2.0), ("emd_relapse", 0.5), ("dex_full", 0.0),
+                        ("aggressive_relapse", 2.0))
+    next_line_share: float = 0.92   # share of progressing patients fit for a next line (the others die within
+                                    # UNTREATED_MAX_DAYS of progression, unless follow-up ends first)
     next_gap_shape: float = 1.5
     next_gap_mean: float = 1.2
     next_line_pfs_median: float = 6.0
@@ -122,7 +126,7 @@ def response_times(u: dict, best: np.ndarray, k: ResponseKinetics = MODEL.kineti
     Whole days, so that the dates written to the file keep their order. With
     ``limit`` (months), a course that would reach its best response later than
     ``limit`` less two confirmations is compressed in time to fit (a patient who
-    started late documents the response before the data cut-off).
+    started late documents the response before the data cut-off), though not before the first assessment.
     """
     best = np.asarray(best)
     responder = np.isin(best, ["sCR", "CR", "VGPR", "PR"])
@@ -139,7 +143,8 @@ def response_times(u: dict, best: np.ndarray, k: ResponseKinetics = MODEL.kineti
     if limit is not None:
         room = np.floor(np.asarray(limit, float) * MONTH_DAYS) - 2 * CONFIRM_DAYS - 1
         shrink = np.minimum(1.0, room / t_best)
-        first, t_vgpr, t_best = (np.floor(v * shrink) for v in (first, t_vgpr, t_best))
+        earliest = _days(k.first_min)  # not before the first assessment (the end of cycle 1)
+        first, t_vgpr, t_best = (np.maximum(np.floor(v * shrink), earliest) for v in (first, t_vgpr, t_best))
     nan = np.nan
     return {"first_response": np.where(responder, first, nan) / MONTH_DAYS,
             "vgpr": np.where(vgpr, t_vgpr, nan) / MONTH_DAYS,
@@ -204,8 +209,10 @@ def simulate(u: dict, cov: dict, best: np.ndarray, admin: np.ndarray, model: Mul
         e = np.where(out == 1, _truncated_exp(u["prog"], 0.0, e_max), _truncated_exp(u["prog"], e_max, np.inf))
         d = np.where(out == 2, _truncated_exp(u["dnp"], 0.0, d_max), _truncated_exp(u["dnp"], d_max, np.inf))
     prog = _cum0_inv(h_lo + e / rate, model)
+    # best response PD is a progression at the first assessments: by PD_BEST_MAX_DAYS (a day's margin for rounding)
+    pd_room = np.minimum(horizon, (PD_BEST_MAX_DAYS - 1) / MONTH_DAYS) - PD_FIRST_ASSESSMENT_DAYS / MONTH_DAYS
     pd_prog = PD_FIRST_ASSESSMENT_DAYS / MONTH_DAYS + model.pd_best_mean * -np.log1p(-u["pd"] * (
-        1 - np.exp(-np.maximum(horizon - PD_FIRST_ASSESSMENT_DAYS / MONTH_DAYS, 1e-9) / model.pd_best_mean)))
+        1 - np.exp(-np.maximum(pd_room, 1e-9) / model.pd_best_mean)))
     prog = np.where(pd_best, pd_prog, prog)  # best response PD: progression is documented early, by the horizon
     dnp_t = guard_death + d / dnp_rate
     if course is not None:  # who dies first is part of the course
@@ -215,26 +222,37 @@ def simulate(u: dict, cov: dict, best: np.ndarray, admin: np.ndarray, model: Mul
     dnp_t = np.where(pd_best, np.maximum(dnp_t, prog + 1 / MONTH_DAYS), dnp_t)  # PD as best: progression first
     progressed = (prog <= dnp_t) & (prog <= horizon)
     dnp = (dnp_t < prog) & (dnp_t <= horizon)
-    # After progression.
+    # After progression. A patient unfit for a next line (chosen by the course, or drawn) dies within
+    # UNTREATED_MAX_DAYS unless follow-up ends first: relapsed myeloma is treated, or it is fatal.
+    if course is None:
+        fit = u["fit"] < model.next_line_share
+    else:
+        fit = np.asarray(course["next_line"], bool)
     pps_rate = np.exp(linear_predictor(cov, model.pps_loghr))
-    pps = model.pps_scale * (-np.log1p(-u["pps"]) / pps_rate) ** (1 / model.pps_shape)
+    cap = (UNTREATED_MAX_DAYS - 1) / MONTH_DAYS
+    within = np.where(fit, 1.0, -np.expm1(-pps_rate * (cap / model.pps_scale) ** model.pps_shape))
+    pps = model.pps_scale * (-np.log1p(-u["pps"] * within) / pps_rate) ** (1 / model.pps_shape)
     pps = np.maximum(pps, 1.0 / MONTH_DAYS)
     death = np.where(progressed, prog + pps, dnp_t)
     died = (progressed & (death <= horizon)) | dnp
     end = np.minimum(np.where(died, death, horizon), horizon)
     room = np.where(progressed, np.maximum(end - prog, 0.0), 0.0)  # time after progression still observed
     shape, mean = model.next_gap_shape, model.next_gap_mean
-    c_room = _gamma_cdf(room, shape, mean)
+    gap_max = NEXT_GAP_MAX_DAYS / MONTH_DAYS
     if course is None:
-        fit = u["fit"] < model.next_line_share
-        gap = _gamma_ppf(u["gap"], shape, mean)
+        gap = _gamma_ppf(u["gap"] * _gamma_cdf(gap_max, shape, mean), shape, mean)
         started = progressed & fit & (gap < room)
     else:
-        started = np.asarray(course["next_line"], bool) & progressed
+        started = fit & progressed
+        c_room = _gamma_cdf(np.minimum(room, gap_max), shape, mean)
         gap = _gamma_ppf(np.where(started, u["gap"] * c_room, c_room + u["gap"] * (1 - c_room)), shape, mean)
     next_t = prog + gap
-    second = next_t + model.next_line_pfs_median / math.log(2) * -np.log1p(-u["next_pfs"])
-    second_prog = started & (second < end)
+    # the next line's progression is documented at its first assessment at the earliest (a day's margin)
+    second = next_t + (NEXT_LINE_MIN_DAYS + 1) / MONTH_DAYS + model.next_line_pfs_median / math.log(2) * -np.log1p(-u["next_pfs"])
+    # a death from myeloma on the next line is its progression: documented on the day of death at the latest
+    dies_on_next = started & died & (death - next_t >= (NEXT_LINE_MIN_DAYS + 1) / MONTH_DAYS)
+    second = np.where(dies_on_next, np.minimum(second, death), second)
+    second_prog = started & (second <= end)
     nan = np.nan
     return {
         **{f"{k}_t": v for k, v in rt.items()},
@@ -420,3 +438,13 @@ def response_analyses(time, event, flag, t_vgpr, t_best, landmark: float = 3.0) 
         start, stop, ev, exposed = counting_process(time, event, flag, tr)
         out[name] = cox(stop, ev, exposed, start=start)
     return {k: (float(b[0]), float(s[0])) for k, (b, s) in out.items()}
+
+
+def death_causes(obs) -> np.ndarray:
+    """The cause of each death: 'myeloma' after a progression (on a next line, only once that line has
+    progressed too), 'other' for a death without progression or early on a next line; '' for the living.
+    The adverse-event deaths are set by the treatment layer."""
+    died, progressed = np.asarray(obs["died"], bool), np.asarray(obs["progressed"], bool)
+    on_next_unprogressed = np.asarray(obs["next_line"], bool) & ~np.asarray(obs["second_prog"], bool)
+    cause = np.where(progressed & ~on_next_unprogressed, "myeloma", "other")
+    return np.where(died, cause, "").astype(object)

@@ -23,7 +23,8 @@ from compendium.synthetic.cohort import generate
 from compendium.synthetic.cohorts import write_any
 from compendium.synthetic.courses import save_state
 from compendium.synthetic.rawformat import to_csv_text
-from compendium.synthetic.seeds import ANY_N_SEED, N, OUTCOME_SEED, SEARCH_STEPS, SIMULATION, TRUTH_N, TRUTH_SEED
+from compendium.synthetic.seeds import (ANY_N_SEED, N, OUTCOME_SEED, POLISH_STEPS, SEARCH_CHAINS, SEARCH_STEPS, SIMULATION,
+                                        TRUTH_N, TRUTH_SEED)
 from compendium.synthetic.simulation import write_simulation
 from compendium.synthetic.truth import write_truth
 
@@ -45,7 +46,8 @@ def meta() -> dict:
     """The provenance of the committed files as they are on disk (the cohort's, above all)."""
     record = {"module": "compendium.synthetic", **seeds.provenance()}
     record["cohort"] = _described(paths.SYNTHETIC_COHORT, n=N)
-    record["calibration_search"] = _described(paths.SYNTHETIC_SEARCH, seed=OUTCOME_SEED, steps=SEARCH_STEPS)
+    record["calibration_search"] = _described(paths.SYNTHETIC_SEARCH, seed=OUTCOME_SEED, steps=SEARCH_STEPS,
+                                             chains=SEARCH_CHAINS, polish_steps=POLISH_STEPS)
     record["truth"] = _described(paths.SYNTHETIC_TRUTH, n=TRUTH_N, seed=TRUTH_SEED)
     record["simulation"] = _described(paths.SYNTHETIC_SIMULATION, **SIMULATION)
     return record
