@@ -88,7 +88,10 @@ def test_exclusions_leave_with_their_reason():
     path = FOLDER / "c_30.csv"
     generator.write_any(path, 30, 3)
     text = loading.read_text_table(path)
-    text.loc[0, "cycles_received"] = "1"
+    # one cycle only; nothing may then have happened at a later cycle (a reduction, a salvage transplant)
+    first = text.index[text["salvage_asct"].eq("0")][0]
+    text.loc[first, ["cycles_received", "bortezomib_dose_reduced", "bortezomib_reduction_cycle"]] = ["1", "0", ""]
+    text = pd.concat([text.loc[[first]], text.drop(index=first)], ignore_index=True)
     edited = FOLDER / "excluded.csv"
     text.to_csv(edited, index=False)
     ch = run(edited, "excluded")

@@ -32,6 +32,10 @@ RESULTS_04_05 = ("survival_km", "pfs2_readings", "cox_univariate", "survival_rat
                  "cox_multivariable", "cox_sensitivity", "cox_zph", "events_per_parameter", "eligibility_landmark")
 #: a machine label: a snake_case name (``vgpr_or_better``, ``T2_no_emd_p``) or ``column=value``
 MACHINE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b|\b\w+=\w+")
+#: a header that names a count
+COUNT_HEADER = re.compile(r"^(n|N)\b|\b(events?|patients|number|at risk|censored|count|deaths|progressions)\b", re.I)
+#: ... unless it names a ratio or a measurement of them
+RATIO_HEADER = re.compile(r"\bper\b|rate|median|mean|%|months", re.I)
 EMPTY_WORDS = {"nan", "NaN", "None", "<NA>", "NaT", "inf", "-inf"}
 
 
@@ -55,8 +59,15 @@ def problems(markup: str, analysis_columns=()) -> list[str]:
             found.append(f"empty value shown as {cell!r}")
         if MACHINE.search(cell) or cell in analysis_columns:
             found.append(f"machine label {cell!r}")
-        if re.fullmatch(r"-?\d+\.0", cell):
-            found.append(f"a count printed as a float: {cell!r}")
+    # a count printed as a float: ".0" in a column whose header names a count (a median of 14.03 months
+    # printed at its precision as "14.0" is not one)
+    head = cells_of("".join(re.findall(r"<thead\b.*?</thead>", markup, re.S)))
+    labels = head[-1] if head else []
+    for j, label in enumerate(labels):
+        if COUNT_HEADER.search(label) and not RATIO_HEADER.search(label):
+            for r in body_rows:
+                if j < len(r) and re.fullmatch(r"-?\d+\.0", r[j]):
+                    found.append(f"a count printed as a float: {r[j]!r} under {label!r}")
     first = [r[0] for r in body_rows if r]
     if len(first) > 1 and first == [str(i) for i in range(len(first))]:
         found.append("a bare 0, 1, 2 index column")

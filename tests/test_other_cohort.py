@@ -78,6 +78,8 @@ def _fingerprints(default: Path, other: Path) -> set[str]:
     for r in merged[merged.conf_type == "log"].itertuples():
         if not np.isnan(r.median_d) and f"{r.median_d:.1f}" != (f"{r.median_o:.1f}" if not np.isnan(r.median_o) else ""):
             fp.add(f"{r.median_d:.1f} months")
+    # a median the other cohort has too, for any endpoint or group, is no sign of the default cohort
+    fp -= {f"{m:.1f} months" for m in km["o"]["median"].dropna()}
     uni = {name: pd.read_csv(root / "results" / "cox_univariate.csv") for name, root in (("d", default), ("o", other))}
     both = uni["d"].merge(uni["o"], on=["endpoint", "covariate", "level"], suffixes=("_d", "_o"))
     for r in both.itertuples():
