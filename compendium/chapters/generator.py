@@ -131,8 +131,8 @@ def _assumptions_and_truth(ch: GeneratorChapter) -> None:
     dex = truth[truth["quantity"].str.startswith("dex_")].set_index(["quantity", "endpoint"])["value"]
     ch.facts["dex_truth"] = {k: float(v) for k, v in dex.items()}
     params = parameters.set_index("quantity")["value"]
-    ch.facts["dex_effect"] = {e: float(params.get(f"{e}_loghr.dex_full", float("nan"))) for e in ("pfs", "pps")}
-    ch.facts["aggressive_effect"] = {e: float(params.get(f"{e}_loghr.aggressive_relapse", float("nan"))) for e in ("pfs", "pps")}
+    for fact, term in (("dex_effect", "dex_full"), ("aggressive_effect", "aggressive_relapse")):
+        ch.facts[fact] = {e: float(params.get(f"{e}_loghr.{term}", float("nan"))) for e in ("pfs", "pps")}
 
 
 def _rules(ch: GeneratorChapter, raw: pd.DataFrame, big: pd.DataFrame, big_n: int) -> None:

@@ -24,8 +24,7 @@ from compendium.data import spec as specs
 from compendium.report import claims
 from compendium.stats import models
 from compendium.synthetic import multistate
-from compendium.synthetic.baseline import construct_baseline, model_covariates
-from compendium.synthetic.baseline import COUNTS
+from compendium.synthetic.baseline import COUNTS, construct_baseline, model_covariates
 from compendium.synthetic.courses import (COURSES, SEARCH_FILE, TIME_KEYS, CourseState, admin_months, endpoint_times,
                                           history, initial_state, load_state, lost_on_treatment, whole_day_months)
 from compendium.synthetic.seeds import CONSTRUCTION_SEED, N, OUTCOME_SEED, POLISH_STEPS, SEARCH_CHAINS, SEARCH_STEPS
@@ -294,8 +293,9 @@ def search_chain(outcome_seed: int, steps: int = SEARCH_STEPS, progress: bool = 
     rng = np.random.default_rng([CONSTRUCTION_SEED, outcome_seed])
     state = initial_state(rng, base, cov) if from_state is None else from_state.copy()
     bounded = [t for t in targets if t["kind"] not in ("limit", "not_reached")]
-    unmet = (lambda v: sum(not within_bounds(t["kind"], v[t["claim_id"]], t["published"]) for t in bounded)) \
-        if temp0 == 0 else (lambda v: 0)
+
+    def unmet(v: dict) -> int:
+        return sum(not within_bounds(t["kind"], v[t["claim_id"]], t["published"]) for t in bounded)
     warm = {}
     start, obs = history(base, cov, state, frame=False)
     values = estimates(an, obs, best_resp, warm=warm)
@@ -314,11 +314,10 @@ def search_chain(outcome_seed: int, steps: int = SEARCH_STEPS, progress: bool = 
             cand_bad = infeasible(start, obs)
         cand_loss = calibration_loss(cand_values, targets) + INFEASIBLE_LOSS * cand_bad
         temp = temp0 * (1 - step / steps) + 1e-3
+        cand_misses = unmet(cand_values)
         if temp0 == 0:
-            cand_misses = unmet(cand_values)
             take = cand_loss <= loss and cand_misses <= misses
         else:
-            cand_misses = 0
             take = cand_loss <= loss or rng.uniform() < np.exp(-(cand_loss - loss) / temp)
         if take:
             state, loss, values, bad, misses = cand, cand_loss, cand_values, cand_bad, cand_misses

@@ -12,6 +12,7 @@ import pandas as pd
 
 from compendium import paths
 from compendium.synthetic import multistate
+from compendium.synthetic.baseline import model_covariates
 from compendium.synthetic.cohorts import free_histories
 from compendium.synthetic.courses import endpoint_times, whole_day_months
 from compendium.synthetic.seeds import TRUTH_N, TRUTH_SEED
@@ -55,7 +56,8 @@ def dex_association(base: pd.DataFrame, obs: pd.DataFrame, n: int) -> list[dict]
     covariates): a test holds it there."""
     ends = endpoint_times(obs)
     full = (base["dex_start_group"] == "full").to_numpy(float)
-    chose = np.column_stack([base["aggressive_relapse"].to_numpy(float), (base["age"] >= 65).to_numpy(float)])
+    cov = model_covariates(base)
+    chose = np.column_stack([np.asarray(cov[k], float) for k in ("aggressive_relapse", "age_ge65")])
     rows = []
     for endpoint in ("pfs", "os"):
         t, e = ends[endpoint]
